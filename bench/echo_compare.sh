@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# echo_compare.sh - echo benchmark: baseline servers (and extra ones) under
+# the same closed-loop load in one run, results as name=value lines.
+#
+# Usage: bench/echo_compare.sh [--conns "1 50 500"] [--duration 5] [--runs 3]
+#            [--warmup 1] [--size 64] [--port BASE] [--bindir DIR]
+#            [--servers "uring epoll threads"] [--extra NAME=COMMAND ...]
+#
+# --servers     which baselines to run (ratios need uring / epoll among them).
+# --bindir DIR  holds echo_uring, echo_epoll, echo_threads and echo_load;
+#               without it they are built from bench/ with ${CC:-cc} -O2
+#               into a temporary directory.
+# --extra       adds a server; COMMAND must contain {port} (replaced by the
+#               port to listen on, 127.0.0.1 only) and must run the server
+#               as one process, e.g. --extra corio="build/echo_server {port}".
+#
+# Per server, connection count and run: the server starts pinned to CPU 0
+# on a fresh port, the script polls until the port accepts connections,
+# echo_load runs pinned to CPU 1, then the server gets SIGTERM and must exit
+# with status 0.
+#
+# Server CPU time: echo_load -P reads utime+stime of the server from
+# /proc/PID/stat exactly when its measured window opens and when it closes,
+# so connection set-up, warm-up and teardown are left out and
+#   cpu_us_per_req = ticks * 1e6 / CLK_TCK / requests
+# counts only the requests of that window. A tick is 1/CLK_TCK s (10 ms), so
+# keep duration x CPU load well above a few ticks.
+#
+# Output (medians over the runs) per server NAME and connection count N:
+#   echo.NAME.cN.rps, .p50_us, .p99_us, .cpu_us_per_req,
+#   .cpu_ratio_vs_uring, .cpu_ratio_vs_epoll (ratios > 1: more CPU per
+#   request than that baseline), and .failed_runs when a run failed.
+# Progress goes to stderr. Exit status 1 if any run failed.
+
+set -euo pipefail
+
+conns_list="1 50 500"
+duration=5
+runs=3
+warmup=1
+size=64
+port=21000
+bindir=
+baselines="uring epoll threads"
+extras=()
+
+die() {
+	echo "echo_compare: $*" >&2
+	exit 2
+}
+
+usage() {
+	sed -n '7,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while (($#)); do
+	case $1 in
+	--conns) conns_list=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--size) size=$2; shift 2 ;;
+	--port) port=$2; shift 2 ;;
+	--bindir) bindir=$2; shift 2 ;;
+	--servers) baselines=$2; shift 2 ;;
+	--extra) extras+=("$2"); shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "echo_compare: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+
+for v in "$duration" "$runs" "$warmup" "$size" "$port" $conns_list; do
+	[[ $v =~ ^[0-9]+$ ]] || die "bad number '$v'"
+done
+((duration > 0 && runs > 0)) || die "--duration and --runs must be > 0"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+clk_tck=$(getconf CLK_TCK)
+tmpdir=$(mktemp -d)
+server_pid=
+load_pid=
+
+# True while $1 runs (a zombie waiting to be reaped counts as gone).
+alive() {
+	local stat
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ ${stat##*) } != Z* ]]
+}
+
+# SIGTERM, then SIGKILL after 5 s; returns the exit status of $1.
+stop_proc() {
+	local pid=$1 i rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 500; i++)); do
+		alive "$pid" || break
+		sleep 0.01
+	done
+	if alive "$pid"; then
+		echo "echo_compare: pid $pid ignored SIGTERM, killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# shellcheck disable=SC2317  # only run from the trap
+cleanup() {
+	[[ -n $load_pid ]] && { stop_proc "$load_pid" || true; }
+	[[ -n $server_pid ]] && { stop_proc "$server_pid" || true; }
+	rm -rf "$tmpdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+connects() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Polls (at most 10 s) until the server listens, failing early if it died.
+wait_listening() {
+	local pid=$1 port=$2 i
+	for ((i = 0; i < 500; i++)); do
+		alive "$pid" || return 1
+		connects "$port" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+if [[ -z $bindir ]]; then
+	bindir=$tmpdir
+	for prog in echo_uring echo_epoll echo_threads; do
+		"${CC:-cc}" -O2 -std=gnu11 -o "$bindir/$prog" \
+			"$here/baselines/$prog.c" -luring -lpthread
+	done
+	"${CC:-cc}" -O2 -std=gnu11 -o "$bindir/echo_load" "$here/echo_load.c"
+fi
+for prog in echo_uring echo_epoll echo_threads echo_load; do
+	[[ -x $bindir/$prog ]] || die "no $bindir/$prog"
+done
+
+servers=()
+declare -A cmd
+for s in $baselines; do
+	[[ $s == @(uring|epoll|threads) ]] || die "no baseline server '$s'"
+	cmd[$s]="exec $(printf %q "$bindir/echo_$s") {port}"
+	servers+=("$s")
+done
+for e in "${extras[@]}"; do
+	name=${e%%=*}
+	[[ $name =~ ^[A-Za-z0-9_-]+$ && $e == *=*'{port}'* ]] ||
+		die "bad --extra '$e' (want NAME=COMMAND with {port})"
+	[[ ! -v cmd[$name] ]] || die "server name '$name' used twice"
+	cmd[$name]="exec ${e#*=}"
+	servers+=("$name")
+done
+
+# Results of the successful runs, space-separated, keyed "server.cN.field".
+declare -A res
+declare -A failed
+any_failed=0
+
+# One run; on success appends its figures to res[].
+run_once() {
+	local name=$1 c=$2 out=$tmpdir/load.out log=$tmpdir/server.log
+	local lrc=0 src=0 key val requests='' ticks='' rps='' p50='' p99=''
+
+	while connects "$port"; do	# someone else is on it: skip
+		port=$((port + 1))
+	done
+	taskset -c 0 bash -c "${cmd[$name]//\{port\}/$port}" \
+		</dev/null >"$log" 2>&1 &
+	server_pid=$!
+	if ! wait_listening "$server_pid" "$port"; then
+		echo "echo_compare: $name did not listen on $port:" >&2
+		cat "$log" >&2
+		stop_proc "$server_pid" || true
+		server_pid=
+		port=$((port + 1))
+		return 1
+	fi
+
+	taskset -c 1 "$bindir/echo_load" -c "$c" -d "$duration" -s "$size" \
+		-w "$warmup" -p "$port" -P "$server_pid" >"$out" 2>&1 &
+	load_pid=$!
+	wait "$load_pid" || lrc=$?
+	load_pid=
+	stop_proc "$server_pid" || src=$?
+	server_pid=
+	port=$((port + 1))
+
+	while IFS='=' read -r key val; do
+		case $key in
+		requests) requests=$val ;;
+		rps) rps=$val ;;
+		p50_us) p50=$val ;;
+		p99_us) p99=$val ;;
+		server_cpu_ticks) ticks=$val ;;
+		esac
+	done <"$out"
+	if ((lrc != 0 || src != 0)) || [[ -z $ticks || -z $requests ]] ||
+	   ((requests == 0)); then
+		echo "echo_compare: $name c$c failed" \
+		     "(load status $lrc, server status $src):" >&2
+		cat "$out" "$log" >&2
+		return 1
+	fi
+	res[$name.c$c.rps]+=" $rps"
+	res[$name.c$c.p50_us]+=" $p50"
+	res[$name.c$c.p99_us]+=" $p99"
+	res[$name.c$c.cpu_us_per_req]+=" $(awk -v t="$ticks" -v hz="$clk_tck" \
+		-v n="$requests" 'BEGIN { printf "%.4f", t * 1e6 / hz / n }')"
+	echo "echo_compare: $name c$c: rps=$rps p50_us=$p50 p99_us=$p99" \
+	     "server_cpu_ticks=$ticks" >&2
+}
+
+median() {
+	local vals
+	read -ra vals <<<"$1"
+	printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) print v[(NR + 1) / 2];
+		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+for name in "${servers[@]}"; do
+	for c in $conns_list; do
+		for ((r = 0; r < runs; r++)); do
+			run_once "$name" "$c" && continue
+			failed[$name.c$c]=$((${failed[$name.c$c]:-0} + 1))
+			any_failed=1
+		done
+	done
+done
+
+for name in "${servers[@]}"; do
+	for c in $conns_list; do
+		k=$name.c$c
+		if [[ -n ${failed[$k]:-} ]]; then
+			echo "echo.$k.failed_runs=${failed[$k]}"
+		fi
+		[[ -n ${res[$k.rps]:-} ]] || continue
+		for f in rps:%.0f p50_us:%.1f p99_us:%.1f; do
+			printf "echo.%s.%s=${f#*:}\n" "$k" "${f%:*}" \
+				"$(median "${res[$k.${f%:*}]}")"
+		done
+		cpu=$(median "${res[$k.cpu_us_per_req]}")
+		printf 'echo.%s.cpu_us_per_req=%.3f\n' "$k" "$cpu"
+		for base in uring epoll; do
+			b=${res[$base.c$c.cpu_us_per_req]:-}
+			[[ $name != "$base" && -n $b ]] || continue
+			printf 'echo.%s.cpu_ratio_vs_%s=%.3f\n' "$k" "$base" \
+				"$(awk -v a="$cpu" -v b="$(median "$b")" \
+					'BEGIN { print a / b }')"
+		done
+	done
+done
+exit "$any_failed"

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * corio.h - umbrella header of corio, a stackless async/await runtime for C
+ * on Linux with an io_uring executor.  Include this; the parts are
+ * self-contained too.
+ */
+#ifndef CORIO_H
+#define CORIO_H
+
+#include "corio/common.h"
+#include "corio/frame.h"
+#include "corio/task.h"
+#include "corio/loop.h"
+#include "corio/time.h"
+#include "corio/io.h"
+
+#endif /* CORIO_H */

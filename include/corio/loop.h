@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * corio/loop.h - the event loop: one per thread, one io_uring each.
+ *
+ * An iteration runs a bounded batch of ready tasks, submits every prepared
+ * operation and waits in a single io_uring_enter (the nearest timer is the
+ * wait's timeout), reaps all completions, then fires due timers.
+ */
+#ifndef CORIO_LOOP_H
+#define CORIO_LOOP_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct corio_loop;
+
+struct corio_loop_opts {
+	unsigned ring_entries;	/* submission queue size; 0 = 256 */
+	unsigned run_batch;	/* tasks run per iteration before I/O is
+				 * polled; 0 = 128 */
+	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
+				 * these IORING_SETUP_* flags (for tests) */
+};
+
+/*
+ * Create a loop owned by the calling thread; it becomes the thread's
+ * current loop (frames started on this thread come from it).  @opts may be
+ * NULL.  Returns 0 and stores the loop in *@loopp, or -ENOMEM, -EBUSY (the
+ * thread already has a loop), -ENOSYS / -EPERM (io_uring is unavailable:
+ * not built into the kernel, disabled by kernel.io_uring_disabled, or
+ * refused by a seccomp filter; corio_loop_unavailable_reason() says which)
+ * or another -errno from io_uring_setup.
+ */
+CORIO_EXTERN int corio_loop_create(struct corio_loop **loopp,
+				   const struct corio_loop_opts *opts);
+
+/*
+ * A sentence explaining why the last corio_loop_create() on this thread
+ * failed to set up io_uring, or "" if it did not fail.
+ */
+CORIO_EXTERN const char *corio_loop_unavailable_reason(void);
+
+/*
+ * Run until every task has finished or corio_loop_stop() is called.
+ * Returns 0; -EDEADLK when tasks remain but nothing can ever wake them (no
+ * ready task, no I/O in flight, no timer); -EBUSY when called from inside
+ * one of this loop's own tasks (a nested loop is refused, with a message on
+ * stderr naming the task); -EPERM from another thread than the owner.
+ */
+CORIO_EXTERN int corio_loop_run(struct corio_loop *loop);
+
+/* Make corio_loop_run() return after the current iteration. */
+CORIO_EXTERN void corio_loop_stop(struct corio_loop *loop);
+
+/*
+ * Destroy @loop and everything it owns.  Returns 0, or -EBUSY (nothing is
+ * destroyed) while tasks are unfinished; finished tasks that were never
+ * joined are released.  -EPERM from another thread than the owner.
+ */
+CORIO_EXTERN int corio_loop_destroy(struct corio_loop *loop);
+
+/* The calling thread's loop, or NULL. */
+CORIO_EXTERN struct corio_loop *corio_loop_current(void);
+
+/*
+ * The io_uring setup that was obtained, e.g.
+ * "io_uring (SINGLE_ISSUER|DEFER_TASKRUN, sq 256, cq 1024)".
+ */
+CORIO_EXTERN const char *corio_loop_backend(const struct corio_loop *loop);
+
+/* Statistics, for tests and benchmarks. */
+struct corio_loop_stats {
+	uint64_t tasks_live;	/* spawned and not yet released */
+	uint64_t tasks_spawned;
+	uint64_t iterations;
+	uint64_t submits;	/* io_uring_enter calls that submitted */
+	uint64_t ops_inflight;	/* operations whose completion is pending */
+	uint64_t cq_overflows;	/* times the CQ overflowed (then drained) */
+	uint64_t sq_full;	/* times the SQ was full and flushed early */
+	uint64_t timers;	/* armed timers */
+};
+
+/* Fill *@stats with @loop's counters. */
+CORIO_EXTERN void corio_loop_stats(const struct corio_loop *loop,
+				   struct corio_loop_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORIO_LOOP_H */

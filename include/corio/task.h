@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * corio/task.h - tasks: spawn, join, detach, cancel, yield.
+ *
+ * A task runs one chain of frames, from the root frame it was spawned with
+ * down to the innermost frame currently awaiting something.  It belongs to
+ * the loop it was spawned on and never moves.  All functions here are for
+ * the loop's own thread.
+ *
+ * Lifetime: a task record lives until it has finished and has been joined,
+ * reaped or detached.  A task that finished but was neither joined nor
+ * detached stays as a zombie holding its status until then (or until its
+ * loop is destroyed).  After a successful join or reap the pointer is
+ * invalid, as after free().
+ */
+#ifndef CORIO_TASK_H
+#define CORIO_TASK_H
+
+#include <stdint.h>
+
+#include "common.h"
+#include "frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct corio_loop;
+struct corio_task;
+
+/*
+ * Spawn a task on @loop that runs @root (a frame from some f__start(NULL,
+ * ...), not yet run).  The task is queued, not run: it starts when the loop
+ * next runs its ready tasks.  @file and @line record the spawn site for
+ * reports; the task's name is the root function's name until changed.
+ * On success stores the task in *@taskp (if not NULL) and returns 0.
+ * Errors: -ENOMEM (@root NULL, or no memory for the task; @root is
+ * released), -EINVAL (@loop NULL), -EPERM (not @loop's thread).
+ */
+CORIO_EXTERN int corio_spawn_at(struct corio_loop *loop,
+				struct corio_frame *root, const char *file,
+				int line, struct corio_task **taskp);
+
+/* corio_spawn_at() recording the caller's file and line. */
+#define corio_spawn(loop, root, taskp) \
+	corio_spawn_at((loop), (root), __FILE__, __LINE__, (taskp))
+
+/*
+ * Awaitable: wait until @task finishes and store its status (0, or the
+ * -errno its root frame failed with, -ECANCELED after cancellation) in
+ * *@status; then release @task.  The result of the operation itself is
+ * written to *@status too: -EDEADLK when the join would close an await
+ * cycle (a task joining itself or a task that, directly or through other
+ * joins, awaits the caller), -EINVAL when @task already has a joiner or was
+ * detached.
+ */
+CORIO_EXTERN struct corio_frame *corio_join__start(struct corio_frame *parent,
+						   struct corio_task *task,
+						   int *status);
+
+/*
+ * For code outside any task (e.g. main after corio_loop_run): store the
+ * status of the finished @task in *@status and release it.  Returns 0,
+ * -EBUSY (still running: nothing is released) or -EINVAL (joined or
+ * detached).
+ */
+CORIO_EXTERN int corio_task_reap(struct corio_task *task, int *status);
+
+/*
+ * Let @task be released as soon as it finishes; its status is dropped.
+ * Returns 0, or -EINVAL when it already has a joiner or was detached.
+ */
+CORIO_EXTERN int corio_task_detach(struct corio_task *task);
+
+/*
+ * Request cancellation of @task.  Whatever it awaits is cancelled (an
+ * io_uring operation through ASYNC_CANCEL; its buffer stays owned by the
+ * kernel until the operation's own completion arrives); then every frame of
+ * the task runs its cleanup section, innermost first, and the task finishes
+ * with -ECANCELED.  The task may still run after this call returns; join it
+ * to wait for the end.  Returns 0, or -EINVAL when @task has finished.
+ * Cancelling a task twice is not an error.
+ */
+CORIO_EXTERN int corio_task_cancel(struct corio_task *task);
+
+/* Awaitable: let the other ready tasks run, then continue.  No result. */
+CORIO_EXTERN struct corio_frame *corio_yield__start(struct corio_frame *parent);
+
+/* The task running on this thread, or NULL outside any task. */
+CORIO_EXTERN struct corio_task *corio_current_task(void);
+
+/* The task's id: unique within its loop, starting at 1. */
+CORIO_EXTERN uint64_t corio_task_id(const struct corio_task *task);
+
+/* The task's name: the one set, else its root function's name. */
+CORIO_EXTERN const char *corio_task_name(const struct corio_task *task);
+
+/*
+ * Name @task for reports.  @name is not copied: it must outlive the task
+ * (a string literal, or memory the task's frames own).
+ */
+CORIO_EXTERN void corio_task_set_name(struct corio_task *task,
+				      const char *name);
+
+/* True once @task has finished (its status is final). */
+CORIO_EXTERN int corio_task_is_done(const struct corio_task *task);
+
+/*
+ * Set the deadline of the calling task: every blocking operation it awaits
+ * from now on fails with -ETIME once CLOCK_MONOTONIC passes @deadline (an
+ * I/O operation in flight is cancelled first).  CORIO_NO_DEADLINE clears it.
+ * Returns the previous deadline so a scope can restore it.  Outside a task
+ * it does nothing and returns CORIO_NO_DEADLINE.
+ */
+CORIO_EXTERN int64_t corio_deadline_set(int64_t deadline);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CORIO_TASK_H */

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/internal.h - the loop and task records and the corio__ functions
+ * shared between runtime files.  Nothing here is public.
+ */
+#ifndef CORIO_INTERNAL_H
+#define CORIO_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corio.h"
+#include "slab.h"
+#include "timer_heap.h"
+
+#define CORIO__UNUSED __attribute__((unused))
+#define corio__likely(x) __builtin_expect(!!(x), 1)
+#define corio__unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Task states. */
+enum corio__task_state {
+	CORIO__READY = 1,	/* in the ready queue */
+	CORIO__RUNNING,		/* its frames are executing now */
+	CORIO__WAITING,		/* suspended on what @wait says */
+	CORIO__DONE,		/* finished: @status is final */
+};
+
+/* What a waiting task waits on. */
+enum corio__wait {
+	CORIO__WAIT_NONE = 0,
+	CORIO__WAIT_IO,		/* an io_uring operation (@op names it) */
+	CORIO__WAIT_SLEEP,	/* its timer */
+	CORIO__WAIT_JOIN,	/* another task (@wait_obj) */
+};
+
+/* Width of the result slot an operation writes (task @result). */
+enum corio__result_kind {
+	CORIO__RES_NONE = 0,
+	CORIO__RES_INT,		/* int * */
+	CORIO__RES_SSIZE,	/* ssize_t * */
+};
+
+/* Task flags. */
+#define CORIO__T_CANCELLED	0x01u	/* cancellation requested */
+#define CORIO__T_CANCEL_SENT	0x02u	/* ASYNC_CANCEL submitted for its op */
+#define CORIO__T_TIMED_OUT	0x04u	/* its deadline cancelled the op */
+#define CORIO__T_DETACHED	0x08u	/* release when done */
+#define CORIO__T_UNWOUND	0x10u	/* cancellation was injected */
+
+/*
+ * A task.  It waits on one thing at a time (a stackless chain suspends only
+ * in its innermost frame), so the state of the operation it awaits lives
+ * here: awaiting allocates nothing.  Records come from the loop's slab.
+ */
+struct corio_task {
+	struct corio_frame *top;	/* innermost frame; the root frame
+					 * until the first call; NULL once
+					 * done */
+	struct corio_task *next;	/* ready-queue link while READY */
+	const char *name;		/* for reports; never NULL */
+	const char *file;		/* spawn site */
+	struct corio_task *joiner;	/* task awaiting our end, or NULL */
+	void *wait_obj;			/* WAIT_JOIN: the joined task */
+	void *result;			/* where the awaited op's result goes,
+					 * of @result_kind; may be NULL */
+	int64_t deadline;		/* corio_deadline_set, or NO_DEADLINE */
+	uint64_t id;
+	uint32_t line;			/* spawn site */
+	uint32_t timer_slot;		/* 1 + index in the timer heap, or 0 */
+	uint32_t timer_seq;		/* FIFO tie-break for equal deadlines */
+	int32_t status;			/* when DONE: 0 or -errno */
+	uint8_t state;			/* enum corio__task_state */
+	uint8_t wait;			/* enum corio__wait while WAITING */
+	uint8_t result_kind;		/* enum corio__result_kind */
+	uint8_t flags;			/* CORIO__T_* */
+	uint8_t op;			/* WAIT_IO: enum corio__opcode */
+	uint8_t sleep_timed_out;	/* WAIT_SLEEP: the task deadline, not
+					 * the sleep, set the timer */
+};
+
+struct corio__reactor;
+
+struct corio_loop {
+	struct corio__reactor *reactor;
+	struct corio_task *ready_head;	/* FIFO of READY tasks */
+	struct corio_task *ready_tail;
+	struct corio_task *current;	/* the RUNNING task, or NULL */
+	struct corio_task *zombies;	/* DONE, not yet joined or detached */
+	struct corio__timer_heap timers;
+	struct corio__slab slab;
+	pthread_t owner;
+	uint64_t next_id;
+	uint32_t timer_seq;
+	uint32_t run_batch;
+	uint64_t unfinished;		/* spawned, not yet DONE */
+	struct corio_loop_stats stats;
+	bool running;			/* inside corio_loop_run */
+	bool stop;			/* corio_loop_stop was called */
+	char backend[96];
+};
+
+/* The calling thread's loop (one per thread). */
+extern __thread struct corio_loop *corio__tls_loop
+	__attribute__((tls_model("initial-exec")));
+
+/* task.c */
+void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
+void corio__task_deliver(struct corio_task *t, int64_t res);
+void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
+void corio__run_ready(struct corio_loop *loop, unsigned budget);
+void corio__zombies_release(struct corio_loop *loop);
+/*
+ * Common prologue of an awaitable operation: returns NULL when the operation
+ * should go ahead for the task stored in *@taskp (its result slot is set);
+ * otherwise the marker the start function returns at once (no task: -EPERM
+ * stored; deadline passed: -ETIME stored; task cancelled: it is queued to
+ * unwind).
+ */
+struct corio_frame *corio__op_prologue(struct corio_task **taskp,
+				       void *result,
+				       enum corio__result_kind kind);
+
+/* timer.c: arm/disarm the task's single timer; fire due timers. */
+int corio__timer_arm(struct corio_loop *loop, struct corio_task *t,
+		     int64_t when);
+void corio__timer_disarm(struct corio_loop *loop, struct corio_task *t);
+void corio__timers_fire(struct corio_loop *loop, int64_t now);
+int64_t corio__clock_now(void);
+
+/* io.c: a completion for @t's operation arrived with @res. */
+void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
+			int32_t res);
+/*
+ * io.c: cancel @t's operation in flight (its completion wakes the task);
+ * @deadline when the task's deadline, not corio_task_cancel, asked.
+ */
+void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
+		      bool deadline);
+
+/* Misuse from a runtime entry point: message on stderr. */
+void corio__warn(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+#endif /* CORIO_INTERNAL_H */

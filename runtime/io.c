@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/io.c - the awaitable I/O operations: each fills a backend-neutral
+ * request, hands it to the reactor on behalf of the calling task and
+ * suspends the task until the completion arrives.
+ */
+#include <errno.h>
+#include <sys/types.h>
+
+#include "internal.h"
+#include "reactor.h"
+
+static const char *const op_names[CORIO__OP_COUNT] = {
+	[CORIO__OP_NOP] = "nop",
+	[CORIO__OP_READ] = "read",
+	[CORIO__OP_WRITE] = "write",
+	[CORIO__OP_READV] = "readv",
+	[CORIO__OP_WRITEV] = "writev",
+	[CORIO__OP_RECV] = "recv",
+	[CORIO__OP_SEND] = "send",
+	[CORIO__OP_ACCEPT] = "accept",
+	[CORIO__OP_CONNECT] = "connect",
+	[CORIO__OP_CLOSE] = "close",
+	[CORIO__OP_OPENAT] = "openat",
+	[CORIO__OP_FSYNC] = "fsync",
+	[CORIO__OP_STATX] = "statx",
+	[CORIO__OP_POLL] = "poll",
+};
+
+const char *corio__op_name(unsigned opcode)
+{
+	return opcode < CORIO__OP_COUNT && op_names[opcode] ?
+		op_names[opcode] : "?";
+}
+
+/* Start @io for the calling task and suspend it. */
+static struct corio_frame *start_io(const struct corio__io *io, void *result,
+				    enum corio__result_kind kind)
+{
+	struct corio_frame *early;
+	struct corio_loop *loop;
+	struct corio_task *t;
+	int err;
+
+	early = corio__op_prologue(&t, result, kind);
+	if (early)
+		return early;
+	loop = corio__tls_loop;
+	/* Arm the deadline first: once the op is in flight, a failure here
+	 * could no longer be reported. */
+	if (t->deadline != CORIO_NO_DEADLINE) {
+		err = corio__timer_arm(loop, t, t->deadline);
+		if (err)
+			goto fail;
+	}
+	err = corio__reactor_start(loop, loop->reactor, t, io);
+	if (err) {
+		corio__timer_disarm(loop, t);
+		goto fail;
+	}
+	t->op = io->opcode;
+	corio__task_suspend(t, CORIO__WAIT_IO);
+	return CORIO_SUSPENDED;
+fail:
+	corio__task_deliver(t, err);
+	return CORIO_READY;
+}
+
+void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
+			int32_t res)
+{
+	corio__timer_disarm(loop, t);
+	/* A cancel that lost the race delivers the real result instead: data
+	 * that was read is never silently dropped. */
+	if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
+		res = -ETIME;
+	t->flags &= (uint8_t)~(CORIO__T_TIMED_OUT | CORIO__T_CANCEL_SENT);
+	corio__task_deliver(t, res);
+	corio__task_wake(loop, t);
+}
+
+void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
+		      bool deadline)
+{
+	corio__timer_disarm(loop, t);
+	if (t->flags & CORIO__T_CANCEL_SENT)
+		return;
+	t->flags |= CORIO__T_CANCEL_SENT;
+	if (deadline)
+		t->flags |= CORIO__T_TIMED_OUT;
+	corio__reactor_cancel(loop, loop->reactor, t);
+}
+
+struct corio_frame *corio_read__start(struct corio_frame *parent, int fd,
+				      void *buf, size_t len, int64_t off,
+				      ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_READ,
+		.fd = fd, .addr = buf, .len = len, .off = off },
+		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_write__start(struct corio_frame *parent, int fd,
+				       const void *buf, size_t len,
+				       int64_t off, ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_WRITE,
+		.fd = fd, .addr = (void *)buf, .len = len, .off = off },
+		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_readv__start(struct corio_frame *parent, int fd,
+				       const struct iovec *iov, int iovcnt,
+				       int64_t off, ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_READV,
+		.fd = fd, .addr = (void *)iov, .len = (uint64_t)iovcnt,
+		.off = off }, result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_writev__start(struct corio_frame *parent, int fd,
+					const struct iovec *iov, int iovcnt,
+					int64_t off, ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_WRITEV,
+		.fd = fd, .addr = (void *)iov, .len = (uint64_t)iovcnt,
+		.off = off }, result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_recv__start(struct corio_frame *parent, int fd,
+				      void *buf, size_t len, int flags,
+				      ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_RECV,
+		.fd = fd, .addr = buf, .len = len,
+		.op_flags = (uint32_t)flags }, result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_send__start(struct corio_frame *parent, int fd,
+				      const void *buf, size_t len, int flags,
+				      ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_SEND,
+		.fd = fd, .addr = (void *)buf, .len = len,
+		.op_flags = (uint32_t)(flags | MSG_NOSIGNAL) },
+		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_accept__start(struct corio_frame *parent, int fd,
+					struct sockaddr *addr,
+					socklen_t *addrlen, int flags,
+					int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_ACCEPT,
+		.fd = fd, .addr = addr, .addr2 = addrlen,
+		.op_flags = (uint32_t)flags }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_connect__start(struct corio_frame *parent, int fd,
+					 const struct sockaddr *addr,
+					 socklen_t addrlen, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_CONNECT,
+		.fd = fd, .addr = (void *)addr, .len = addrlen },
+		result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_close__start(struct corio_frame *parent, int fd,
+				       int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_CLOSE,
+		.fd = fd }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_openat__start(struct corio_frame *parent, int dfd,
+					const char *path, int flags,
+					mode_t mode, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_OPENAT,
+		.fd = dfd, .addr = (void *)path, .op_flags = (uint32_t)flags,
+		.mode = (uint32_t)mode }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_fsync__start(struct corio_frame *parent, int fd,
+				       int datasync, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_FSYNC,
+		.fd = fd, .op_flags = datasync ? 1u : 0u },
+		result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_statx__start(struct corio_frame *parent, int dfd,
+				       const char *path, int flags,
+				       unsigned mask, struct statx *buf,
+				       int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_STATX,
+		.fd = dfd, .addr = (void *)path, .addr2 = buf,
+		.op_flags = (uint32_t)flags, .mode = mask },
+		result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_poll__start(struct corio_frame *parent, int fd,
+				      unsigned events, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_POLL,
+		.fd = fd, .op_flags = events }, result, CORIO__RES_INT);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/io_all.c - write_all and send_all: loops over short transfers,
+ * written with the macro DSL like any user coroutine.
+ */
+#include <errno.h>
+
+#include "corio.h"
+#include "corio/async.h"
+
+corio_async(ssize_t, corio_write_all, ((int, fd), (const void *, buf),
+					(size_t, len), (int64_t, off)), (
+	size_t done;
+	ssize_t n;
+))
+{
+	corio_begin();
+	while (self->done < self->len) {
+		corio_await(self->n, corio_write, self->fd,
+			    (const char *)self->buf + self->done,
+			    self->len - self->done,
+			    self->off < 0 ? -1 : self->off + (int64_t)self->done);
+		if (self->n < 0)
+			corio_return(self->n);
+		if (self->n == 0)	/* no progress: would loop forever */
+			corio_return(-EIO);
+		self->done += (size_t)self->n;
+	}
+	corio_return((ssize_t)self->len);
+corio_finally:
+	corio_end();
+}
+
+corio_async(ssize_t, corio_send_all, ((int, fd), (const void *, buf),
+				       (size_t, len), (int, flags)), (
+	size_t done;
+	ssize_t n;
+))
+{
+	corio_begin();
+	while (self->done < self->len) {
+		corio_await(self->n, corio_send, self->fd,
+			    (const char *)self->buf + self->done,
+			    self->len - self->done, self->flags);
+		if (self->n < 0)
+			corio_return(self->n);
+		if (self->n == 0)
+			corio_return(-EIO);
+		self->done += (size_t)self->n;
+	}
+	corio_return((ssize_t)self->len);
+corio_finally:
+	corio_end();
+}

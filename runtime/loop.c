@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/loop.c - the event loop: creation, the phases of one iteration,
+ * and teardown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+#include "reactor.h"
+
+__thread struct corio_loop *corio__tls_loop
+	__attribute__((tls_model("initial-exec")));
+
+/* Why the last setup on this thread failed, for the caller to print. */
+static __thread char unavailable_reason[256];
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CORIO__UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CORIO__UNDER_ASAN 1
+#endif
+#endif
+#ifndef CORIO__UNDER_ASAN
+#define CORIO__UNDER_ASAN 0
+#endif
+
+const char *corio_loop_unavailable_reason(void)
+{
+	return unavailable_reason;
+}
+
+int corio_loop_create(struct corio_loop **loopp,
+		      const struct corio_loop_opts *opts)
+{
+	struct corio_loop *loop;
+	int ret;
+
+	*loopp = NULL;
+	unavailable_reason[0] = '\0';
+	if (corio__tls_loop)
+		return -EBUSY;
+	loop = corio__malloc(sizeof(*loop));
+	if (!loop)
+		return -ENOMEM;
+	memset(loop, 0, sizeof(*loop));
+	ret = corio__reactor_create(&loop->reactor, opts, loop->backend,
+				    sizeof(loop->backend), unavailable_reason,
+				    sizeof(unavailable_reason));
+	if (ret < 0) {
+		corio__free(loop);
+		return ret;
+	}
+	/* Under AddressSanitizer every frame and task is its own
+	 * allocation, so a use after release is caught. */
+	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN);
+	loop->owner = pthread_self();
+	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
+	corio__tls_loop = loop;
+	*loopp = loop;
+	return 0;
+}
+
+int corio_loop_destroy(struct corio_loop *loop)
+{
+	if (!loop)
+		return -EINVAL;
+	if (!pthread_equal(loop->owner, pthread_self()))
+		return -EPERM;
+	if (loop->unfinished || loop->running)
+		return -EBUSY;
+	corio__zombies_release(loop);
+	corio__reactor_destroy(loop->reactor);
+	corio__free(loop->timers.v);
+	corio__slab_destroy(&loop->slab);
+	if (corio__tls_loop == loop)
+		corio__tls_loop = NULL;
+	corio__free(loop);
+	return 0;
+}
+
+/*
+ * How long the wait phase may sleep: not at all while tasks are ready, until
+ * the nearest timer otherwise, forever (-1) when only I/O can wake us.
+ */
+static int64_t wait_budget(struct corio_loop *loop)
+{
+	int64_t left;
+
+	if (loop->ready_head)
+		return 0;
+	if (!loop->timers.len)
+		return -1;
+	left = loop->timers.v[0].when - corio__clock_now();
+	return left > 0 ? left : 0;
+}
+
+/* Nothing is ready, nothing is in flight, no timer is armed: the tasks
+ * that remain can never be woken. */
+static bool stalled(const struct corio_loop *loop)
+{
+	return !loop->ready_head && !loop->timers.len &&
+	       !loop->stats.ops_inflight;
+}
+
+int corio_loop_run(struct corio_loop *loop)
+{
+	int ret = 0;
+
+	if (!loop)
+		return -EINVAL;
+	if (!pthread_equal(loop->owner, pthread_self()))
+		return -EPERM;
+	if (loop->running) {
+		const struct corio_task *t = loop->current;
+
+		corio__warn("corio_loop_run() called from inside task #%llu "
+			    "\"%s\" (spawned at %s:%u) of the same loop: a "
+			    "nested event loop is refused; await the work "
+			    "instead", t ? (unsigned long long)t->id : 0ull,
+			    t ? t->name : "?", t ? t->file : "?",
+			    t ? t->line : 0u);
+		return -EBUSY;
+	}
+	loop->running = true;
+	loop->stop = false;
+	while (!loop->stop && loop->unfinished) {
+		int64_t budget;
+
+		loop->stats.iterations++;
+		/* Bounded, so a task that keeps yielding cannot starve I/O. */
+		corio__run_ready(loop, loop->run_batch);
+		if (!loop->unfinished)
+			break;
+		if (stalled(loop)) {
+			ret = -EDEADLK;
+			break;
+		}
+		budget = wait_budget(loop);
+		ret = corio__reactor_poll(loop, loop->reactor, budget);
+		if (ret < 0)
+			break;
+		if (loop->timers.len)
+			corio__timers_fire(loop, corio__clock_now());
+	}
+	loop->running = false;
+	return ret;
+}
+
+void corio_loop_stop(struct corio_loop *loop)
+{
+	if (loop)
+		loop->stop = true;
+}
+
+struct corio_loop *corio_loop_current(void)
+{
+	return corio__tls_loop;
+}
+
+const char *corio_loop_backend(const struct corio_loop *loop)
+{
+	return loop->backend;
+}
+
+void corio_loop_stats(const struct corio_loop *loop,
+		      struct corio_loop_stats *stats)
+{
+	*stats = loop->stats;
+	stats->timers = loop->timers.len;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/reactor.h - the internal contract between the loop and its I/O
+ * backend.  reactor_uring.c implements it and is the only file that
+ * includes <liburing.h>; another backend (epoll) can sit beside it.
+ */
+#ifndef CORIO_REACTOR_H
+#define CORIO_REACTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opdef.h"
+
+struct corio_loop;
+struct corio_loop_opts;
+struct corio_task;
+struct corio__reactor;
+
+/* One operation to start, in backend-neutral terms. */
+struct corio__io {
+	uint8_t opcode;		/* enum corio__opcode */
+	int fd;
+	void *addr;		/* buffer, iovec array, sockaddr or path */
+	uint64_t len;		/* bytes, iovec count, or socklen */
+	int64_t off;		/* file offset, -1 = file position */
+	uint32_t op_flags;	/* recv/send/accept/open/statx/poll flags */
+	void *addr2;		/* accept: socklen_t *; statx: struct statx * */
+	uint32_t mode;		/* openat mode; statx mask */
+};
+
+/*
+ * Set up the backend for @loop.  Writes a one-line description of what was
+ * obtained into @desc.  Returns 0 or -errno; on failure @why says why.
+ */
+int corio__reactor_create(struct corio__reactor **out,
+			  const struct corio_loop_opts *opts,
+			  char *desc, size_t desclen,
+			  char *why, size_t whylen);
+void corio__reactor_destroy(struct corio__reactor *r);
+
+/*
+ * Queue @io on behalf of @task (the completion is reported for @task).
+ * Never fails for lack of queue space: a full SQ is submitted first.
+ * Returns 0 or -errno (the operation did not start).
+ */
+int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
+			 struct corio_task *task, const struct corio__io *io);
+
+/*
+ * Ask the kernel to cancel @task's operation in flight.  Its completion
+ * still arrives (with -ECANCELED or its real result).
+ */
+void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
+			   struct corio_task *task);
+
+/*
+ * Submit everything queued and wait for completions: at most @timeout_ns
+ * (0 = do not wait, < 0 = until one arrives).  Every completion is handed
+ * to corio__io_complete().  Returns 0 or -errno.
+ */
+int corio__reactor_poll(struct corio_loop *loop, struct corio__reactor *r,
+			int64_t timeout_ns);
+
+#endif /* CORIO_REACTOR_H */

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/reactor_uring.c - the io_uring backend, the only file that
+ * includes <liburing.h>.
+ *
+ * user_data of every SQE is the address of the task that awaits it, or an
+ * odd tag for requests the runtime makes on its own behalf (cancellations)
+ * whose completions only need counting.  A task is never released while its
+ * operation is in flight (cancellation waits for the original completion),
+ * so a completion always finds its task.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <liburing.h>
+
+#include "internal.h"
+#include "reactor.h"
+
+#define INTERNAL_TAG 1ull	/* user_data of runtime-owned requests */
+
+struct corio__reactor {
+	struct io_uring ring;
+	unsigned setup_flags;	/* the flags setup accepted */
+};
+
+/* Longest transfer one SQE can express (len is 32 bits), as read(2). */
+#define MAX_RW 0x7ffff000u
+
+static const struct {
+	unsigned flags;
+	const char *name;
+} ladder[] = {
+	/* Task work runs only when the loop waits, on the loop's thread. */
+	{ IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+	  "SINGLE_ISSUER|DEFER_TASKRUN" },
+	/* Older kernels: no interrupting IPIs for task work at least. */
+	{ IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+	  "COOP_TASKRUN" },
+	{ 0, "no flags" },
+};
+
+static void explain_unavailable(int err, char *why, size_t whylen)
+{
+	FILE *f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	int disabled = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &disabled) != 1)
+			disabled = 0;
+		fclose(f);
+	}
+	if (err == -ENOSYS)
+		snprintf(why, whylen, "io_uring is unavailable: the kernel "
+			 "has no io_uring support (io_uring_setup: ENOSYS)");
+	else if (disabled)
+		snprintf(why, whylen, "io_uring is unavailable: disabled by "
+			 "sysctl kernel.io_uring_disabled=%d", disabled);
+	else if (err == -EPERM)
+		snprintf(why, whylen, "io_uring is unavailable: "
+			 "io_uring_setup was refused (EPERM), typically by a "
+			 "seccomp filter such as a container's default "
+			 "profile");
+	else if (err == -ENOMEM)
+		snprintf(why, whylen, "io_uring setup failed: out of memory "
+			 "(ENOMEM); on kernels before 5.12 raise the locked "
+			 "memory limit (ulimit -l)");
+	else
+		snprintf(why, whylen, "io_uring setup failed: %s",
+			 strerror(-err));
+}
+
+int corio__reactor_create(struct corio__reactor **out,
+			  const struct corio_loop_opts *opts,
+			  char *desc, size_t desclen, char *why, size_t whylen)
+{
+	unsigned entries = opts && opts->ring_entries ? opts->ring_entries : 256;
+	struct corio__reactor *r;
+	const char *name = "custom";
+	size_t i;
+	int ret = -EINVAL;
+
+	r = corio__malloc(sizeof(*r));
+	if (!r) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++) {
+		struct io_uring_params p = { 0 };
+
+		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+		if (opts && opts->ring_flags) {
+			p.flags |= opts->ring_flags;
+		} else {
+			p.flags |= ladder[i].flags;
+			name = ladder[i].name;
+		}
+		/* Completions can outnumber submissions (cancellations,
+		 * bursts): a CQ four times the SQ rarely overflows. */
+		p.cq_entries = entries * 4;
+		ret = io_uring_queue_init_params(entries, &r->ring, &p);
+		if (ret == 0) {
+			r->setup_flags = p.flags;
+			snprintf(desc, desclen, "io_uring (%s, sq %u, cq %u)",
+				 name, p.sq_entries, p.cq_entries);
+			break;
+		}
+		/* Only "this kernel does not know a flag" moves down the
+		 * ladder; anything else is the answer. */
+		if (ret != -EINVAL || (opts && opts->ring_flags))
+			break;
+	}
+	if (ret < 0) {
+		explain_unavailable(ret, why, whylen);
+		corio__free(r);
+		return ret;
+	}
+	/* Registering the ring fd saves an fdget per enter; optional. */
+	(void)io_uring_register_ring_fd(&r->ring);
+	*out = r;
+	return 0;
+}
+
+void corio__reactor_destroy(struct corio__reactor *r)
+{
+	if (!r)
+		return;
+	io_uring_queue_exit(&r->ring);
+	corio__free(r);
+}
+
+/* An SQE, submitting a full queue first; NULL only if that fails too. */
+static struct io_uring_sqe *get_sqe(struct corio_loop *loop,
+				    struct corio__reactor *r, unsigned need)
+{
+	if (io_uring_sq_space_left(&r->ring) < need) {
+		loop->stats.sq_full++;
+		loop->stats.submits++;
+		io_uring_submit(&r->ring);
+	}
+	return io_uring_get_sqe(&r->ring);
+}
+
+static uint32_t clamp_len(uint64_t len)
+{
+	return len > MAX_RW ? MAX_RW : (uint32_t)len;
+}
+
+int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
+			 struct corio_task *task, const struct corio__io *io)
+{
+	struct io_uring_sqe *sqe;
+	unsigned need = io->opcode == CORIO__OP_CLOSE ? 2 : 1;
+
+	sqe = get_sqe(loop, r, need);
+	if (!sqe)
+		return -EAGAIN;
+	switch (io->opcode) {
+	case CORIO__OP_NOP:
+		io_uring_prep_nop(sqe);
+		break;
+	case CORIO__OP_READ:
+		io_uring_prep_read(sqe, io->fd, io->addr, clamp_len(io->len),
+				   (uint64_t)io->off);
+		break;
+	case CORIO__OP_WRITE:
+		io_uring_prep_write(sqe, io->fd, io->addr, clamp_len(io->len),
+				    (uint64_t)io->off);
+		break;
+	case CORIO__OP_READV:
+		io_uring_prep_readv(sqe, io->fd, io->addr, (unsigned)io->len,
+				    (uint64_t)io->off);
+		break;
+	case CORIO__OP_WRITEV:
+		io_uring_prep_writev(sqe, io->fd, io->addr, (unsigned)io->len,
+				     (uint64_t)io->off);
+		break;
+	case CORIO__OP_RECV:
+		io_uring_prep_recv(sqe, io->fd, io->addr, clamp_len(io->len),
+				   (int)io->op_flags);
+		break;
+	case CORIO__OP_SEND:
+		io_uring_prep_send(sqe, io->fd, io->addr, clamp_len(io->len),
+				   (int)io->op_flags);
+		break;
+	case CORIO__OP_ACCEPT:
+		io_uring_prep_accept(sqe, io->fd, io->addr, io->addr2,
+				     (int)io->op_flags);
+		break;
+	case CORIO__OP_CONNECT:
+		io_uring_prep_connect(sqe, io->fd, io->addr,
+				      (socklen_t)io->len);
+		break;
+	case CORIO__OP_CLOSE:
+		/* Cancel whatever is in flight on the fd, then close it: a
+		 * hard link runs the close whatever the cancel found. */
+		io_uring_prep_cancel_fd(sqe, io->fd, IORING_ASYNC_CANCEL_ALL);
+		sqe->flags |= IOSQE_IO_HARDLINK;
+		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+		loop->stats.ops_inflight++;
+		sqe = io_uring_get_sqe(&r->ring);
+		io_uring_prep_close(sqe, io->fd);
+		break;
+	case CORIO__OP_OPENAT:
+		io_uring_prep_openat(sqe, io->fd, io->addr, (int)io->op_flags,
+				     io->mode);
+		break;
+	case CORIO__OP_FSYNC:
+		io_uring_prep_fsync(sqe, io->fd,
+				    io->op_flags ? IORING_FSYNC_DATASYNC : 0);
+		break;
+	case CORIO__OP_STATX:
+		io_uring_prep_statx(sqe, io->fd, io->addr, (int)io->op_flags,
+				    io->mode, io->addr2);
+		break;
+	case CORIO__OP_POLL:
+		io_uring_prep_poll_add(sqe, io->fd, io->op_flags);
+		break;
+	default:
+		/* Give the SQE back as a harmless no-op. */
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+		loop->stats.ops_inflight++;
+		return -EINVAL;
+	}
+	io_uring_sqe_set_data(sqe, task);
+	loop->stats.ops_inflight++;
+	return 0;
+}
+
+void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
+			   struct corio_task *task)
+{
+	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
+
+	if (!sqe)
+		return;	/* the deadline or cancel is retried by nobody:
+			 * cannot happen with a drained SQ */
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)task, 0);
+	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+	loop->stats.ops_inflight++;
+}
+
+/* Hand every completion in the CQ to its task; returns how many. */
+static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&r->ring, head, cqe) {
+		uint64_t ud = io_uring_cqe_get_data64(cqe);
+
+		n++;
+		loop->stats.ops_inflight--;
+		if (ud & INTERNAL_TAG)
+			continue;
+		corio__io_complete(loop, (struct corio_task *)(uintptr_t)ud,
+				   cqe->res);
+	}
+	io_uring_cq_advance(&r->ring, n);
+	return n;
+}
+
+int corio__reactor_poll(struct corio_loop *loop, struct corio__reactor *r,
+			int64_t timeout_ns)
+{
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (timeout_ns == 0) {
+		/* Tasks are ready: submit and collect, never sleep.  Skip the
+		 * syscall when there is nothing to submit or collect. */
+		if (!io_uring_sq_ready(&r->ring) && !loop->stats.ops_inflight)
+			return 0;
+		ret = io_uring_submit_and_get_events(&r->ring);
+	} else {
+		struct __kernel_timespec ts = {
+			.tv_sec = timeout_ns / 1000000000,
+			.tv_nsec = timeout_ns % 1000000000,
+		};
+
+		ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1,
+			timeout_ns > 0 ? &ts : NULL, NULL);
+	}
+	loop->stats.submits++;
+	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY &&
+	    ret != -EAGAIN)
+		return ret;
+	/* -EBUSY/-EAGAIN: the CQ is full; draining it below makes room. */
+	for (;;) {
+		reap(loop, r);
+		if (!io_uring_cq_has_overflow(&r->ring))
+			break;
+		/* Completions waiting in the kernel's overflow list: flush
+		 * them into the CQ and keep reaping; none is lost. */
+		loop->stats.cq_overflows++;
+		io_uring_get_events(&r->ring);
+	}
+	return 0;
+}

@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/task.c - tasks and the trampoline that runs their frames.
+ *
+ * A task's frames form a chain from the root (parent NULL) to the innermost
+ * frame, task->top.  Running a task means calling top's resume function
+ * until it suspends: a child frame returned from resume becomes the new top;
+ * a finished frame is released and its parent becomes top again, unwinding
+ * to its cleanup section when the child failed.  The C stack never grows
+ * with the depth of the chain.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+void corio__warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("corio: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Frames.                                                                */
+
+struct corio_frame *corio_frame_alloc(const struct corio_fninfo *info,
+				      struct corio_frame *parent)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_frame *f;
+
+	if (!loop)
+		return NULL;
+	f = corio__slab_alloc(&loop->slab, info->frame_size);
+	if (!f)
+		return NULL;
+	memset(f, 0, info->frame_size);
+	f->info = info;
+	f->parent = parent;
+	return f;
+}
+
+void corio_frame_free(struct corio_frame *frame)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (frame && loop)
+		corio__slab_free(&loop->slab, frame, frame->info->frame_size);
+}
+
+void corio_frame_misuse(const struct corio_frame *frame, const char *what)
+{
+	corio__warn("%s in %s() at %s:%u", what, frame->info->name,
+		    frame->info->file, frame->line);
+	abort();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Scheduling.                                                            */
+
+void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
+{
+	t->state = CORIO__READY;
+	t->wait = CORIO__WAIT_NONE;
+	t->next = NULL;
+	if (loop->ready_tail)
+		loop->ready_tail->next = t;
+	else
+		loop->ready_head = t;
+	loop->ready_tail = t;
+}
+
+void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
+{
+	t->state = CORIO__WAITING;
+	t->wait = (uint8_t)wait;
+}
+
+void corio__task_deliver(struct corio_task *t, int64_t res)
+{
+	void *slot = t->result;
+
+	if (!slot)
+		return;
+	switch (t->result_kind) {
+	case CORIO__RES_INT:
+		*(int *)slot = (int)res;
+		break;
+	case CORIO__RES_SSIZE:
+		*(ssize_t *)slot = (ssize_t)res;
+		break;
+	default:
+		break;
+	}
+}
+
+struct corio_frame *corio__op_prologue(struct corio_task **taskp,
+				       void *result,
+				       enum corio__result_kind kind)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_task *t = loop ? loop->current : NULL;
+
+	*taskp = t;
+	if (!t) {
+		if (result && kind == CORIO__RES_INT)
+			*(int *)result = -EPERM;
+		else if (result && kind == CORIO__RES_SSIZE)
+			*(ssize_t *)result = -EPERM;
+		return CORIO_READY;
+	}
+	t->result = result;
+	t->result_kind = (uint8_t)kind;
+	if (t->flags & CORIO__T_CANCELLED) {
+		/* Suspend and come straight back to unwind. */
+		corio__task_wake(loop, t);
+		return CORIO_SUSPENDED;
+	}
+	if (t->deadline != CORIO_NO_DEADLINE &&
+	    t->deadline <= corio__clock_now()) {
+		corio__task_deliver(t, -ETIME);
+		return CORIO_READY;
+	}
+	return NULL;
+}
+
+/*
+ * Finished tasks that nobody joined or detached yet (zombies) sit on a
+ * doubly linked list through @next and @wait_obj, neither of which a
+ * finished task uses otherwise, so the loop can release them at the end.
+ */
+static void zombie_add(struct corio_loop *loop, struct corio_task *t)
+{
+	t->wait_obj = NULL;
+	t->next = loop->zombies;
+	if (loop->zombies)
+		loop->zombies->wait_obj = t;
+	loop->zombies = t;
+}
+
+static void zombie_remove(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio_task *prev = t->wait_obj;
+
+	if (prev)
+		prev->next = t->next;
+	else
+		loop->zombies = t->next;
+	if (t->next)
+		t->next->wait_obj = prev;
+}
+
+static void release(struct corio_loop *loop, struct corio_task *t)
+{
+	if (t->state == CORIO__DONE && !t->joiner &&
+	    !(t->flags & CORIO__T_DETACHED))
+		zombie_remove(loop, t);
+	loop->stats.tasks_live--;
+	corio__slab_free(&loop->slab, t, sizeof(*t));
+}
+
+/* The root frame finished with @status. */
+static void finish(struct corio_loop *loop, struct corio_task *t, int status)
+{
+	struct corio_task *joiner = t->joiner;
+
+	t->status = status;
+	t->state = CORIO__DONE;
+	t->top = NULL;
+	loop->unfinished--;
+	if (joiner) {
+		corio__timer_disarm(loop, joiner);
+		corio__task_deliver(joiner, status);
+		corio__task_wake(loop, joiner);
+		release(loop, t);
+	} else if (t->flags & CORIO__T_DETACHED) {
+		release(loop, t);
+	} else {
+		zombie_add(loop, t);
+	}
+}
+
+/* The trampoline: run @t's frames until the task suspends or finishes. */
+static void run_task(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio_frame *f = t->top;
+
+	loop->current = t;
+	t->state = CORIO__RUNNING;
+	if (corio__unlikely(t->flags & CORIO__T_CANCELLED) &&
+	    !(t->flags & CORIO__T_UNWOUND)) {
+		/* Inject the cancellation at the suspension point. */
+		t->flags |= CORIO__T_UNWOUND;
+		f->err = -ECANCELED;
+		f->state = CORIO_STATE_UNWIND;
+	}
+	for (;;) {
+		struct corio_frame *next = f->info->resume(f);
+
+		if (corio__likely(next != NULL)) {
+			if (next == CORIO_SUSPENDED)
+				break;
+			f = next;	/* a child, or f again to unwind */
+			continue;
+		}
+		/* f finished: hand its error to the parent, release it. */
+		next = f->parent;
+		if (!next) {
+			int status = f->err;
+
+			corio__slab_free(&loop->slab, f, f->info->frame_size);
+			finish(loop, t, status);
+			loop->current = NULL;
+			return;
+		}
+		if (corio__unlikely(f->err != 0)) {
+			next->err = f->err;
+			next->state = CORIO_STATE_UNWIND;
+		}
+		corio__slab_free(&loop->slab, f, f->info->frame_size);
+		f = next;
+	}
+	t->top = f;
+	loop->current = NULL;
+}
+
+void corio__run_ready(struct corio_loop *loop, unsigned budget)
+{
+	while (budget-- > 0 && loop->ready_head) {
+		struct corio_task *t = loop->ready_head;
+
+		loop->ready_head = t->next;
+		if (!loop->ready_head)
+			loop->ready_tail = NULL;
+		run_task(loop, t);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The public task API.                                                   */
+
+int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
+		   const char *file, int line, struct corio_task **taskp)
+{
+	struct corio_task *t;
+
+	if (taskp)
+		*taskp = NULL;
+	if (!loop) {
+		if (root)
+			corio_frame_free(root);
+		return -EINVAL;
+	}
+	if (!pthread_equal(loop->owner, pthread_self()))
+		return -EPERM;
+	if (!root)
+		return -ENOMEM;
+	t = corio__slab_alloc(&loop->slab, sizeof(*t));
+	if (!t) {
+		corio__slab_free(&loop->slab, root, root->info->frame_size);
+		return -ENOMEM;
+	}
+	*t = (struct corio_task){
+		.top = root,
+		.name = root->info->name,
+		.file = file,
+		.line = (uint32_t)line,
+		.deadline = CORIO_NO_DEADLINE,
+		.id = ++loop->next_id,
+	};
+	root->parent = NULL;
+	loop->unfinished++;
+	loop->stats.tasks_live++;
+	loop->stats.tasks_spawned++;
+	corio__task_wake(loop, t);
+	if (taskp)
+		*taskp = t;
+	return 0;
+}
+
+/* Would @t joining @target close an await cycle? */
+static bool join_closes_cycle(const struct corio_task *t,
+			      const struct corio_task *target)
+{
+	/* Each task awaits at most one task, so this is a walk, not a
+	 * search: O(length of the chain), no allocation. */
+	while (target) {
+		if (target == t)
+			return true;
+		if (target->state != CORIO__WAITING ||
+		    target->wait != CORIO__WAIT_JOIN)
+			return false;
+		target = target->wait_obj;
+	}
+	return false;
+}
+
+struct corio_frame *corio_join__start(struct corio_frame *parent,
+				      struct corio_task *target, int *status)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, status, CORIO__RES_INT);
+	if (early)
+		return early;
+	if (!target || (target->flags & CORIO__T_DETACHED) ||
+	    target->joiner) {
+		corio__task_deliver(t, -EINVAL);
+		return CORIO_READY;
+	}
+	if (target->state == CORIO__DONE) {
+		corio__task_deliver(t, target->status);
+		release(loop, target);
+		return CORIO_READY;
+	}
+	if (join_closes_cycle(t, target)) {
+		corio__task_deliver(t, -EDEADLK);
+		return CORIO_READY;
+	}
+	if (t->deadline != CORIO_NO_DEADLINE) {
+		int err = corio__timer_arm(loop, t, t->deadline);
+
+		if (err) {
+			corio__task_deliver(t, err);
+			return CORIO_READY;
+		}
+	}
+	target->joiner = t;
+	t->wait_obj = target;
+	corio__task_suspend(t, CORIO__WAIT_JOIN);
+	return CORIO_SUSPENDED;
+}
+
+int corio_task_reap(struct corio_task *t, int *status)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!t || !loop || t->joiner || (t->flags & CORIO__T_DETACHED))
+		return -EINVAL;
+	if (t->state != CORIO__DONE)
+		return -EBUSY;
+	if (status)
+		*status = t->status;
+	release(loop, t);
+	return 0;
+}
+
+int corio_task_detach(struct corio_task *t)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!t || !loop || t->joiner || (t->flags & CORIO__T_DETACHED))
+		return -EINVAL;
+	if (t->state == CORIO__DONE) {
+		release(loop, t);
+		return 0;
+	}
+	t->flags |= CORIO__T_DETACHED;
+	return 0;
+}
+
+int corio_task_cancel(struct corio_task *t)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!t || !loop || t->state == CORIO__DONE)
+		return -EINVAL;
+	if (t->flags & CORIO__T_CANCELLED)
+		return 0;
+	t->flags |= CORIO__T_CANCELLED;
+	if (t->state != CORIO__WAITING)
+		return 0;	/* unwinds when it next runs or awaits */
+	switch (t->wait) {
+	case CORIO__WAIT_IO:
+		/* The buffer belongs to the kernel until the op's own CQE:
+		 * request cancellation and let that CQE wake the task. */
+		corio__io_cancel(loop, t, false);
+		break;
+	case CORIO__WAIT_JOIN:
+		((struct corio_task *)t->wait_obj)->joiner = NULL;
+		corio__timer_disarm(loop, t);
+		corio__task_wake(loop, t);
+		break;
+	default:
+		corio__timer_disarm(loop, t);
+		corio__task_wake(loop, t);
+		break;
+	}
+	return 0;
+}
+
+struct corio_frame *corio_yield__start(struct corio_frame *parent)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, NULL, CORIO__RES_NONE);
+	if (early)
+		return early;
+	corio__task_wake(corio__tls_loop, t);
+	return CORIO_SUSPENDED;
+}
+
+struct corio_task *corio_current_task(void)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	return loop ? loop->current : NULL;
+}
+
+uint64_t corio_task_id(const struct corio_task *t)
+{
+	return t->id;
+}
+
+const char *corio_task_name(const struct corio_task *t)
+{
+	return t->name;
+}
+
+void corio_task_set_name(struct corio_task *t, const char *name)
+{
+	if (t && name)
+		t->name = name;
+}
+
+int corio_task_is_done(const struct corio_task *t)
+{
+	return t->state == CORIO__DONE;
+}
+
+int64_t corio_deadline_set(int64_t deadline)
+{
+	struct corio_task *t = corio_current_task();
+	int64_t prev;
+
+	if (!t)
+		return CORIO_NO_DEADLINE;
+	prev = t->deadline;
+	t->deadline = deadline;
+	return prev;
+}
+
+void corio__zombies_release(struct corio_loop *loop)
+{
+	while (loop->zombies)
+		release(loop, loop->zombies);
+}
