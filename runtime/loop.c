@@ -55,7 +55,8 @@ int corio_loop_create(struct corio_loop **loopp,
 	}
 	/* Under AddressSanitizer every frame and task is its own
 	 * allocation, so a use after release is caught. */
-	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN);
+	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN ||
+			 (opts && (opts->flags & CORIO_LOOP_NO_CACHE)));
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
 	corio__tls_loop = loop;

@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ struct conn {
 	int fd;
 	unsigned int len;	/* bytes received into buf */
 	unsigned int off;	/* bytes of buf already sent back */
-	struct conn *prev, *next;	/* all open ones, to free them at exit */
+	struct conn *prev, *next;	/* list of open ones, freed at exit */
 	char buf[BUF_SIZE];
 };
 
@@ -51,8 +52,10 @@ static void die(const char *what)
 }
 
 /* Returns -1 when the connection is finished or broken. */
-static int conn_pump(struct conn *c)
+static int conn_pump(struct conn *c, uint32_t events)
 {
+	/* A hang-up that came with the data raises no later edge */
+	bool hangup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
 	bool drained = false;
 	ssize_t n;
 
@@ -71,7 +74,8 @@ static int conn_pump(struct conn *c)
 		/*
 		 * A short read on a stream socket means it was drained
 		 * (epoll(7)): stop here rather than spend a recv on EAGAIN,
-		 * as data arriving later raises a new edge.
+		 * as data arriving later raises a new edge. After a hang-up
+		 * read on until the EOF or error shows.
 		 */
 		if (drained)
 			return 0;
@@ -79,7 +83,7 @@ static int conn_pump(struct conn *c)
 		if (n > 0) {
 			c->len = n;
 			c->off = 0;
-			drained = n < BUF_SIZE;
+			drained = n < BUF_SIZE && !hangup;
 			continue;
 		}
 		if (n == 0)
@@ -127,7 +131,7 @@ static void accept_all(int ep, int lfd)
 		if (open_conns)
 			open_conns->prev = c;
 		open_conns = c;
-		ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
 			close_conn(c);
@@ -216,7 +220,7 @@ int main(int argc, char **argv)
 				goto out;
 			if (p == &listen_tag)
 				accept_all(ep, lfd);
-			else if (conn_pump(p) < 0)
+			else if (conn_pump(p, evs[i].events) < 0)
 				close_conn(p);
 		}
 	}

@@ -23,7 +23,15 @@ struct corio_loop_opts {
 				 * polled; 0 = 128 */
 	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
 				 * these IORING_SETUP_* flags (for tests) */
+	unsigned flags;		/* CORIO_LOOP_* */
 };
+
+/*
+ * flags: allocate every frame and task from the allocator instead of the
+ * loop's size-class free lists (slower; lets fault injection and memory
+ * checkers see each allocation).  Always on under AddressSanitizer.
+ */
+#define CORIO_LOOP_NO_CACHE 0x1u
 
 /*
  * Create a loop owned by the calling thread; it becomes the thread's

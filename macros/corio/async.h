@@ -212,10 +212,10 @@
  * never be a real distance.
  */
 #define CORIO__BIAS 0x80000000u
-#define CORIO__LABEL(n) CORIO__CAT(corio__resume_, n)
-#define CORIO__SET_STATE(n)						\
+#define CORIO__LABEL(id, n) CORIO__CAT(corio__resume_, id)
+#define CORIO__SET_STATE(id, n)						\
 	(self->hdr.state = (uint32_t)(CORIO__BIAS + (uint32_t)(int32_t)	\
-		__extension__((char *)&&CORIO__LABEL(n) -		\
+		__extension__((char *)&&CORIO__LABEL(id, n) -		\
 			      (char *)&&corio__base)))
 #define CORIO__DISPATCH()						\
 	_Pragma("GCC diagnostic push")					\
@@ -238,8 +238,8 @@
 
 #else /* one switch over the whole body */
 
-#define CORIO__LABEL(n) case (n) + 1
-#define CORIO__SET_STATE(n) (self->hdr.state = (uint32_t)(n) + 1)
+#define CORIO__LABEL(id, n) case (n) + 1
+#define CORIO__SET_STATE(id, n) (self->hdr.state = (uint32_t)(n) + 1)
 
 #define corio_begin()							\
 	switch (self->hdr.state) {					\
@@ -251,14 +251,15 @@
 		return 0;						\
 	case 0:
 
-#define corio_end() } return 0
+#define corio_end() ; } return 0
 
 #endif
 
 /* ---------------------------------------------------------------------- */
 /* Awaiting.                                                              */
 
-#define CORIO__AWAIT(n, start)						\
+/* id names the resume label, n numbers the resume point (switch mode). */
+#define CORIO__AWAIT(id, n, start)					\
 	do {								\
 		struct corio_frame *corio__c;				\
 		if (self->hdr.flags & CORIO_FRAME_FINALLY)		\
@@ -267,11 +268,15 @@
 		self->hdr.line = __LINE__;				\
 		corio__c = (start);					\
 		if (corio__c != CORIO_READY) {				\
-			CORIO__SET_STATE(n);				\
+			CORIO__SET_STATE(id, n);			\
 			return corio__await_step(&self->hdr, corio__c);	\
 		}							\
-		CORIO__LABEL(n):;					\
+		CORIO__LABEL(id, n):;					\
 	} while (0)
+
+#define CORIO__AWAIT_N(n, start) CORIO__AWAIT(n, n, start)
+#define CORIO__AWAIT_AT(id, start) \
+	CORIO__AWAIT(CORIO__CAT(at_, id), 0x40000000 + (id), start)
 
 /* f__start(parent, args..., res) whether or not args is empty. */
 #define CORIO__START(res, ...)						\
@@ -285,21 +290,21 @@
 
 /* Await fn(args...) and store its result in the lvalue dst. */
 #define corio_await(dst, ...) \
-	CORIO__AWAIT(__COUNTER__, CORIO__START(&(dst), __VA_ARGS__))
+	CORIO__AWAIT_N(__COUNTER__, CORIO__START(&(dst), __VA_ARGS__))
 #define corio_await_at(id, dst, ...) \
-	CORIO__AWAIT(0x40000000 + (id), CORIO__START(&(dst), __VA_ARGS__))
+	CORIO__AWAIT_AT(id, CORIO__START(&(dst), __VA_ARGS__))
 
 /* Await a void async function or operation. */
 #define corio_await_void(...) \
-	CORIO__AWAIT(__COUNTER__, CORIO__STARTV(__VA_ARGS__))
+	CORIO__AWAIT_N(__COUNTER__, CORIO__STARTV(__VA_ARGS__))
 #define corio_await_void_at(id, ...) \
-	CORIO__AWAIT(0x40000000 + (id), CORIO__STARTV(__VA_ARGS__))
+	CORIO__AWAIT_AT(id, CORIO__STARTV(__VA_ARGS__))
 
 /* Await fn(args...), dropping its result. */
 #define corio_await_discard(...) \
-	CORIO__AWAIT(__COUNTER__, CORIO__START(0, __VA_ARGS__))
+	CORIO__AWAIT_N(__COUNTER__, CORIO__START(0, __VA_ARGS__))
 #define corio_await_discard_at(id, ...) \
-	CORIO__AWAIT(0x40000000 + (id), CORIO__START(0, __VA_ARGS__))
+	CORIO__AWAIT_AT(id, CORIO__START(0, __VA_ARGS__))
 
 /* Let the other ready tasks run. */
 #define corio_yield() corio_await_void(corio_yield)
@@ -329,12 +334,12 @@
 #define corio_return_void() CORIO__LEAVE()
 
 /*
- * Fail with @err (a negative errno): the cleanup section runs, then the
+ * Fail with @e (a negative errno): the cleanup section runs, then the
  * caller unwinds with the same error, up to the task's status.
  */
-#define corio_throw(err)						\
+#define corio_throw(e)							\
 	do {								\
-		self->hdr.err = (int32_t)(err);				\
+		self->hdr.err = (int32_t)(e);				\
 		CORIO__LEAVE();						\
 	} while (0)
 

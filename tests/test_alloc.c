@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_alloc.c - allocation failures: every one becomes -ENOMEM for
+ * someone, and nothing leaks.  The allocator hook fails the Nth
+ * allocation; a sweep over N covers every allocation a scenario makes.
+ */
+#include "testutil.h"
+
+#include <stdlib.h>
+
+#include <corio/async.h>
+
+static long fail_at;		/* 1-based index of the allocation to fail */
+static long allocations;	/* attempts so far */
+static long outstanding;	/* successful allocations not yet released */
+
+static void *counting_alloc(size_t size)
+{
+	if (++allocations == fail_at)
+		return NULL;
+	outstanding++;
+	return malloc(size);
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		outstanding--;
+	free(p);
+}
+
+static void arm(long n)
+{
+	fail_at = n;
+	allocations = 0;
+	outstanding = 0;
+	corio_set_allocator(counting_alloc, counting_free);
+}
+
+static struct t_log log_;
+
+corio_async(int, inner, ((int, v)), (
+	int slept;
+))
+{
+	corio_begin();
+	corio_await(self->slept, corio_sleep, CORIO_US(10));
+	corio_return(self->v * 2);
+corio_finally:
+	t_log_add(&log_, "inner:%d", self->hdr.err);
+	corio_end();
+}
+
+corio_async(int, outer, ((int, v)), (
+	int a, b;
+))
+{
+	corio_begin();
+	corio_await(self->a, inner, self->v);
+	corio_await(self->b, inner, self->a);
+	corio_return(self->b);
+corio_finally:
+	t_log_add(&log_, "outer:%d", self->hdr.err);
+	corio_end();
+}
+
+/*
+ * Create a loop that allocates each object separately, run two tasks
+ * through nested calls, destroy.  Returns what went wrong first (0 when
+ * nothing did); whatever happens, every allocation is released.
+ */
+static int scenario(int *results)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_task *t[2] = { NULL, NULL };
+	struct corio_loop *loop;
+	int ret, i, st, first = 0;
+
+	ret = corio_loop_create(&loop, &opts);
+	if (ret == -EPERM || ret == -ENOSYS)
+		cr_skip_test("%s", corio_loop_unavailable_reason());
+	if (ret < 0)
+		return ret;
+	for (i = 0; i < 2; i++) {
+		ret = corio_spawn(loop, outer__start(NULL, i + 1, &results[i]),
+				  &t[i]);
+		if (ret < 0 && !first)
+			first = ret;
+	}
+	ret = corio_loop_run(loop);
+	cr_assert_eq(ret, 0, "run: %s", corio_strerror(ret));
+	for (i = 0; i < 2; i++) {
+		if (!t[i])
+			continue;
+		cr_assert_eq(corio_task_reap(t[i], &st), 0);
+		if (st < 0 && !first)
+			first = st;
+	}
+	cr_assert_eq(corio_loop_destroy(loop), 0);
+	return first;
+}
+
+Test(alloc, every_allocation_failure_is_enomem_and_nothing_leaks,
+     .timeout = 60)
+{
+	long n, total;
+	int results[2], ret;
+
+	/* Count the allocations of a clean run. */
+	arm(0);
+	ret = scenario(results);
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(results[0], 4);
+	cr_assert_eq(results[1], 8);
+	cr_assert_eq(outstanding, 0, "leak in the clean run");
+	total = allocations;
+	cr_assert_gt(total, 6);
+	for (n = 1; n <= total; n++) {
+		memset(&log_, 0, sizeof(log_));
+		results[0] = results[1] = 0;
+		arm(n);
+		ret = scenario(results);
+		cr_assert(ret == 0 || ret == -ENOMEM,
+			  "allocation %ld: %s", n, corio_strerror(ret));
+		cr_assert_eq(outstanding, 0, "allocation %ld failed: %ld "
+			     "allocations leaked", n, outstanding);
+	}
+	corio_set_allocator(NULL, NULL);
+}
+
+Test(alloc, a_failed_child_start_unwinds_the_caller, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_loop *loop;
+	struct corio_task *t;
+	int result = -1, st = 0;
+
+	arm(0);
+	loop = t_loop_opts(&opts);
+	cr_assert_eq(corio_spawn(loop, outer__start(NULL, 1, &result), &t), 0);
+	/* The next allocation is the first child's frame. */
+	fail_at = allocations + 1;
+	memset(&log_, 0, sizeof(log_));
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(corio_task_reap(t, &st), 0);
+	cr_assert_eq(st, -ENOMEM);
+	cr_assert_eq(result, -1);
+	cr_assert_str_eq(log_.buf, "outer:-12");
+	t_loop_done(loop);
+	cr_assert_eq(outstanding, 0);
+	corio_set_allocator(NULL, NULL);
+}
+
+Test(alloc, failed_spawn_releases_the_root_frame, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_loop *loop;
+	struct corio_frame *root;
+	struct corio_task *t = (void *)1;
+	int result;
+
+	arm(0);
+	loop = t_loop_opts(&opts);
+	root = outer__start(NULL, 1, &result);
+	cr_assert_not_null(root);
+	fail_at = allocations + 1;	/* the task record */
+	cr_assert_eq(corio_spawn(loop, root, &t), -ENOMEM);
+	cr_assert_null(t);
+	t_loop_done(loop);
+	cr_assert_eq(outstanding, 0);
+	corio_set_allocator(NULL, NULL);
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_loop.c - the loop itself: one per thread, owner-thread checks,
+ * the setup ladder's rungs, stop, stall detection, statistics.
+ */
+#include "testutil.h"
+
+#include <liburing.h>
+#include <pthread.h>
+
+#include <corio/async.h>
+
+Test(loop, one_loop_per_thread, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop(), *second = (void *)1;
+
+	cr_assert_eq(corio_loop_current(), loop);
+	cr_assert_eq(corio_loop_create(&second, NULL), -EBUSY);
+	cr_assert_null(second);
+	t_loop_done(loop);
+	cr_assert_null(corio_loop_current());
+	loop = t_loop();	/* a new one may be created afterwards */
+	t_loop_done(loop);
+}
+
+static void *run_from_other_thread(void *loop)
+{
+	intptr_t r = corio_loop_run(loop);
+
+	r = r * 1000 + corio_loop_destroy(loop);
+	return (void *)r;
+}
+
+Test(loop, other_threads_are_refused_with_eperm, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	pthread_t th;
+	void *r;
+
+	pthread_create(&th, NULL, run_from_other_thread, loop);
+	pthread_join(th, &r);
+	cr_assert_eq((intptr_t)r, -EPERM * 1000 - EPERM);
+	t_loop_done(loop);
+}
+
+Test(loop, backend_description_names_io_uring, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+
+	cr_assert(strstr(corio_loop_backend(loop), "io_uring"), "%s",
+		  corio_loop_backend(loop));
+	t_loop_done(loop);
+}
+
+corio_async(int, nap, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_MS(1));
+	corio_return(self->r + 1);
+corio_finally:
+	corio_end();
+}
+
+/* Each rung of the setup ladder, forced, must run the same program. */
+static void run_with_flags(unsigned flags)
+{
+	struct corio_loop_opts opts = { .ring_flags = flags };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	int r = 0;
+
+	corio_spawn(loop, nap__start(NULL, &r), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(r, 1);
+	t_loop_done(loop);
+}
+
+Test(loop, ladder_rung_defer_taskrun, .timeout = 10)
+{
+	run_with_flags(IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN);
+}
+
+Test(loop, ladder_rung_coop_taskrun, .timeout = 10)
+{
+	run_with_flags(IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+}
+
+Test(loop, ladder_rung_plain, .timeout = 10)
+{
+	run_with_flags(IORING_SETUP_CLAMP);
+}
+
+Test(loop, unknown_setup_flag_is_an_error_not_a_crash, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .ring_flags = 1u << 30 };
+	struct corio_loop *loop = NULL;
+
+	cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL);
+	cr_assert_null(loop);
+	cr_assert_neq(corio_loop_unavailable_reason()[0], '\0');
+}
+
+corio_async(void, forever, (), (
+	int r;
+))
+{
+	corio_begin();
+	for (;;)
+		corio_await(self->r, corio_sleep, CORIO_MS(1));
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, stopper, ((struct corio_loop *, loop)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_MS(5));
+	corio_loop_stop(self->loop);
+corio_finally:
+	corio_end();
+}
+
+Test(loop, stop_returns_and_run_resumes_later, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *t;
+	int st = 0;
+
+	corio_spawn(loop, forever__start(NULL), &t);
+	corio_spawn(loop, stopper__start(NULL, loop), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_not(corio_task_is_done(t));
+	corio_task_cancel(t);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(corio_task_reap(t, &st), 0);
+	cr_assert_eq(st, -ECANCELED);
+	t_loop_done(loop);
+}
+
+Test(loop, operations_outside_a_task_fail_with_eperm, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	ssize_t n = 0;
+	int r = 0;
+	char c;
+
+	cr_assert_eq(corio_sleep__start(NULL, 1, &r), CORIO_READY);
+	cr_assert_eq(r, -EPERM);
+	cr_assert_eq(corio_read__start(NULL, 0, &c, 1, -1, &n), CORIO_READY);
+	cr_assert_eq(n, -EPERM);
+	t_loop_done(loop);
+}
+
+Test(loop, stats_count_what_happened, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_loop_stats stats;
+	int r = 0;
+
+	corio_spawn(loop, nap__start(NULL, &r), NULL);
+	corio_loop_stats(loop, &stats);
+	cr_assert_eq(stats.tasks_live, 1);
+	cr_assert_eq(stats.tasks_spawned, 1);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	corio_loop_stats(loop, &stats);
+	cr_assert_gt(stats.iterations, 0);
+	cr_assert_eq(stats.ops_inflight, 0);
+	cr_assert_eq(stats.timers, 0);
+	t_loop_done(loop);
+}
