@@ -115,12 +115,13 @@ void corio__zombies_release(struct corio_loop *loop);
  * Common prologue of an awaitable operation: returns NULL when the operation
  * should go ahead for the task stored in *@taskp (its result slot is set);
  * otherwise the marker the start function returns at once (no task: -EPERM
- * stored; deadline passed: -ETIME stored; task cancelled: it is queued to
- * unwind).
+ * stored; task cancelled: it is queued to unwind).
  */
 struct corio_frame *corio__op_prologue(struct corio_task **taskp,
 				       void *result,
 				       enum corio__result_kind kind);
+/* Has @t's deadline passed?  Then -ETIME is stored as the op's result. */
+bool corio__op_expired(struct corio_task *t);
 
 /* timer.c: arm/disarm the task's single timer; fire due timers. */
 int corio__timer_arm(struct corio_loop *loop, struct corio_task *t,

@@ -45,6 +45,8 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 	early = corio__op_prologue(&t, result, kind);
 	if (early)
 		return early;
+	if (corio__op_expired(t))
+		return CORIO_READY;
 	loop = corio__tls_loop;
 	/* Arm the deadline first: once the op is in flight, a failure here
 	 * could no longer be reported. */

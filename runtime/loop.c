@@ -133,7 +133,7 @@ int corio_loop_run(struct corio_loop *loop)
 		loop->stats.iterations++;
 		/* Bounded, so a task that keeps yielding cannot starve I/O. */
 		corio__run_ready(loop, loop->run_batch);
-		if (!loop->unfinished)
+		if (!loop->unfinished || loop->stop)
 			break;
 		if (stalled(loop)) {
 			ret = -EDEADLK;

@@ -125,12 +125,16 @@ struct corio_frame *corio__op_prologue(struct corio_task **taskp,
 		corio__task_wake(loop, t);
 		return CORIO_SUSPENDED;
 	}
-	if (t->deadline != CORIO_NO_DEADLINE &&
-	    t->deadline <= corio__clock_now()) {
-		corio__task_deliver(t, -ETIME);
-		return CORIO_READY;
-	}
 	return NULL;
+}
+
+bool corio__op_expired(struct corio_task *t)
+{
+	if (t->deadline == CORIO_NO_DEADLINE ||
+	    t->deadline > corio__clock_now())
+		return false;
+	corio__task_deliver(t, -ETIME);
+	return true;
 }
 
 /*
@@ -278,6 +282,9 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		.id = ++loop->next_id,
 	};
 	root->parent = NULL;
+	/* Without a handle nobody can join or reap it: detach it now. */
+	if (!taskp)
+		t->flags |= CORIO__T_DETACHED;
 	loop->unfinished++;
 	loop->stats.tasks_live++;
 	loop->stats.tasks_spawned++;
@@ -315,16 +322,23 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, status, CORIO__RES_INT);
 	if (early)
 		return early;
+	if (target == t) {
+		corio__task_deliver(t, -EDEADLK);
+		return CORIO_READY;
+	}
 	if (!target || (target->flags & CORIO__T_DETACHED) ||
 	    target->joiner) {
 		corio__task_deliver(t, -EINVAL);
 		return CORIO_READY;
 	}
+	/* A finished task needs no waiting: no deadline applies. */
 	if (target->state == CORIO__DONE) {
 		corio__task_deliver(t, target->status);
 		release(loop, target);
 		return CORIO_READY;
 	}
+	if (corio__op_expired(t))
+		return CORIO_READY;
 	if (join_closes_cycle(t, target)) {
 		corio__task_deliver(t, -EDEADLK);
 		return CORIO_READY;

@@ -107,7 +107,7 @@ corio_async(void, forever, (), (
 {
 	corio_begin();
 	for (;;)
-		corio_await(self->r, corio_sleep, CORIO_MS(1));
+		corio_await(self->r, corio_sleep, CORIO_SEC(3600));
 corio_finally:
 	corio_end();
 }
@@ -127,11 +127,14 @@ Test(loop, stop_returns_and_run_resumes_later, .timeout = 10)
 {
 	struct corio_loop *loop = t_loop();
 	struct corio_task *t;
+	int64_t start = corio_now();
 	int st = 0;
 
 	corio_spawn(loop, forever__start(NULL), &t);
 	corio_spawn(loop, stopper__start(NULL, loop), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_lt(corio_now() - start, CORIO_SEC(5),
+		     "stop must not wait for the next timer");
 	cr_assert_not(corio_task_is_done(t));
 	corio_task_cancel(t);
 	cr_assert_eq(corio_loop_run(loop), 0);

@@ -436,3 +436,33 @@ Test(task, running_the_loop_from_its_own_task_is_refused, .timeout = 10,
 	}
 	t_loop_done(loop);
 }
+
+corio_async(int, join_finished_after_deadline, (), (
+	struct corio_task *child;
+	int value, status;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    value_after_yields__start(NULL, 3, 0, &self->value),
+		    &self->child);
+	corio_yield();	/* the child finishes */
+	corio_deadline_set(corio_now() - 1);
+	corio_await(self->status, corio_join, self->child);
+	corio_return(self->status * 10 + self->value);
+corio_finally:
+	corio_end();
+}
+
+Test(task, joining_a_finished_task_ignores_an_expired_deadline,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	int got = -1;
+
+	corio_spawn(loop, join_finished_after_deadline__start(NULL, &got),
+		    NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(got, 3, "got %d", got);
+	t_loop_done(loop);
+}

@@ -33,7 +33,8 @@ struct corio_task;
  * ...), not yet run).  The task is queued, not run: it starts when the loop
  * next runs its ready tasks.  @file and @line record the spawn site for
  * reports; the task's name is the root function's name until changed.
- * On success stores the task in *@taskp (if not NULL) and returns 0.
+ * On success stores the task in *@taskp and returns 0; when @taskp is
+ * NULL the task is detached (nobody could join it).
  * Errors: -ENOMEM (@root NULL, or no memory for the task; @root is
  * released), -EINVAL (@loop NULL), -EPERM (not @loop's thread).
  */
