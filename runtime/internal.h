@@ -62,7 +62,9 @@ struct corio_task {
 	const char *name;		/* for reports; never NULL */
 	const char *file;		/* spawn site */
 	struct corio_task *joiner;	/* task awaiting our end, or NULL */
-	void *wait_obj;			/* WAIT_JOIN: the joined task */
+	void *wait_obj;			/* WAIT_JOIN: the joined task;
+					 * WAIT_IO: 1 + the fd it counts in
+					 * the loop's fd_ops, or NULL */
 	void *result;			/* where the awaited op's result goes,
 					 * of @result_kind; may be NULL */
 	int64_t deadline;		/* corio_deadline_set, or NO_DEADLINE */
@@ -95,6 +97,9 @@ struct corio_loop {
 	uint32_t timer_seq;
 	uint32_t run_batch;
 	uint64_t unfinished;		/* spawned, not yet DONE */
+	uint32_t *fd_ops;		/* operations in flight per fd */
+	uint32_t fd_ops_len;
+	bool fd_ops_lossy;		/* a count was lost: always cancel */
 	struct corio_loop_stats stats;
 	bool running;			/* inside corio_loop_run */
 	bool stop;			/* corio_loop_stop was called */

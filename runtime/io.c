@@ -5,6 +5,7 @@
  * suspends the task until the completion arrives.
  */
 #include <errno.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "internal.h"
@@ -33,6 +34,54 @@ const char *corio__op_name(unsigned opcode)
 		op_names[opcode] : "?";
 }
 
+/* Does the operation work on io->fd as an open file (so close must
+ * cancel it first)?  openat and statx take a directory fd instead. */
+static bool uses_fd(unsigned opcode)
+{
+	return opcode != CORIO__OP_OPENAT && opcode != CORIO__OP_STATX &&
+	       opcode != CORIO__OP_CLOSE && opcode != CORIO__OP_NOP;
+}
+
+/*
+ * Count an operation in flight on @fd, so that closing an fd with nothing
+ * in flight skips the cancel request: the kernel serves a cancel by fd by
+ * scanning every request in flight on the ring, which costs real time on a
+ * server with thousands of connections.
+ */
+static bool fd_ops_inc(struct corio_loop *loop, int fd)
+{
+	if (fd < 0)
+		return false;
+	if ((uint32_t)fd >= loop->fd_ops_len) {
+		uint32_t len = loop->fd_ops_len ? loop->fd_ops_len : 256;
+		uint32_t *v;
+
+		while (len <= (uint32_t)fd)
+			len *= 2;
+		v = corio__malloc(sizeof(*v) * len);
+		if (!v) {
+			loop->fd_ops_lossy = true;
+			return false;
+		}
+		memset(v, 0, sizeof(*v) * len);
+		if (loop->fd_ops_len)
+			memcpy(v, loop->fd_ops, sizeof(*v) * loop->fd_ops_len);
+		corio__free(loop->fd_ops);
+		loop->fd_ops = v;
+		loop->fd_ops_len = len;
+	}
+	loop->fd_ops[fd]++;
+	return true;
+}
+
+static bool close_needs_cancel(const struct corio_loop *loop, int fd)
+{
+	if (loop->fd_ops_lossy)
+		return true;
+	return fd >= 0 && (uint32_t)fd < loop->fd_ops_len &&
+	       loop->fd_ops[fd] > 0;
+}
+
 /* Start @io for the calling task and suspend it. */
 static struct corio_frame *start_io(const struct corio__io *io, void *result,
 				    enum corio__result_kind kind)
@@ -55,11 +104,22 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 		if (err)
 			goto fail;
 	}
-	err = corio__reactor_start(loop, loop->reactor, t, io);
+	if (io->opcode == CORIO__OP_CLOSE &&
+	    close_needs_cancel(loop, io->fd)) {
+		struct corio__io c = *io;
+
+		c.op_flags = CORIO__CLOSE_CANCEL_FIRST;
+		err = corio__reactor_start(loop, loop->reactor, t, &c);
+	} else {
+		err = corio__reactor_start(loop, loop->reactor, t, io);
+	}
 	if (err) {
 		corio__timer_disarm(loop, t);
 		goto fail;
 	}
+	t->wait_obj = NULL;
+	if (uses_fd(io->opcode) && fd_ops_inc(loop, io->fd))
+		t->wait_obj = (void *)(intptr_t)(io->fd + 1);
 	t->op = io->opcode;
 	corio__task_suspend(t, CORIO__WAIT_IO);
 	return CORIO_SUSPENDED;
@@ -71,6 +131,10 @@ fail:
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 			int32_t res)
 {
+	if (t->wait_obj) {
+		loop->fd_ops[(intptr_t)t->wait_obj - 1]--;
+		t->wait_obj = NULL;
+	}
 	corio__timer_disarm(loop, t);
 	/* A cancel that lost the race delivers the real result instead: data
 	 * that was read is never silently dropped. */

@@ -75,6 +75,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__zombies_release(loop);
 	corio__reactor_destroy(loop->reactor);
 	corio__free(loop->timers.v);
+	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)
 		corio__tls_loop = NULL;

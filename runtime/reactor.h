@@ -29,6 +29,9 @@ struct corio__io {
 	uint32_t mode;		/* openat mode; statx mask */
 };
 
+/* op_flags of CORIO__OP_CLOSE: cancel the fd's operations first. */
+#define CORIO__CLOSE_CANCEL_FIRST 1u
+
 /*
  * Set up the backend for @loop.  Writes a one-line description of what was
  * obtained into @desc.  Returns 0 or -errno; on failure @why says why.

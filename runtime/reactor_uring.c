@@ -152,7 +152,9 @@ int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
 			 struct corio_task *task, const struct corio__io *io)
 {
 	struct io_uring_sqe *sqe;
-	unsigned need = io->opcode == CORIO__OP_CLOSE ? 2 : 1;
+	bool cancel_first = io->opcode == CORIO__OP_CLOSE &&
+			    (io->op_flags & CORIO__CLOSE_CANCEL_FIRST);
+	unsigned need = cancel_first ? 2 : 1;
 
 	sqe = get_sqe(loop, r, need);
 	if (!sqe)
@@ -194,13 +196,18 @@ int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
 				      (socklen_t)io->len);
 		break;
 	case CORIO__OP_CLOSE:
-		/* Cancel whatever is in flight on the fd, then close it: a
-		 * hard link runs the close whatever the cancel found. */
-		io_uring_prep_cancel_fd(sqe, io->fd, IORING_ASYNC_CANCEL_ALL);
-		sqe->flags |= IOSQE_IO_HARDLINK;
-		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-		loop->stats.ops_inflight++;
-		sqe = io_uring_get_sqe(&r->ring);
+		if (cancel_first) {
+			/* Cancel whatever is in flight on the fd, then close
+			 * it: a hard link runs the close whatever the cancel
+			 * found. */
+			io_uring_prep_cancel_fd(sqe, io->fd,
+						IORING_ASYNC_CANCEL_ALL);
+			sqe->flags |= IOSQE_IO_HARDLINK;
+			io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+			loop->stats.ops_inflight++;
+			loop->stats.cancels++;
+			sqe = io_uring_get_sqe(&r->ring);
+		}
 		io_uring_prep_close(sqe, io->fd);
 		break;
 	case CORIO__OP_OPENAT:
@@ -241,6 +248,7 @@ void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
 	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)task, 0);
 	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
 	loop->stats.ops_inflight++;
+	loop->stats.cancels++;
 }
 
 /* Hand every completion in the CQ to its task; returns how many. */

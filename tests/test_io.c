@@ -112,6 +112,13 @@ Test(io, file_operations, .timeout = 10)
 	corio_spawn(loop, file_ops__start(NULL, path, &r), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(r, -EBADF, "read after close: %d", r);
+	{
+		struct corio_loop_stats stats;
+
+		/* Nothing was in flight on the fd: no cancel was needed. */
+		corio_loop_stats(loop, &stats);
+		cr_assert_eq(stats.cancels, 0);
+	}
 	unlink(path);
 	rmdir(dir);
 	t_loop_done(loop);
@@ -408,6 +415,7 @@ corio_finally:
 Test(io, close_cancels_operations_in_flight_first, .timeout = 10)
 {
 	struct corio_loop *loop = t_loop();
+	struct corio_loop_stats stats;
 	ssize_t n = 99;
 	int sv[2], r = -1;
 
@@ -419,6 +427,8 @@ Test(io, close_cancels_operations_in_flight_first, .timeout = 10)
 		     "a recv left blocked on a closed fd would hang the loop");
 	cr_assert_eq(r, 0);
 	cr_assert_eq(n, -ECANCELED);
+	corio_loop_stats(loop, &stats);
+	cr_assert_eq(stats.cancels, 1);
 	close(sv[1]);
 	t_loop_done(loop);
 }

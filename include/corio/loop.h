@@ -89,6 +89,7 @@ struct corio_loop_stats {
 	uint64_t cq_overflows;	/* times the CQ overflowed (then drained) */
 	uint64_t sq_full;	/* times the SQ was full and flushed early */
 	uint64_t timers;	/* armed timers */
+	uint64_t cancels;	/* cancel requests sent to the kernel */
 };
 
 /* Fill *@stats with @loop's counters. */

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# run.sh - build corio in Release mode and run its benchmarks.
+#
+# Usage: bench/run.sh [NAME...]
+#   micro                 every micro benchmark (bench/micro.c)
+#   yield await spawn_join idle timers   one micro benchmark each
+#   echo                  corio's echo_server against the raw liburing,
+#                         epoll and thread-per-connection baselines
+#                         (bench/echo_compare.sh; ECHO_ARGS adds options,
+#                         e.g. ECHO_ARGS='--runs 5 --duration 5')
+# With no NAME: micro and echo.  Output: name=value lines.  The micro
+# benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
+# generator to CPU 1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build-bench}
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF \
+	>/dev/null
+cmake --build "$build" -j2 >/dev/null
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(micro echo)
+micro=()
+for n in "${names[@]}"; do
+	case $n in
+	micro) micro+=(yield await spawn_join idle timers) ;;
+	yield|await|spawn_join|idle|timers) micro+=("$n") ;;
+	echo) ;;
+	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
+	esac
+done
+if [ ${#micro[@]} -gt 0 ]; then
+	taskset -c 1 "$build/bench/micro" "${micro[@]}"
+fi
+for n in "${names[@]}"; do
+	[ "$n" = echo ] || continue
+	# shellcheck disable=SC2086
+	bench/echo_compare.sh --bindir "$build/bench" ${ECHO_ARGS:-} \
+		--extra corio="$build/samples/echo_server {port}"
+done
