@@ -6,7 +6,12 @@
 #include "testutil.h"
 
 #include <liburing.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include <corio/async.h>
 
@@ -173,4 +178,53 @@ Test(loop, stats_count_what_happened, .timeout = 10)
 	cr_assert_eq(stats.ops_inflight, 0);
 	cr_assert_eq(stats.timers, 0);
 	t_loop_done(loop);
+}
+
+/*
+ * Make io_uring_setup fail with @err in this (forked) test process, as a
+ * container's seccomp profile does.
+ */
+static void refuse_io_uring_setup(int err)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K,
+			 SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {
+		.len = sizeof(filter) / sizeof(filter[0]),
+		.filter = filter,
+	};
+
+	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+}
+
+Test(loop, io_uring_refused_by_seccomp_is_eperm_with_a_reason,
+     .timeout = 10)
+{
+	struct corio_loop *loop = (void *)1;
+
+	refuse_io_uring_setup(EPERM);
+	cr_assert_eq(corio_loop_create(&loop, NULL), -EPERM);
+	cr_assert_null(loop);
+	/* The reason names the cause (or the sysctl, where that is set). */
+	cr_assert(strstr(corio_loop_unavailable_reason(), "seccomp") ||
+		  strstr(corio_loop_unavailable_reason(), "io_uring_disabled"),
+		  "%s", corio_loop_unavailable_reason());
+	cr_assert_null(corio_loop_current());
+}
+
+Test(loop, kernel_without_io_uring_is_enosys_with_a_reason, .timeout = 10)
+{
+	struct corio_loop *loop = (void *)1;
+
+	refuse_io_uring_setup(ENOSYS);
+	cr_assert_eq(corio_loop_create(&loop, NULL), -ENOSYS);
+	cr_assert(strstr(corio_loop_unavailable_reason(),
+			 "no io_uring support"), "%s",
+		  corio_loop_unavailable_reason());
 }
