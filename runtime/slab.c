@@ -14,26 +14,36 @@ struct corio__slab_chunk {
 	_Alignas(16) unsigned char data[];
 };
 
-/* Class index for @size (1..CORIO__SLAB_MAX) and the class's object size. */
+/*
+ * Class index for @size (1..CORIO__SLAB_MAX) and the class's object size.
+ * Up to 512 bytes classes are 8 bytes apart (frames are small and many);
+ * a type that needs 16-byte alignment has a size that is a multiple of 16,
+ * so its class is exactly its size and every object in a chunk stays
+ * 16-byte aligned.
+ */
 static unsigned size_class(size_t size, size_t *objsize)
 {
 	unsigned e, k;
 	size_t step;
 
+	if (size <= 512) {
+		unsigned c = size ? (unsigned)((size + 7) / 8) : 1;
+
+		*objsize = (size_t)c * 8;
+		return c - 1;				/* 0..63 */
+	}
 	if (size <= 1024) {
 		unsigned c = (unsigned)((size + 15) / 16);
 
-		if (c == 0)
-			c = 1;
 		*objsize = (size_t)c * 16;
-		return c - 1;
+		return 64 + (c - 33);			/* 64..95 */
 	}
 	/* size in (2^e, 2^(e+1)]: four classes of 2^(e-2) bytes each. */
 	e = 63u - (unsigned)__builtin_clzll((unsigned long long)(size - 1));
 	step = (size_t)1 << (e - 2);
 	k = (unsigned)((size - ((size_t)1 << e) + step - 1) / step);
 	*objsize = ((size_t)1 << e) + k * step;
-	return 64 + (e - 10) * 4 + (k - 1);
+	return 96 + (e - 10) * 4 + (k - 1);		/* 96..119 */
 }
 
 void corio__slab_init(struct corio__slab *slab, bool bypass)

@@ -5,8 +5,9 @@
  * Objects come from 64 KiB chunks carved into one size class each and go
  * back to their class's free list; chunks return to the allocator only when
  * the loop is destroyed.  Spawning or awaiting after warm-up therefore never
- * calls malloc.  Classes are 16-byte steps up to 1 KiB, then four steps per
- * power of two up to 64 KiB; larger objects use the allocator directly.
+ * calls malloc.  Classes are 8-byte steps up to 512 bytes, 16-byte steps up
+ * to 1 KiB, then four steps per power of two up to 64 KiB; larger objects
+ * use the allocator directly.
  */
 #ifndef CORIO_SLAB_H
 #define CORIO_SLAB_H
@@ -14,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CORIO__SLAB_CLASSES 88
+#define CORIO__SLAB_CLASSES 120
 #define CORIO__SLAB_MAX 65536
 
 struct corio__slab_chunk;

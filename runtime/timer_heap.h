@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * runtime/timer_heap.h - the loop's 4-ary min-heap of armed timers.
+ * runtime/timer_heap.h - the loop's 8-ary min-heap of armed timers.
  *
  * Entries keep the deadline next to the task pointer so sifting touches
  * only the array; equal deadlines are ordered by the task's arming sequence
