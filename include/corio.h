@@ -13,5 +13,7 @@
 #include "corio/loop.h"
 #include "corio/time.h"
 #include "corio/io.h"
+#include "corio/sync.h"
+#include "corio/graph.h"
 
 #endif /* CORIO_H */

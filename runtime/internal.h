@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "corio.h"
+#include "corio/graph.h"
+#include "corio/sync.h"
 #include "slab.h"
 #include "timer_heap.h"
 
@@ -33,6 +35,9 @@ enum corio__wait {
 	CORIO__WAIT_IO,		/* an io_uring operation (@op names it) */
 	CORIO__WAIT_SLEEP,	/* its timer */
 	CORIO__WAIT_JOIN,	/* another task (@wait_obj) */
+	CORIO__WAIT_SYNC,	/* a primitive of corio/sync.h: @wait_obj is
+				 * its struct corio__sync, @wait_arg the
+				 * element of a channel operation */
 };
 
 /* Width of the result slot an operation writes (task @result). */
@@ -67,6 +72,9 @@ struct corio_task {
 					 * the loop's fd_ops, or NULL */
 	void *result;			/* where the awaited op's result goes,
 					 * of @result_kind; may be NULL */
+	void *wait_arg;			/* WAIT_SYNC: see enum corio__wait */
+	int64_t wait_since;		/* WAITING: when the wait began */
+	uint64_t parent_id;		/* the task that spawned it, or 0 */
 	int64_t deadline;		/* corio_deadline_set, or NO_DEADLINE */
 	uint64_t id;
 	uint32_t line;			/* spawn site */
@@ -97,6 +105,12 @@ struct corio_loop {
 	uint32_t timer_seq;
 	uint32_t run_batch;
 	uint64_t unfinished;		/* spawned, not yet DONE */
+	struct corio__sync syncs;	/* registry of live primitives */
+	struct corio_deadlock_report *deadlock;	/* last report, or NULL */
+	int deadlock_policy;		/* enum corio_deadlock_policy */
+	uint32_t external_refs;		/* declared wakers outside the loop */
+	int64_t now;			/* clock at the last wait's end: cheap
+					 * timestamps for reports */
 	uint32_t *fd_ops;		/* operations in flight per fd */
 	uint32_t fd_ops_len;
 	bool fd_ops_lossy;		/* a count was lost: always cancel */
@@ -144,6 +158,22 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
  */
 void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 		      bool deadline);
+
+/* sync.c: take @t out of the primitive it waits on, deliver @err as the
+ * wait's result (none when 0: cancellation) and wake it. */
+void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err);
+/*
+ * graph.c: would @t, starting to wait (@wait, @obj: the joined task or the
+ * mutex), close a cycle of tasks waiting for each other through joins and
+ * mutex owners?  On true the cycle becomes the loop's deadlock report and
+ * the policy applies; @t is left running either way.
+ */
+bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
+			   enum corio__wait wait, void *obj);
+/* graph.c: the loop is stalled with tasks left; apply the policy.  Returns
+ * true when corio_loop_run must return -EDEADLK. */
+bool corio__deadlock_global(struct corio_loop *loop);
+void corio__deadlock_free(struct corio_loop *loop);
 
 /* Misuse from a runtime entry point: message on stderr. */
 void corio__warn(const char *fmt, ...)

@@ -57,6 +57,9 @@ int corio_loop_create(struct corio_loop **loopp,
 	 * allocation, so a use after release is caught. */
 	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN ||
 			 (opts && (opts->flags & CORIO_LOOP_NO_CACHE)));
+	loop->syncs.next = loop->syncs.prev = &loop->syncs;
+	loop->deadlock_policy = opts ? (int)opts->deadlock_policy : 0;
+	loop->now = corio__clock_now();
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
 	corio__tls_loop = loop;
@@ -73,6 +76,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	if (loop->unfinished || loop->running)
 		return -EBUSY;
 	corio__zombies_release(loop);
+	corio__deadlock_free(loop);
 	corio__reactor_destroy(loop->reactor);
 	corio__free(loop->timers.v);
 	corio__free(loop->fd_ops);
@@ -136,7 +140,7 @@ int corio_loop_run(struct corio_loop *loop)
 		corio__run_ready(loop, loop->run_batch);
 		if (!loop->unfinished || loop->stop)
 			break;
-		if (stalled(loop)) {
+		if (stalled(loop) && corio__deadlock_global(loop)) {
 			ret = -EDEADLK;
 			break;
 		}
@@ -144,8 +148,9 @@ int corio_loop_run(struct corio_loop *loop)
 		ret = corio__reactor_poll(loop, loop->reactor, budget);
 		if (ret < 0)
 			break;
+		loop->now = corio__clock_now();
 		if (loop->timers.len)
-			corio__timers_fire(loop, corio__clock_now());
+			corio__timers_fire(loop, loop->now);
 	}
 	loop->running = false;
 	return ret;

@@ -83,6 +83,7 @@ void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 {
 	t->state = CORIO__WAITING;
 	t->wait = (uint8_t)wait;
+	t->wait_since = corio__tls_loop->now;
 }
 
 void corio__task_deliver(struct corio_task *t, int64_t res)
@@ -280,6 +281,7 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		.line = (uint32_t)line,
 		.deadline = CORIO_NO_DEADLINE,
 		.id = ++loop->next_id,
+		.parent_id = loop->current ? loop->current->id : 0,
 	};
 	root->parent = NULL;
 	/* Without a handle nobody can join or reap it: detach it now. */
@@ -292,23 +294,6 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 	if (taskp)
 		*taskp = t;
 	return 0;
-}
-
-/* Would @t joining @target close an await cycle? */
-static bool join_closes_cycle(const struct corio_task *t,
-			      const struct corio_task *target)
-{
-	/* Each task awaits at most one task, so this is a walk, not a
-	 * search: O(length of the chain), no allocation. */
-	while (target) {
-		if (target == t)
-			return true;
-		if (target->state != CORIO__WAITING ||
-		    target->wait != CORIO__WAIT_JOIN)
-			return false;
-		target = target->wait_obj;
-	}
-	return false;
 }
 
 struct corio_frame *corio_join__start(struct corio_frame *parent,
@@ -339,7 +324,7 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 	}
 	if (corio__op_expired(t))
 		return CORIO_READY;
-	if (join_closes_cycle(t, target)) {
+	if (corio__would_deadlock(loop, t, CORIO__WAIT_JOIN, target)) {
 		corio__task_deliver(t, -EDEADLK);
 		return CORIO_READY;
 	}
@@ -406,6 +391,9 @@ int corio_task_cancel(struct corio_task *t)
 		((struct corio_task *)t->wait_obj)->joiner = NULL;
 		corio__timer_disarm(loop, t);
 		corio__task_wake(loop, t);
+		break;
+	case CORIO__WAIT_SYNC:
+		corio__sync_abort(loop, t, 0);
 		break;
 	default:
 		corio__timer_disarm(loop, t);

@@ -153,6 +153,9 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now)
 		case CORIO__WAIT_IO:
 			corio__io_cancel(loop, t, true);
 			break;
+		case CORIO__WAIT_SYNC:
+			corio__sync_abort(loop, t, -ETIME);
+			break;
 		case CORIO__WAIT_JOIN: {
 			struct corio_task *target = t->wait_obj;
 

@@ -24,6 +24,8 @@ struct corio_loop_opts {
 	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
 				 * these IORING_SETUP_* flags (for tests) */
 	unsigned flags;		/* CORIO_LOOP_* */
+	unsigned deadlock_policy; /* enum corio_deadlock_policy (graph.h):
+				 * 0 = return -EDEADLK with a report */
 };
 
 /*

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * corio/test.h - Criterion assertions for tests of async code.
+ *
+ * Include it after <criterion/criterion.h>.  A test runs its tasks with
+ * corio_assert_finished() (every task ended, no deadlock) or asserts the
+ * deadlock it expects with corio_assert_deadlock():
+ *
+ *	Test(bank, transfer_deadlocks, .timeout = 5)
+ *	{
+ *		... spawn tasks "alice" and "bob" on loop ...
+ *		corio_assert_deadlock(loop, CORIO_DEADLOCK_AWAIT_CYCLE,
+ *				      "alice", "bob");
+ *	}
+ *
+ * Detection never relies on the timeout: the loop finds the cycle when the
+ * await that closes it starts, and a global deadlock as soon as nothing can
+ * wake the tasks.  Keep .timeout only as a backstop.
+ */
+#ifndef CORIO_TEST_H
+#define CORIO_TEST_H
+
+#include <string.h>
+
+#include "../corio.h"
+
+#ifndef CRITERION_H_
+#error "include <criterion/criterion.h> before <corio/test.h>"
+#endif
+
+/* Is a task named @name in report @r (cycle or blocked)? */
+static inline int corio_report_names(const struct corio_deadlock_report *r,
+				     const char *name)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->ncycle; i++)
+		if (!strcmp(r->cycle[i].name, name))
+			return 1;
+	for (i = 0; r && i < r->nblocked; i++)
+		if (!strcmp(r->blocked[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Internal: print the loop's report into the test log. */
+static inline void corio__test_log_report(struct corio_loop *loop)
+{
+	const struct corio_deadlock_report *r = corio_loop_deadlock(loop);
+	char text[4096];
+
+	if (!r)
+		return;
+	corio_deadlock_format(r, text, sizeof(text));
+	cr_log_info("%s", text);
+}
+
+/*
+ * Run @loop until its tasks finish; fail the test when it returns an
+ * error or found a deadlock (the report goes to the test log).
+ */
+#define corio_assert_finished(loop)					\
+	do {								\
+		int corio__ret = corio_loop_run(loop);			\
+		if (corio__ret || corio_loop_deadlock(loop))		\
+			corio__test_log_report(loop);			\
+		cr_assert_eq(corio__ret, 0, "corio_loop_run: %s",	\
+			     corio_strerror(corio__ret));		\
+		cr_assert_null(corio_loop_deadlock(loop),		\
+			       "a deadlock was reported");		\
+	} while (0)
+
+/*
+ * Run @loop and assert a deadlock of kind @want involving the named tasks (one
+ * or more string literals).  A global deadlock must make the run return
+ * -EDEADLK; a cycle fails only the await that would close it, so the run
+ * may end normally.
+ */
+#define corio_assert_deadlock(loop, want, ...)				\
+	do {								\
+		const char *corio__names[] = { __VA_ARGS__ };		\
+		const struct corio_deadlock_report *corio__r;		\
+		size_t corio__i;					\
+		int corio__ret = corio_loop_run(loop);			\
+		corio__r = corio_loop_deadlock(loop);			\
+		cr_assert_not_null(corio__r, "no deadlock was found "	\
+				   "(run returned %d)", corio__ret);	\
+		corio__test_log_report(loop);				\
+		cr_assert_eq(corio__r->kind, (want),			\
+			     "deadlock kind %d, expected %d",		\
+			     (int)corio__r->kind, (int)(want));		\
+		if ((want) == CORIO_DEADLOCK_GLOBAL)			\
+			cr_assert_eq(corio__ret, -EDEADLK);		\
+		for (corio__i = 0; corio__i < sizeof(corio__names) /	\
+		     sizeof(corio__names[0]); corio__i++)		\
+			cr_assert(corio_report_names(corio__r,		\
+					corio__names[corio__i]),	\
+				  "task \"%s\" is not in the report",	\
+				  corio__names[corio__i]);		\
+	} while (0)
+
+#endif /* CORIO_TEST_H */

@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/sync.c - channels, mutexes, semaphores, events and wait groups.
+ *
+ * Each primitive starts with a struct corio__sync: a FIFO of the tasks
+ * waiting on it (linked through task->next, which a waiting task does not
+ * otherwise use) and a place in the loop's registry, through which the
+ * deadlock detector finds every blocked task.  A waiting task records the
+ * primitive in wait_obj and, for channels, the element in wait_arg; the
+ * task that satisfies the wait copies the element, stores the result and
+ * wakes it, so a woken waiter has nothing left to do.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* ---------------------------------------------------------------------- */
+/* Wait queues and the registry.                                          */
+
+static void push(struct corio__sync *q, struct corio_task *t)
+{
+	t->next = NULL;
+	if (q->tail)
+		q->tail->next = t;
+	else
+		q->head = t;
+	q->tail = t;
+}
+
+static struct corio_task *pop(struct corio__sync *q)
+{
+	struct corio_task *t = q->head;
+
+	if (t) {
+		q->head = t->next;
+		if (!q->head)
+			q->tail = NULL;
+		t->next = NULL;
+	}
+	return t;
+}
+
+/* O(waiters): only cancellation and deadlines take a task out early. */
+static void unlink_waiter(struct corio__sync *q, struct corio_task *t)
+{
+	struct corio_task **p = &q->head, *prev = NULL;
+
+	for (; *p; prev = *p, p = &(*p)->next) {
+		if (*p != t)
+			continue;
+		*p = t->next;
+		if (q->tail == t)
+			q->tail = prev;
+		t->next = NULL;
+		return;
+	}
+}
+
+static int sync_register(struct corio__sync *s, enum corio_wait_kind kind,
+			 const char *name, const char *fallback)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!loop)
+		return -EINVAL;
+	*s = (struct corio__sync){
+		.name = name ? name : fallback,
+		.kind = (uint8_t)kind,
+	};
+	/* The registry is circular with the loop's member as its head. */
+	s->next = loop->syncs.next;
+	s->prev = &loop->syncs;
+	loop->syncs.next->prev = s;
+	loop->syncs.next = s;
+	return 0;
+}
+
+static int sync_unregister(struct corio__sync *s)
+{
+	if (s->head)
+		return -EBUSY;
+	if (s->next) {
+		s->next->prev = s->prev;
+		s->prev->next = s->next;
+		s->next = s->prev = NULL;
+	}
+	return 0;
+}
+
+/* Hand @err to the first waiter of @q and wake it; false if none. */
+static bool wake_one(struct corio__sync *q, int err)
+{
+	struct corio_task *t = pop(q);
+
+	if (!t)
+		return false;
+	corio__timer_disarm(corio__tls_loop, t);
+	corio__task_deliver(t, err);
+	corio__task_wake(corio__tls_loop, t);
+	return true;
+}
+
+static int wake_all(struct corio__sync *q, int err)
+{
+	int n = 0;
+
+	while (wake_one(q, err))
+		n++;
+	return n;
+}
+
+/*
+ * Suspend the calling task @t on @q.  Arms the task's deadline, if any.
+ * Returns the marker for the start function.
+ */
+static struct corio_frame *wait_on(struct corio__sync *q, struct corio_task *t,
+				   void *arg)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (corio__op_expired(t))
+		return CORIO_READY;
+	if (t->deadline != CORIO_NO_DEADLINE) {
+		int err = corio__timer_arm(loop, t, t->deadline);
+
+		if (err) {
+			corio__task_deliver(t, err);
+			return CORIO_READY;
+		}
+	}
+	t->wait_obj = q;
+	t->wait_arg = arg;
+	push(q, t);
+	corio__task_suspend(t, CORIO__WAIT_SYNC);
+	return CORIO_SUSPENDED;
+}
+
+void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
+{
+	unlink_waiter(t->wait_obj, t);
+	corio__timer_disarm(loop, t);
+	if (err)
+		corio__task_deliver(t, err);
+	corio__task_wake(loop, t);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Channels.                                                              */
+
+static unsigned char *slot(struct corio_chan *ch, size_t i)
+{
+	return ch->buf + ((ch->head + i) % ch->cap) * ch->elem_size;
+}
+
+/* Make room for one more element in an unbounded channel. */
+static int grow(struct corio_chan *ch)
+{
+	size_t cap = ch->cap ? ch->cap * 2 : 16, i;
+	unsigned char *buf = corio__malloc(cap * ch->elem_size);
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < ch->len; i++)
+		memcpy(buf + i * ch->elem_size, slot(ch, i), ch->elem_size);
+	corio__free(ch->buf);
+	ch->buf = buf;
+	ch->cap = cap;
+	ch->head = 0;
+	return 0;
+}
+
+int corio_chan_init(struct corio_chan *ch, size_t elem_size, size_t capacity,
+		    const char *name)
+{
+	int ret;
+
+	if (!elem_size)
+		return -EINVAL;
+	memset(ch, 0, sizeof(*ch));
+	ch->elem_size = elem_size;
+	ch->unbounded = capacity == CORIO_CHAN_UNBOUNDED;
+	ch->cap = ch->unbounded ? 0 : capacity;
+	if (ch->cap) {
+		if (ch->cap > SIZE_MAX / elem_size)
+			return -EINVAL;
+		ch->buf = corio__malloc(ch->cap * elem_size);
+		if (!ch->buf)
+			return -ENOMEM;
+	}
+	ret = sync_register(&ch->sync, CORIO_WAIT_CHAN_RECV, name, "channel");
+	if (!ret)
+		ret = sync_register(&ch->senders, CORIO_WAIT_CHAN_SEND, name,
+				    "channel");
+	if (ret) {
+		sync_unregister(&ch->sync);
+		corio__free(ch->buf);
+	}
+	return ret;
+}
+
+int corio_chan_destroy(struct corio_chan *ch)
+{
+	if (ch->sync.head || ch->senders.head)
+		return -EBUSY;
+	sync_unregister(&ch->sync);
+	sync_unregister(&ch->senders);
+	corio__free(ch->buf);
+	ch->buf = NULL;
+	return 0;
+}
+
+int corio_chan_close(struct corio_chan *ch)
+{
+	if (ch->closed)
+		return -EPIPE;
+	ch->closed = 1;
+	wake_all(&ch->senders, -EPIPE);
+	if (!ch->len)
+		wake_all(&ch->sync, -EPIPE);
+	return 0;
+}
+
+size_t corio_chan_len(const struct corio_chan *ch)
+{
+	return ch->len;
+}
+
+int corio_chan_try_send(struct corio_chan *ch, const void *elem)
+{
+	struct corio_task *r;
+
+	if (ch->closed)
+		return -EPIPE;
+	/* Receivers wait only while the buffer is empty: hand it over. */
+	r = pop(&ch->sync);
+	if (r) {
+		memcpy(r->wait_arg, elem, ch->elem_size);
+		corio__timer_disarm(corio__tls_loop, r);
+		corio__task_deliver(r, 0);
+		corio__task_wake(corio__tls_loop, r);
+		return 0;
+	}
+	if (ch->len == ch->cap) {
+		if (!ch->unbounded)
+			return -EAGAIN;
+		if (grow(ch))
+			return -ENOMEM;
+	}
+	memcpy(slot(ch, ch->len), elem, ch->elem_size);
+	ch->len++;
+	return 0;
+}
+
+int corio_chan_try_recv(struct corio_chan *ch, void *elem)
+{
+	struct corio_task *s;
+
+	if (ch->len) {
+		memcpy(elem, slot(ch, 0), ch->elem_size);
+		ch->head = (ch->head + 1) % ch->cap;
+		ch->len--;
+		/* A sender waited for room: its element takes the slot. */
+		s = pop(&ch->senders);
+		if (s) {
+			memcpy(slot(ch, ch->len), s->wait_arg, ch->elem_size);
+			ch->len++;
+			goto wake_sender;
+		}
+		return 0;
+	}
+	/* Rendezvous: take the element straight from a waiting sender. */
+	s = pop(&ch->senders);
+	if (s) {
+		memcpy(elem, s->wait_arg, ch->elem_size);
+		goto wake_sender;
+	}
+	return ch->closed ? -EPIPE : -EAGAIN;
+wake_sender:
+	corio__timer_disarm(corio__tls_loop, s);
+	corio__task_deliver(s, 0);
+	corio__task_wake(corio__tls_loop, s);
+	return 0;
+}
+
+struct corio_frame *corio_chan_send__start(struct corio_frame *parent,
+					   struct corio_chan *ch,
+					   const void *elem, int *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+	int ret;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	ret = corio_chan_try_send(ch, elem);
+	if (ret != -EAGAIN) {
+		corio__task_deliver(t, ret);
+		return CORIO_READY;
+	}
+	return wait_on(&ch->senders, t, (void *)(uintptr_t)elem);
+}
+
+struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
+					   struct corio_chan *ch, void *elem,
+					   int *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+	int ret;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	ret = corio_chan_try_recv(ch, elem);
+	if (ret != -EAGAIN) {
+		corio__task_deliver(t, ret);
+		return CORIO_READY;
+	}
+	return wait_on(&ch->sync, t, elem);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mutexes.                                                               */
+
+int corio_mutex_init(struct corio_mutex *m, const char *name)
+{
+	memset(m, 0, sizeof(*m));
+	return sync_register(&m->sync, CORIO_WAIT_MUTEX, name, "mutex");
+}
+
+int corio_mutex_destroy(struct corio_mutex *m)
+{
+	if (m->owner)
+		return -EBUSY;
+	return sync_unregister(&m->sync);
+}
+
+/* Record @t as the owner, with the await site it locked from. */
+static void own(struct corio_mutex *m, struct corio_task *t)
+{
+	m->owner = t;
+	m->file = t->top ? t->top->info->file : NULL;
+	m->line = t->top ? t->top->line : 0;
+}
+
+int corio_mutex_trylock(struct corio_mutex *m)
+{
+	struct corio_task *t = corio_current_task();
+
+	if (!t)
+		return -EPERM;
+	if (m->owner)
+		return -EBUSY;
+	own(m, t);
+	return 0;
+}
+
+struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
+					    struct corio_mutex *m, int *result)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	if (!m->owner) {
+		own(m, t);
+		corio__task_deliver(t, 0);
+		return CORIO_READY;
+	}
+	/* Relocking, or an owner that (through joins and other mutexes)
+	 * waits for us: waiting would never end. */
+	if (m->owner == t ||
+	    corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync)) {
+		corio__task_deliver(t, -EDEADLK);
+		return CORIO_READY;
+	}
+	return wait_on(&m->sync, t, NULL);
+}
+
+int corio_mutex_unlock(struct corio_mutex *m)
+{
+	struct corio_task *next;
+
+	if (!m->owner || m->owner != corio_current_task())
+		return -EPERM;
+	next = pop(&m->sync);
+	if (!next) {
+		m->owner = NULL;
+		return 0;
+	}
+	/* Hand over directly (FIFO): nobody can barge in between. */
+	own(m, next);
+	corio__timer_disarm(corio__tls_loop, next);
+	corio__task_deliver(next, 0);
+	corio__task_wake(corio__tls_loop, next);
+	return 0;
+}
+
+struct corio_task *corio_mutex_owner(const struct corio_mutex *m)
+{
+	return m->owner;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Semaphores.                                                            */
+
+int corio_sem_init(struct corio_sem *s, uint64_t count, const char *name)
+{
+	memset(s, 0, sizeof(*s));
+	s->count = count;
+	return sync_register(&s->sync, CORIO_WAIT_SEM, name, "semaphore");
+}
+
+int corio_sem_destroy(struct corio_sem *s)
+{
+	return sync_unregister(&s->sync);
+}
+
+int corio_sem_try_acquire(struct corio_sem *s)
+{
+	if (!s->count)
+		return -EAGAIN;
+	s->count--;
+	return 0;
+}
+
+struct corio_frame *corio_sem_acquire__start(struct corio_frame *parent,
+					     struct corio_sem *s, int *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	if (!corio_sem_try_acquire(s)) {
+		corio__task_deliver(t, 0);
+		return CORIO_READY;
+	}
+	return wait_on(&s->sync, t, NULL);
+}
+
+int corio_sem_release(struct corio_sem *s)
+{
+	/* A waiter takes the permit directly. */
+	if (!wake_one(&s->sync, 0))
+		s->count++;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Events.                                                                */
+
+int corio_event_init(struct corio_event *e, const char *name)
+{
+	memset(e, 0, sizeof(*e));
+	return sync_register(&e->sync, CORIO_WAIT_EVENT, name, "event");
+}
+
+int corio_event_destroy(struct corio_event *e)
+{
+	return sync_unregister(&e->sync);
+}
+
+int corio_event_set(struct corio_event *e)
+{
+	e->set = 1;
+	return wake_all(&e->sync, 0);
+}
+
+void corio_event_clear(struct corio_event *e)
+{
+	e->set = 0;
+}
+
+int corio_event_notify(struct corio_event *e)
+{
+	return wake_all(&e->sync, 0);
+}
+
+struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
+					    struct corio_event *e, int *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	if (e->set) {
+		corio__task_deliver(t, 0);
+		return CORIO_READY;
+	}
+	return wait_on(&e->sync, t, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Wait groups.                                                           */
+
+int corio_waitgroup_init(struct corio_waitgroup *wg, const char *name)
+{
+	memset(wg, 0, sizeof(*wg));
+	return sync_register(&wg->sync, CORIO_WAIT_WAITGROUP, name,
+			     "wait group");
+}
+
+int corio_waitgroup_destroy(struct corio_waitgroup *wg)
+{
+	return sync_unregister(&wg->sync);
+}
+
+int corio_waitgroup_add(struct corio_waitgroup *wg, int64_t n)
+{
+	if (n <= 0)
+		return -EINVAL;
+	wg->count += n;
+	return 0;
+}
+
+int corio_waitgroup_done(struct corio_waitgroup *wg)
+{
+	if (wg->count <= 0)
+		return -EINVAL;
+	if (--wg->count == 0)
+		wake_all(&wg->sync, 0);
+	return 0;
+}
+
+struct corio_frame *corio_waitgroup_wait__start(struct corio_frame *parent,
+						struct corio_waitgroup *wg,
+						int *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_INT);
+	if (early)
+		return early;
+	if (!wg->count) {
+		corio__task_deliver(t, 0);
+		return CORIO_READY;
+	}
+	return wait_on(&wg->sync, t, NULL);
+}
