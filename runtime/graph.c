@@ -31,6 +31,7 @@ const char *corio_wait_kind_name(enum corio_wait_kind kind)
 		[CORIO_WAIT_SEM] = "semaphore",
 		[CORIO_WAIT_EVENT] = "event",
 		[CORIO_WAIT_WAITGROUP] = "wait group",
+		[CORIO_WAIT_COMPLETION] = "completion",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

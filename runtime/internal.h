@@ -7,11 +7,13 @@
 #define CORIO_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "corio.h"
+#include "corio/completion.h"
 #include "corio/graph.h"
 #include "corio/sync.h"
 #include "slab.h"
@@ -45,6 +47,7 @@ enum corio__result_kind {
 	CORIO__RES_NONE = 0,
 	CORIO__RES_INT,		/* int * */
 	CORIO__RES_SSIZE,	/* ssize_t * */
+	CORIO__RES_I64,		/* int64_t * */
 };
 
 /* Task flags. */
@@ -111,6 +114,10 @@ struct corio_loop {
 	uint32_t external_refs;		/* declared wakers outside the loop */
 	int64_t now;			/* clock at the last wait's end: cheap
 					 * timestamps for reports */
+	_Atomic(struct corio_completion *) remote_head; /* resolved from
+					 * other threads, newest first */
+	int wake_fd;			/* eventfd other threads write */
+	uint64_t wake_buf;		/* target of the armed eventfd read */
 	uint32_t *fd_ops;		/* operations in flight per fd */
 	uint32_t fd_ops_len;
 	bool fd_ops_lossy;		/* a count was lost: always cancel */
@@ -162,6 +169,18 @@ void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 /* sync.c: take @t out of the primitive it waits on, deliver @err as the
  * wait's result (none when 0: cancellation) and wake it. */
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err);
+/* sync.c: add @s to the loop's registry (empty queue, @name or @fallback). */
+int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
+			 const char *name, const char *fallback);
+/* sync.c: leave the registry; -EBUSY while tasks wait. */
+int corio__sync_unregister(struct corio__sync *s);
+/* sync.c: the first waiter, taken off the queue, or NULL. */
+struct corio_task *corio__sync_pop(struct corio__sync *q);
+/* sync.c: suspend @t on @q (deadline armed); the start function's marker. */
+struct corio_frame *corio__sync_wait(struct corio__sync *q,
+				     struct corio_task *t, void *arg);
+/* completion.c: apply the resolutions other threads queued. */
+void corio__remote_drain(struct corio_loop *loop);
 /*
  * graph.c: would @t, starting to wait (@wait, @obj: the joined task or the
  * mutex), close a cycle of tasks waiting for each other through joins and

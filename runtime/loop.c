@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "reactor.h"
@@ -46,10 +48,24 @@ int corio_loop_create(struct corio_loop **loopp,
 	if (!loop)
 		return -ENOMEM;
 	memset(loop, 0, sizeof(*loop));
+	/* Other threads wake the loop through this eventfd. */
+	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->wake_fd < 0) {
+		ret = -errno;
+		corio__free(loop);
+		return ret;
+	}
 	ret = corio__reactor_create(&loop->reactor, opts, loop->backend,
 				    sizeof(loop->backend), unavailable_reason,
 				    sizeof(unavailable_reason));
+	if (ret == 0)
+		ret = corio__reactor_arm_wake(loop, loop->reactor);
 	if (ret < 0) {
+		if (loop->reactor)
+			/* The ring goes first: its eventfd read targets loop->wake_buf. */
+	corio__reactor_destroy(loop->reactor);
+	close(loop->wake_fd);
+		close(loop->wake_fd);
 		corio__free(loop);
 		return ret;
 	}
@@ -132,6 +148,7 @@ int corio_loop_run(struct corio_loop *loop)
 	}
 	loop->running = true;
 	loop->stop = false;
+	corio__deadlock_free(loop);	/* a report speaks of one run */
 	while (!loop->stop && loop->unfinished) {
 		int64_t budget;
 

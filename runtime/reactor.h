@@ -58,6 +58,15 @@ void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
 			   struct corio_task *task);
 
 /*
+ * Keep a read armed on the loop's eventfd (loop->wake_fd): when another
+ * thread writes it, the wait returns and the reactor calls
+ * corio__remote_drain() and arms the read again.  It is not counted as an
+ * operation in flight: it alone must not keep a stalled loop waiting.
+ * Returns 0 or -errno.
+ */
+int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r);
+
+/*
  * Submit everything queued and wait for completions: at most @timeout_ns
  * (0 = do not wait, < 0 = until one arrives).  Every completion is handed
  * to corio__io_complete().  Returns 0 or -errno.

@@ -19,6 +19,7 @@
 #include "reactor.h"
 
 #define INTERNAL_TAG 1ull	/* user_data of runtime-owned requests */
+#define WAKE_TAG 3ull		/* user_data of the eventfd read */
 
 struct corio__reactor {
 	struct io_uring ring;
@@ -251,6 +252,18 @@ void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
 	loop->stats.cancels++;
 }
 
+int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
+
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_read(sqe, loop->wake_fd, &loop->wake_buf,
+			   sizeof(loop->wake_buf), 0);
+	io_uring_sqe_set_data64(sqe, WAKE_TAG);
+	return 0;
+}
+
 /* Hand every completion in the CQ to its task; returns how many. */
 static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 {
@@ -261,6 +274,11 @@ static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 
 		n++;
+		if (ud == WAKE_TAG) {
+			corio__remote_drain(loop);
+			corio__reactor_arm_wake(loop, r);
+			continue;
+		}
 		loop->stats.ops_inflight--;
 		if (ud & INTERNAL_TAG)
 			continue;

@@ -28,7 +28,7 @@ static void push(struct corio__sync *q, struct corio_task *t)
 	q->tail = t;
 }
 
-static struct corio_task *pop(struct corio__sync *q)
+struct corio_task *corio__sync_pop(struct corio__sync *q)
 {
 	struct corio_task *t = q->head;
 
@@ -57,7 +57,7 @@ static void unlink_waiter(struct corio__sync *q, struct corio_task *t)
 	}
 }
 
-static int sync_register(struct corio__sync *s, enum corio_wait_kind kind,
+int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 			 const char *name, const char *fallback)
 {
 	struct corio_loop *loop = corio__tls_loop;
@@ -76,7 +76,7 @@ static int sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 	return 0;
 }
 
-static int sync_unregister(struct corio__sync *s)
+int corio__sync_unregister(struct corio__sync *s)
 {
 	if (s->head)
 		return -EBUSY;
@@ -91,7 +91,7 @@ static int sync_unregister(struct corio__sync *s)
 /* Hand @err to the first waiter of @q and wake it; false if none. */
 static bool wake_one(struct corio__sync *q, int err)
 {
-	struct corio_task *t = pop(q);
+	struct corio_task *t = corio__sync_pop(q);
 
 	if (!t)
 		return false;
@@ -114,8 +114,8 @@ static int wake_all(struct corio__sync *q, int err)
  * Suspend the calling task @t on @q.  Arms the task's deadline, if any.
  * Returns the marker for the start function.
  */
-static struct corio_frame *wait_on(struct corio__sync *q, struct corio_task *t,
-				   void *arg)
+struct corio_frame *corio__sync_wait(struct corio__sync *q,
+				     struct corio_task *t, void *arg)
 {
 	struct corio_loop *loop = corio__tls_loop;
 
@@ -188,12 +188,12 @@ int corio_chan_init(struct corio_chan *ch, size_t elem_size, size_t capacity,
 		if (!ch->buf)
 			return -ENOMEM;
 	}
-	ret = sync_register(&ch->sync, CORIO_WAIT_CHAN_RECV, name, "channel");
+	ret = corio__sync_register(&ch->sync, CORIO_WAIT_CHAN_RECV, name, "channel");
 	if (!ret)
-		ret = sync_register(&ch->senders, CORIO_WAIT_CHAN_SEND, name,
+		ret = corio__sync_register(&ch->senders, CORIO_WAIT_CHAN_SEND, name,
 				    "channel");
 	if (ret) {
-		sync_unregister(&ch->sync);
+		corio__sync_unregister(&ch->sync);
 		corio__free(ch->buf);
 	}
 	return ret;
@@ -203,8 +203,8 @@ int corio_chan_destroy(struct corio_chan *ch)
 {
 	if (ch->sync.head || ch->senders.head)
 		return -EBUSY;
-	sync_unregister(&ch->sync);
-	sync_unregister(&ch->senders);
+	corio__sync_unregister(&ch->sync);
+	corio__sync_unregister(&ch->senders);
 	corio__free(ch->buf);
 	ch->buf = NULL;
 	return 0;
@@ -233,7 +233,7 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 	if (ch->closed)
 		return -EPIPE;
 	/* Receivers wait only while the buffer is empty: hand it over. */
-	r = pop(&ch->sync);
+	r = corio__sync_pop(&ch->sync);
 	if (r) {
 		memcpy(r->wait_arg, elem, ch->elem_size);
 		corio__timer_disarm(corio__tls_loop, r);
@@ -261,7 +261,7 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 		ch->head = (ch->head + 1) % ch->cap;
 		ch->len--;
 		/* A sender waited for room: its element takes the slot. */
-		s = pop(&ch->senders);
+		s = corio__sync_pop(&ch->senders);
 		if (s) {
 			memcpy(slot(ch, ch->len), s->wait_arg, ch->elem_size);
 			ch->len++;
@@ -270,7 +270,7 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 		return 0;
 	}
 	/* Rendezvous: take the element straight from a waiting sender. */
-	s = pop(&ch->senders);
+	s = corio__sync_pop(&ch->senders);
 	if (s) {
 		memcpy(elem, s->wait_arg, ch->elem_size);
 		goto wake_sender;
@@ -300,7 +300,7 @@ struct corio_frame *corio_chan_send__start(struct corio_frame *parent,
 		corio__task_deliver(t, ret);
 		return CORIO_READY;
 	}
-	return wait_on(&ch->senders, t, (void *)(uintptr_t)elem);
+	return corio__sync_wait(&ch->senders, t, (void *)(uintptr_t)elem);
 }
 
 struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
@@ -320,7 +320,7 @@ struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
 		corio__task_deliver(t, ret);
 		return CORIO_READY;
 	}
-	return wait_on(&ch->sync, t, elem);
+	return corio__sync_wait(&ch->sync, t, elem);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -329,14 +329,14 @@ struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
 int corio_mutex_init(struct corio_mutex *m, const char *name)
 {
 	memset(m, 0, sizeof(*m));
-	return sync_register(&m->sync, CORIO_WAIT_MUTEX, name, "mutex");
+	return corio__sync_register(&m->sync, CORIO_WAIT_MUTEX, name, "mutex");
 }
 
 int corio_mutex_destroy(struct corio_mutex *m)
 {
 	if (m->owner)
 		return -EBUSY;
-	return sync_unregister(&m->sync);
+	return corio__sync_unregister(&m->sync);
 }
 
 /* Record @t as the owner, with the await site it locked from. */
@@ -382,7 +382,7 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		corio__task_deliver(t, -EDEADLK);
 		return CORIO_READY;
 	}
-	return wait_on(&m->sync, t, NULL);
+	return corio__sync_wait(&m->sync, t, NULL);
 }
 
 int corio_mutex_unlock(struct corio_mutex *m)
@@ -391,7 +391,7 @@ int corio_mutex_unlock(struct corio_mutex *m)
 
 	if (!m->owner || m->owner != corio_current_task())
 		return -EPERM;
-	next = pop(&m->sync);
+	next = corio__sync_pop(&m->sync);
 	if (!next) {
 		m->owner = NULL;
 		return 0;
@@ -416,12 +416,12 @@ int corio_sem_init(struct corio_sem *s, uint64_t count, const char *name)
 {
 	memset(s, 0, sizeof(*s));
 	s->count = count;
-	return sync_register(&s->sync, CORIO_WAIT_SEM, name, "semaphore");
+	return corio__sync_register(&s->sync, CORIO_WAIT_SEM, name, "semaphore");
 }
 
 int corio_sem_destroy(struct corio_sem *s)
 {
-	return sync_unregister(&s->sync);
+	return corio__sync_unregister(&s->sync);
 }
 
 int corio_sem_try_acquire(struct corio_sem *s)
@@ -446,7 +446,7 @@ struct corio_frame *corio_sem_acquire__start(struct corio_frame *parent,
 		corio__task_deliver(t, 0);
 		return CORIO_READY;
 	}
-	return wait_on(&s->sync, t, NULL);
+	return corio__sync_wait(&s->sync, t, NULL);
 }
 
 int corio_sem_release(struct corio_sem *s)
@@ -463,12 +463,12 @@ int corio_sem_release(struct corio_sem *s)
 int corio_event_init(struct corio_event *e, const char *name)
 {
 	memset(e, 0, sizeof(*e));
-	return sync_register(&e->sync, CORIO_WAIT_EVENT, name, "event");
+	return corio__sync_register(&e->sync, CORIO_WAIT_EVENT, name, "event");
 }
 
 int corio_event_destroy(struct corio_event *e)
 {
-	return sync_unregister(&e->sync);
+	return corio__sync_unregister(&e->sync);
 }
 
 int corio_event_set(struct corio_event *e)
@@ -501,7 +501,7 @@ struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
 		corio__task_deliver(t, 0);
 		return CORIO_READY;
 	}
-	return wait_on(&e->sync, t, NULL);
+	return corio__sync_wait(&e->sync, t, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -510,13 +510,13 @@ struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
 int corio_waitgroup_init(struct corio_waitgroup *wg, const char *name)
 {
 	memset(wg, 0, sizeof(*wg));
-	return sync_register(&wg->sync, CORIO_WAIT_WAITGROUP, name,
+	return corio__sync_register(&wg->sync, CORIO_WAIT_WAITGROUP, name,
 			     "wait group");
 }
 
 int corio_waitgroup_destroy(struct corio_waitgroup *wg)
 {
-	return sync_unregister(&wg->sync);
+	return corio__sync_unregister(&wg->sync);
 }
 
 int corio_waitgroup_add(struct corio_waitgroup *wg, int64_t n)
@@ -551,5 +551,5 @@ struct corio_frame *corio_waitgroup_wait__start(struct corio_frame *parent,
 		corio__task_deliver(t, 0);
 		return CORIO_READY;
 	}
-	return wait_on(&wg->sync, t, NULL);
+	return corio__sync_wait(&wg->sync, t, NULL);
 }

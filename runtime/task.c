@@ -99,6 +99,9 @@ void corio__task_deliver(struct corio_task *t, int64_t res)
 	case CORIO__RES_SSIZE:
 		*(ssize_t *)slot = (ssize_t)res;
 		break;
+	case CORIO__RES_I64:
+		*(int64_t *)slot = res;
+		break;
 	default:
 		break;
 	}

@@ -129,6 +129,18 @@ static inline struct corio_frame *corio__await_step(struct corio_frame *self,
 	return child;	/* a new frame, or CORIO_SUSPENDED */
 }
 
+/*
+ * Internal, do not call: make @child (a frame from f__start(NULL, ...))
+ * a child of @self, so awaiting it runs it as a call.
+ */
+static inline struct corio_frame *corio__adopt(struct corio_frame *self,
+					       struct corio_frame *child)
+{
+	if (child)
+		child->parent = self;
+	return child;
+}
+
 #ifdef __cplusplus
 }
 #endif

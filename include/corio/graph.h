@@ -46,6 +46,7 @@ enum corio_wait_kind {
 	CORIO_WAIT_SEM,		/* a semaphore permit */
 	CORIO_WAIT_EVENT,	/* an event */
 	CORIO_WAIT_WAITGROUP,	/* a wait group's count to reach zero */
+	CORIO_WAIT_COMPLETION,	/* a completion to be resolved */
 };
 
 /* "io", "sleep", "join", "channel send", ... */
@@ -104,7 +105,8 @@ struct corio_deadlock_report {
 	unsigned external_refs;		/* declared outside wakers */
 };
 
-/* The loop's last deadlock report, or NULL when it found none. */
+/* The deadlock report of the loop's current or last run, or NULL when it
+ * found none (each corio_loop_run starts without one). */
 CORIO_EXTERN const struct corio_deadlock_report *corio_loop_deadlock(
 	const struct corio_loop *loop);
 

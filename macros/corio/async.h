@@ -45,6 +45,7 @@
  *	corio_await(dst, f, a...)  await f(a...) storing its result in dst
  *	corio_await_void(f, a...)  await a void async function or operation
  *	corio_await_discard(f, a...)  await, dropping the result
+ *	corio_await_frame(frame)   await a frame from f__start(NULL, ...)
  *	corio_yield()              let other ready tasks run
  *	corio_return(v)            store v as the result and finish
  *	corio_return_void()        finish a void function
@@ -305,6 +306,16 @@
 	CORIO__AWAIT_N(__COUNTER__, CORIO__START(0, __VA_ARGS__))
 #define corio_await_discard_at(id, ...) \
 	CORIO__AWAIT_AT(id, CORIO__START(0, __VA_ARGS__))
+
+/*
+ * Await a frame that was started without a parent, f__start(NULL, ...):
+ * it runs as a child call; its result goes where its start function was
+ * told to put it.
+ */
+#define corio_await_frame(f) \
+	CORIO__AWAIT_N(__COUNTER__, corio__adopt(&self->hdr, (f)))
+#define corio_await_frame_at(id, f) \
+	CORIO__AWAIT_AT(id, corio__adopt(&self->hdr, (f)))
 
 /* Let the other ready tasks run. */
 #define corio_yield() corio_await_void(corio_yield)

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/completion.c - one-shot completions for callback code, their
+ * resolution from other threads, and tasks that report to a callback.
+ *
+ * A remote resolution stores the value in the completion, pushes the
+ * completion on the loop's lock-free stack and writes the loop's eventfd;
+ * the loop keeps a read armed on that eventfd, so its single wait returns,
+ * and it applies the queued resolutions on its own thread.  Only the
+ * push (a compare-and-swap) and the eventfd write happen off the loop.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#include "corio/async.h"
+
+enum { PENDING, RESOLVED };
+
+int corio_completion_init(struct corio_completion *c, const char *name,
+			  unsigned flags)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	int ret;
+
+	if (!loop || (flags & ~CORIO_COMPLETION_REMOTE))
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	ret = corio__sync_register(&c->sync, CORIO_WAIT_COMPLETION, name,
+				   "completion");
+	if (ret)
+		return ret;
+	c->loop = loop;
+	if (flags & CORIO_COMPLETION_REMOTE) {
+		/* Until the value arrives, a wake-up may come from outside:
+		 * the deadlock detector must not call the waiters stuck. */
+		c->remote = 1;
+		loop->external_refs++;
+	}
+	return 0;
+}
+
+/* The remote-resolution state, shared with other threads. */
+static _Atomic int *remote_state(struct corio_completion *c)
+{
+	return (_Atomic int *)(void *)&c->remote;
+}
+
+int corio_completion_destroy(struct corio_completion *c)
+{
+	int remote = atomic_load(remote_state(c));
+
+	if (c->sync.head || remote == 2)
+		return -EBUSY;	/* a waiter, or a value on its way */
+	if (remote == 1)	/* never resolved: withdraw the waker */
+		c->loop->external_refs--;
+	return corio__sync_unregister(&c->sync);
+}
+
+/* Apply a resolution on the loop's thread. */
+static int resolve(struct corio_completion *c, int64_t value)
+{
+	struct corio_task *t;
+
+	if (c->state == RESOLVED)
+		return -EINVAL;
+	c->state = RESOLVED;
+	c->value = value;
+	while ((t = corio__sync_pop(&c->sync))) {
+		corio__timer_disarm(c->loop, t);
+		corio__task_deliver(t, value);
+		corio__task_wake(c->loop, t);
+	}
+	return 0;
+}
+
+int corio_completion_resolve(struct corio_completion *c, int64_t value)
+{
+	return resolve(c, value);
+}
+
+int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
+{
+	struct corio_loop *loop = c->loop;
+	int expected = 1;
+	struct corio_completion *head;
+
+	/* 1 -> 2: exactly one remote resolution per completion. */
+	if (!atomic_compare_exchange_strong(remote_state(c), &expected, 2))
+		return -EINVAL;
+	c->value = value;
+	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
+	do {
+		c->remote_next = head;
+		/* release: the value and link are visible before the push */
+	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
+			&head, c, memory_order_release, memory_order_relaxed));
+	return corio_loop_wake(loop);
+}
+
+void corio__remote_drain(struct corio_loop *loop)
+{
+	struct corio_completion *c, *fifo = NULL, *next;
+
+	/* acquire: pairs with the release of each push */
+	c = atomic_exchange_explicit(&loop->remote_head, NULL,
+				     memory_order_acquire);
+	for (; c; c = next) {	/* the stack is newest first: reverse it */
+		next = c->remote_next;
+		c->remote_next = fifo;
+		fifo = c;
+	}
+	for (c = fifo; c; c = next) {
+		next = c->remote_next;
+		c->remote_next = NULL;
+		loop->external_refs--;
+		resolve(c, c->value);
+		atomic_store(remote_state(c), 3);	/* delivered */
+	}
+}
+
+int corio_completion_is_resolved(const struct corio_completion *c)
+{
+	return c->state == RESOLVED;
+}
+
+struct corio_frame *corio_completion_wait__start(struct corio_frame *parent,
+						 struct corio_completion *c,
+						 int64_t *result)
+{
+	struct corio_frame *early;
+	struct corio_task *t;
+
+	(void)parent;
+	early = corio__op_prologue(&t, result, CORIO__RES_I64);
+	if (early)
+		return early;
+	if (c->state == RESOLVED) {
+		corio__task_deliver(t, c->value);
+		return CORIO_READY;
+	}
+	return corio__sync_wait(&c->sync, t, NULL);
+}
+
+int corio_loop_wake(struct corio_loop *loop)
+{
+	uint64_t one = 1;
+
+	if (write(loop->wake_fd, &one, sizeof(one)) == sizeof(one))
+		return 0;
+	/* EAGAIN: the counter is saturated, so the loop wakes anyway. */
+	return errno == EAGAIN ? 0 : -errno;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Async code reporting to a callback.                                    */
+
+typedef void (*done_fn)(void *arg, int status);
+
+corio_async_static(void, callback_runner, ((struct corio_frame *, root),
+					   (done_fn, done), (void *, arg)), ())
+{
+	corio_begin();
+	corio_await_frame(self->root);
+corio_finally:
+	/* Reached on success and on failure alike: report either way. */
+	self->done(self->arg, self->hdr.err);
+	corio_end();
+}
+
+int corio_spawn_callback(struct corio_loop *loop, struct corio_frame *root,
+			 void (*done)(void *arg, int status), void *arg)
+{
+	struct corio_frame *runner;
+	struct corio_task *t;
+	int ret;
+
+	if (!done) {
+		corio_frame_free(root);
+		return -EINVAL;
+	}
+	if (!root)
+		return -ENOMEM;
+	runner = callback_runner__start(NULL, root, done, arg);
+	if (!runner) {
+		corio_frame_free(root);
+		return -ENOMEM;
+	}
+	ret = corio_spawn_at(loop, runner, __FILE__, __LINE__, &t);
+	if (ret < 0) {
+		corio_frame_free(root);	/* the runner went with the spawn */
+		return ret;
+	}
+	/* Reports name the work, not the adapter around it. */
+	corio_task_set_name(t, root->info->name);
+	corio_task_detach(t);
+	return 0;
+}
