@@ -61,10 +61,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	if (ret == 0)
 		ret = corio__reactor_arm_wake(loop, loop->reactor);
 	if (ret < 0) {
-		if (loop->reactor)
-			/* The ring goes first: its eventfd read targets loop->wake_buf. */
-	corio__reactor_destroy(loop->reactor);
-	close(loop->wake_fd);
+		corio__reactor_destroy(loop->reactor);	/* NULL is fine */
 		close(loop->wake_fd);
 		corio__free(loop);
 		return ret;
@@ -93,7 +90,9 @@ int corio_loop_destroy(struct corio_loop *loop)
 		return -EBUSY;
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
+	/* The ring goes first: its eventfd read targets loop->wake_buf. */
 	corio__reactor_destroy(loop->reactor);
+	close(loop->wake_fd);
 	corio__free(loop->timers.v);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);

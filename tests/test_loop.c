@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include <corio/async.h>
@@ -227,4 +228,15 @@ Test(loop, kernel_without_io_uring_is_enosys_with_a_reason, .timeout = 10)
 	cr_assert(strstr(corio_loop_unavailable_reason(),
 			 "no io_uring support"), "%s",
 		  corio_loop_unavailable_reason());
+}
+
+Test(loop, create_and_destroy_release_every_descriptor, .timeout = 30)
+{
+	struct rlimit lim = { 64, 64 };
+	int i;
+
+	/* With 64 descriptors, a loop leaking even one fails within 64. */
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	for (i = 0; i < 300; i++)
+		t_loop_done(t_loop());
 }
