@@ -15,5 +15,7 @@
 #include "corio/io.h"
 #include "corio/sync.h"
 #include "corio/graph.h"
+#include "corio/group.h"
+#include "corio/completion.h"
 
 #endif /* CORIO_H */

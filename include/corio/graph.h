@@ -47,6 +47,7 @@ enum corio_wait_kind {
 	CORIO_WAIT_EVENT,	/* an event */
 	CORIO_WAIT_WAITGROUP,	/* a wait group's count to reach zero */
 	CORIO_WAIT_COMPLETION,	/* a completion to be resolved */
+	CORIO_WAIT_GROUP,	/* members of a task group to finish */
 };
 
 /* "io", "sleep", "join", "channel send", ... */
