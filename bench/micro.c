@@ -3,7 +3,8 @@
  * bench/micro.c - micro benchmarks of the core: yield, await of a trivial
  * child, spawn+join, memory per idle task, and a million timers.
  *
- * Usage: micro [NAME...]   (names: yield await spawn_join idle timers)
+ * Usage: micro [NAME...]   (names: yield await spawn_join chan mutex idle
+ *                           timers detect_cost)
  * Prints one name=value per line; each figure is the median of several
  * runs in this process.
  */
@@ -133,6 +134,89 @@ static double bench_spawn_join(void)
 	return (double)(now_ns() - t0) / (double)n;
 }
 
+/* ---- channel ping-pong and uncontended mutex ---------------------------- */
+
+static struct corio_chan ping_ch, pong_ch;
+
+corio_async(void, pinger, ((long, n)), (
+	long i;
+	int v, r;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++) {
+		corio_await(self->r, corio_chan_send, &ping_ch, &self->v);
+		corio_await(self->r, corio_chan_recv, &pong_ch, &self->v);
+	}
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, ponger, ((long, n)), (
+	long i;
+	int v, r;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++) {
+		corio_await(self->r, corio_chan_recv, &ping_ch, &self->v);
+		self->v++;
+		corio_await(self->r, corio_chan_send, &pong_ch, &self->v);
+	}
+corio_finally:
+	corio_end();
+}
+
+/* One round trip: a message to the other task over one channel and the
+ * answer back over another (capacity 1 each). */
+static double bench_chan(void)
+{
+	const long n = 2000000;
+	int64_t t0;
+
+	corio_chan_init(&ping_ch, sizeof(int), 1, "ping");
+	corio_chan_init(&pong_ch, sizeof(int), 1, "pong");
+	t0 = now_ns();
+	corio_spawn(loop, pinger__start(NULL, n), NULL);
+	corio_spawn(loop, ponger__start(NULL, n), NULL);
+	run_loop();
+	t0 = now_ns() - t0;
+	corio_chan_destroy(&ping_ch);
+	corio_chan_destroy(&pong_ch);
+	return (double)t0 / (double)n;
+}
+
+static struct corio_mutex bench_mutex;
+
+corio_async(void, locker, ((long, n)), (
+	long i;
+	int r;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++) {
+		corio_await(self->r, corio_mutex_lock, &bench_mutex);
+		corio_mutex_unlock(&bench_mutex);
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Lock and unlock with nobody else wanting the mutex. */
+static double bench_mutex_fn(void)
+{
+	const long n = 10000000;
+	int64_t t0;
+
+	corio_mutex_init(&bench_mutex, "bench");
+	t0 = now_ns();
+	corio_spawn(loop, locker__start(NULL, n), NULL);
+	run_loop();
+	t0 = now_ns() - t0;
+	corio_mutex_destroy(&bench_mutex);
+	return (double)t0 / (double)n;
+}
+
 /* ---- memory per idle task: 1M tasks asleep --------------------------- */
 
 static long rss_bytes(void)
@@ -255,20 +339,34 @@ static void report(const char *name, double (*fn)(void))
 	fflush(stdout);
 }
 
-int main(int argc, char **argv)
+static void make_loop(unsigned flags)
 {
-	int ret = corio_loop_create(&loop, NULL);
+	struct corio_loop_opts opts = { .flags = flags };
+	int ret;
 
+	if (loop && corio_loop_destroy(loop))
+		exit(1);
+	loop = NULL;
+	ret = corio_loop_create(&loop, &opts);
 	if (ret) {
 		fprintf(stderr, "micro: %s\n", corio_loop_unavailable_reason());
-		return 1;
+		exit(1);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	make_loop(0);
 	if (wanted(argc, argv, "yield"))
 		report("yield_ns", bench_yield);
 	if (wanted(argc, argv, "await"))
 		report("await_ns", bench_await);
 	if (wanted(argc, argv, "spawn_join"))
 		report("spawn_join_ns", bench_spawn_join);
+	if (wanted(argc, argv, "chan"))
+		report("chan_pingpong_ns", bench_chan);
+	if (wanted(argc, argv, "mutex"))
+		report("mutex_lock_unlock_ns", bench_mutex_fn);
 	if (wanted(argc, argv, "idle")) {
 		double v = bench_idle();
 
@@ -276,5 +374,13 @@ int main(int argc, char **argv)
 	}
 	if (wanted(argc, argv, "timers"))
 		bench_timers();
+	/* The same with the deadlock bookkeeping switched off, to show what
+	 * detection costs. */
+	if (wanted(argc, argv, "detect_cost")) {
+		make_loop(CORIO_LOOP_NO_DEADLOCK_CHECK);
+		report("yield_ns_nodetect", bench_yield);
+		report("chan_pingpong_ns_nodetect", bench_chan);
+		report("mutex_lock_unlock_ns_nodetect", bench_mutex_fn);
+	}
 	return corio_loop_destroy(loop) ? 1 : 0;
 }

@@ -5,7 +5,9 @@
 #
 # Usage: bench/run.sh [NAME...]
 #   micro                 every micro benchmark (bench/micro.c)
-#   yield await spawn_join idle timers   one micro benchmark each
+#   yield await spawn_join chan mutex idle timers detect_cost
+#                         one micro benchmark each (detect_cost: yield,
+#                         chan and mutex with deadlock detection off)
 #   echo                  corio's echo_server against the raw liburing,
 #                         epoll and thread-per-connection baselines
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
@@ -26,8 +28,10 @@ names=("$@")
 micro=()
 for n in "${names[@]}"; do
 	case $n in
-	micro) micro+=(yield await spawn_join idle timers) ;;
-	yield|await|spawn_join|idle|timers) micro+=("$n") ;;
+	micro) micro+=(yield await spawn_join chan mutex idle timers
+		       detect_cost) ;;
+	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost)
+		micro+=("$n") ;;
 	echo) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac

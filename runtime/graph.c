@@ -100,7 +100,8 @@ void corio_task_describe(const struct corio_task *t,
 		info->await_line = t->top->line;
 	}
 	if (t->state == CORIO__WAITING && loop)
-		info->wait_ns = loop->now - t->wait_since;
+		info->wait_ns = (int64_t)((uint32_t)(loop->now >> 20) -
+					   t->wait_since) << 20;
 	switch (info->wait) {
 	case CORIO_WAIT_IO:
 		info->object = corio__op_name(t->op);
@@ -249,12 +250,14 @@ bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
 	size_t n = 0, limit = loop->stats.tasks_live + 1;
 	bool found;
 
+	if (!loop->deadlock_check)
+		return false;
 	/* See @t as already waiting, so the walk and the report show the
 	 * wait it is about to start; undone before returning. */
 	t->state = CORIO__WAITING;
 	t->wait = (uint8_t)wait;
 	t->wait_obj = obj;
-	t->wait_since = loop->now;
+	t->wait_since = (uint32_t)(loop->now >> 20);
 	from = waits_on_task(t);
 	w = from;
 
@@ -310,6 +313,8 @@ bool corio__deadlock_global(struct corio_loop *loop)
 
 	if (loop->external_refs)
 		return false;
+	if (!loop->deadlock_check)
+		return true;
 	v = corio__malloc(sizeof(*v) * (cap ? cap : 1));
 	/* Every waiting task waits on a primitive or, through joins, on a
 	 * task that does: I/O and timers would have kept the loop busy. */
@@ -335,6 +340,78 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	}
 	corio__free(v);
 	return stop;
+}
+
+/*
+ * Every live task: the running one, the ready queue, the parked list,
+ * each primitive's waiters and the zombies.  Returns a sorted array the
+ * caller frees, or NULL when out of memory; *@n is its length.
+ */
+static struct corio_task **all_tasks(struct corio_loop *loop, size_t *n)
+{
+	size_t cap = loop->stats.tasks_live, k = 0;
+	struct corio_task **v, *t;
+	struct corio__sync *s;
+
+	v = corio__malloc(sizeof(*v) * (cap ? cap : 1));
+	if (!v)
+		return NULL;
+	if (loop->current && k < cap)
+		v[k++] = loop->current;
+	for (t = loop->ready_head; t && k < cap; t = t->next)
+		v[k++] = t;
+	for (t = loop->parked; t && k < cap; t = t->next)
+		v[k++] = t;
+	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
+		for (t = s->head; t && k < cap; t = t->next)
+			v[k++] = t;
+	for (t = loop->zombies; t && k < cap; t = t->next)
+		v[k++] = t;
+	*n = k;
+	return v;
+}
+
+static int by_task_id(const void *a, const void *b)
+{
+	const struct corio_task *x = *(struct corio_task *const *)a;
+	const struct corio_task *y = *(struct corio_task *const *)b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Text for one task, as in reports. */
+static size_t format_task(const struct corio_task_info *i, char *buf,
+			  size_t len);
+
+int corio_loop_dump(struct corio_loop *loop, FILE *f)
+{
+	struct corio_task **v;
+	size_t n = 0, i;
+	int ret = 0;
+
+	v = all_tasks(loop, &n);
+	if (!v)
+		return -ENOMEM;
+	qsort(v, n, sizeof(*v), by_task_id);
+	if (fprintf(f, "corio: %zu live task%s\n", n, n == 1 ? "" : "s") < 0)
+		ret = -EIO;
+	for (i = 0; i < n && !ret; i++) {
+		struct corio_task_info info;
+		char line[1024];
+
+		corio_task_describe(v[i], &info);
+		format_task(&info, line, sizeof(line));
+		if (v[i]->state == CORIO__DONE &&
+		    fprintf(f, "  #%llu \"%s\" finished with %d, not joined, "
+			    "spawned at %s:%u\n",
+			    (unsigned long long)info.id, info.name,
+			    v[i]->status, info.spawn_file, info.spawn_line) < 0)
+			ret = -EIO;
+		else if (v[i]->state != CORIO__DONE && fputs(line, f) < 0)
+			ret = -EIO;
+	}
+	corio__free(v);
+	return ret ? ret : (int)n;
 }
 
 int corio_loop_external_ref(struct corio_loop *loop, int delta)
@@ -394,6 +471,17 @@ static void put_task(char *buf, size_t len, size_t *off,
 		    (unsigned long long)i->parent);
 	else
 		put(buf, len, off, " outside any task\n");
+}
+
+static size_t format_task(const struct corio_task_info *i, char *buf,
+			  size_t len)
+{
+	size_t off = 0;
+
+	if (len)
+		buf[0] = '\0';
+	put_task(buf, len, &off, i);
+	return off;
 }
 
 size_t corio_deadlock_format(const struct corio_deadlock_report *r,

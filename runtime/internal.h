@@ -17,7 +17,7 @@
 #include "corio/graph.h"
 #include "corio/sync.h"
 #include "slab.h"
-#include "timer_heap.h"
+#include "timer_wheel.h"
 
 #define CORIO__UNUSED __attribute__((unused))
 #define corio__likely(x) __builtin_expect(!!(x), 1)
@@ -56,6 +56,9 @@ enum corio__result_kind {
 #define CORIO__T_TIMED_OUT	0x04u	/* its deadline cancelled the op */
 #define CORIO__T_DETACHED	0x08u	/* release when done */
 #define CORIO__T_UNWOUND	0x10u	/* cancellation was injected */
+#define CORIO__T_PARKED		0x20u	/* on the loop's parked list */
+#define CORIO__T_SLEEP_DEADLINE	0x40u	/* WAIT_SLEEP: the task deadline, not
+					 * the sleep, set the timer */
 
 /*
  * A task.  It waits on one thing at a time (a stackless chain suspends only
@@ -75,25 +78,50 @@ struct corio_task {
 					 * the loop's fd_ops, or NULL */
 	void *result;			/* where the awaited op's result goes,
 					 * of @result_kind; may be NULL */
-	void *wait_arg;			/* WAIT_SYNC: see enum corio__wait */
-	int64_t wait_since;		/* WAITING: when the wait began */
-	uint64_t parent_id;		/* the task that spawned it, or 0 */
+	void *wait_arg;			/* WAIT_SYNC: see enum corio__wait;
+					 * parked: the previous task */
 	int64_t deadline;		/* corio_deadline_set, or NO_DEADLINE */
-	uint64_t id;
+	/* The task's timer (timer.c), valid while @timer_where is not 0. */
+	struct corio_task *timer_next;	/* in a wheel slot or the run */
+	union {
+		struct corio_task *timer_prev;	/* in a wheel slot or the run */
+		size_t timer_index;		/* in the late heap */
+	};
+	union {
+		int64_t timer_when;	/* its deadline, while armed */
+		int32_t status;		/* when DONE (no timer then): 0 or
+					 * -errno */
+	};
+	uint32_t id;			/* unique among live tasks (wraps
+					 * after 2^32 spawns) */
+	uint32_t parent_id;		/* the task that spawned it, or 0 */
 	uint32_t line;			/* spawn site */
-	uint32_t timer_slot;		/* 1 + index in the timer heap, or 0 */
-	uint32_t timer_seq;		/* FIFO tie-break for equal deadlines */
-	int32_t status;			/* when DONE: 0 or -errno */
+	uint32_t wait_since;		/* WAITING: loop->now >> 20 (units of
+					 * ~1 ms) when the wait began */
 	uint8_t state;			/* enum corio__task_state */
 	uint8_t wait;			/* enum corio__wait while WAITING */
 	uint8_t result_kind;		/* enum corio__result_kind */
 	uint8_t flags;			/* CORIO__T_* */
 	uint8_t op;			/* WAIT_IO: enum corio__opcode */
-	uint8_t sleep_timed_out;	/* WAIT_SLEEP: the task deadline, not
-					 * the sleep, set the timer */
+	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
+					 * the late heap; else 1 + its list */
 };
 
 struct corio__reactor;
+
+/* The stall watchdog's view of the step running now (watchdog.c). */
+struct corio__watch {
+	_Atomic uint64_t seq;		/* odd while the fields change */
+	_Atomic uint64_t idle_seq;	/* seq published between steps */
+	uint64_t id;
+	const char *name, *fn, *file;
+	unsigned line;
+	int64_t threshold_ns;		/* 0: no watchdog */
+	_Atomic uint64_t stalls;	/* steps reported */
+	_Atomic int quit;
+	bool running;
+	pthread_t thread;
+};
 
 struct corio_loop {
 	struct corio__reactor *reactor;
@@ -101,21 +129,25 @@ struct corio_loop {
 	struct corio_task *ready_tail;
 	struct corio_task *current;	/* the RUNNING task, or NULL */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
-	struct corio__timer_heap timers;
+	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
+					 * linked through @next and, back,
+					 * @wait_arg (both free meanwhile) */
+	struct corio__timers timers;	/* armed timers (timer_wheel.h) */
 	struct corio__slab slab;
 	pthread_t owner;
-	uint64_t next_id;
-	uint32_t timer_seq;
+	uint32_t next_id;
 	uint32_t run_batch;
 	uint64_t unfinished;		/* spawned, not yet DONE */
 	struct corio__sync syncs;	/* registry of live primitives */
 	struct corio_deadlock_report *deadlock;	/* last report, or NULL */
 	int deadlock_policy;		/* enum corio_deadlock_policy */
+	bool deadlock_check;		/* not CORIO_LOOP_NO_DEADLOCK_CHECK */
 	uint32_t external_refs;		/* declared wakers outside the loop */
 	int64_t now;			/* clock at the last wait's end: cheap
 					 * timestamps for reports */
 	_Atomic(struct corio_completion *) remote_head; /* resolved from
 					 * other threads, newest first */
+	struct corio__watch watch;	/* the stall watchdog, if enabled */
 	int wake_fd;			/* eventfd other threads write */
 	uint64_t wake_buf;		/* target of the armed eventfd read */
 	uint32_t *fd_ops;		/* operations in flight per fd */
@@ -137,6 +169,7 @@ void corio__task_deliver(struct corio_task *t, int64_t res);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
 void corio__zombies_release(struct corio_loop *loop);
+void corio__zombies_report(struct corio_loop *loop);
 /*
  * Common prologue of an awaitable operation: returns NULL when the operation
  * should go ahead for the task stored in *@taskp (its result slot is set);
@@ -149,11 +182,22 @@ struct corio_frame *corio__op_prologue(struct corio_task **taskp,
 /* Has @t's deadline passed?  Then -ETIME is stored as the op's result. */
 bool corio__op_expired(struct corio_task *t);
 
-/* timer.c: arm/disarm the task's single timer; fire due timers. */
+/*
+ * timer.c: arm the task's single timer (re-arming moves it; -ENOMEM only
+ * for a deadline in the current tick or the past), disarm it, fire the due
+ * ones.  loop->timers.len counts the armed timers.
+ */
 int corio__timer_arm(struct corio_loop *loop, struct corio_task *t,
 		     int64_t when);
 void corio__timer_disarm(struct corio_loop *loop, struct corio_task *t);
 void corio__timers_fire(struct corio_loop *loop, int64_t now);
+/* When to call corio__timers_fire next, if loop->timers.len: at most
+ * 65 us past the nearest deadline (timers due close together share one
+ * wakeup), sometimes earlier (a wheel slot starts; nothing fires). */
+int64_t corio__timers_next(const struct corio_loop *loop);
+void corio__timers_destroy(struct corio_loop *loop);
+/* Are the timer structures consistent?  For assert() and tests. */
+bool corio__timers_check(const struct corio_loop *loop);
 int64_t corio__clock_now(void);
 
 /* io.c: a completion for @t's operation arrived with @res. */
@@ -193,6 +237,12 @@ bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
  * true when corio_loop_run must return -EDEADLK. */
 bool corio__deadlock_global(struct corio_loop *loop);
 void corio__deadlock_free(struct corio_loop *loop);
+
+/* watchdog.c: publish the step starting for @t, or that none runs. */
+void corio__watchdog_publish(struct corio_loop *loop, struct corio_task *t);
+void corio__watchdog_idle(struct corio_loop *loop);
+int corio__watchdog_start(struct corio_loop *loop, unsigned ms);
+void corio__watchdog_stop(struct corio_loop *loop);
 
 /* Misuse from a runtime entry point: message on stderr. */
 void corio__warn(const char *fmt, ...)

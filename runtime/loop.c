@@ -72,9 +72,20 @@ int corio_loop_create(struct corio_loop **loopp,
 			 (opts && (opts->flags & CORIO_LOOP_NO_CACHE)));
 	loop->syncs.next = loop->syncs.prev = &loop->syncs;
 	loop->deadlock_policy = opts ? (int)opts->deadlock_policy : 0;
+	loop->deadlock_check = !(opts &&
+				 (opts->flags & CORIO_LOOP_NO_DEADLOCK_CHECK));
 	loop->now = corio__clock_now();
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
+	if (opts && opts->stall_ms) {
+		ret = corio__watchdog_start(loop, opts->stall_ms);
+		if (ret < 0) {
+			corio__reactor_destroy(loop->reactor);
+			close(loop->wake_fd);
+			corio__free(loop);
+			return ret;
+		}
+	}
 	corio__tls_loop = loop;
 	*loopp = loop;
 	return 0;
@@ -86,14 +97,25 @@ int corio_loop_destroy(struct corio_loop *loop)
 		return -EINVAL;
 	if (!pthread_equal(loop->owner, pthread_self()))
 		return -EPERM;
-	if (loop->unfinished || loop->running)
+	if (loop->running)
 		return -EBUSY;
+	if (loop->unfinished) {
+		/* Say which: a leak of tasks is a bug worth a clear report. */
+		corio__warn("corio_loop_destroy: %llu task%s still alive "
+			    "(nothing was destroyed):",
+			    (unsigned long long)loop->unfinished,
+			    loop->unfinished == 1 ? " is" : "s are");
+		corio_loop_dump(loop, stderr);
+		return -EBUSY;
+	}
+	corio__zombies_report(loop);
+	corio__watchdog_stop(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
 	/* The ring goes first: its eventfd read targets loop->wake_buf. */
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
-	corio__free(loop->timers.v);
+	corio__timers_destroy(loop);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)
@@ -114,7 +136,7 @@ static int64_t wait_budget(struct corio_loop *loop)
 		return 0;
 	if (!loop->timers.len)
 		return -1;
-	left = loop->timers.v[0].when - corio__clock_now();
+	left = corio__timers_next(loop) - corio__clock_now();
 	return left > 0 ? left : 0;
 }
 
@@ -193,4 +215,5 @@ void corio_loop_stats(const struct corio_loop *loop,
 {
 	*stats = loop->stats;
 	stats->timers = loop->timers.len;
+	stats->stalls = atomic_load(&loop->watch.stalls);
 }

@@ -67,8 +67,40 @@ void corio_frame_misuse(const struct corio_frame *frame, const char *what)
 /* ---------------------------------------------------------------------- */
 /* Scheduling.                                                            */
 
+/*
+ * Tasks waiting on something without a queue of its own (I/O, a timer, a
+ * join) are kept on the loop's parked list, so every live task can be
+ * found for dumps and reports: the others are ready, running, or queued
+ * on a primitive.
+ */
+static void park(struct corio_loop *loop, struct corio_task *t)
+{
+	t->flags |= CORIO__T_PARKED;
+	t->wait_arg = NULL;
+	t->next = loop->parked;
+	if (loop->parked)
+		loop->parked->wait_arg = t;
+	loop->parked = t;
+}
+
+static void unpark(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio_task *prev = t->wait_arg;
+
+	t->flags &= (uint8_t)~CORIO__T_PARKED;
+	if (prev)
+		prev->next = t->next;
+	else
+		loop->parked = t->next;
+	if (t->next)
+		t->next->wait_arg = prev;
+	t->wait_arg = NULL;
+}
+
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
 {
+	if (t->flags & CORIO__T_PARKED)
+		unpark(loop, t);
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
 	t->next = NULL;
@@ -81,9 +113,13 @@ void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
 
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 {
+	struct corio_loop *loop = corio__tls_loop;
+
 	t->state = CORIO__WAITING;
 	t->wait = (uint8_t)wait;
-	t->wait_since = corio__tls_loop->now;
+	t->wait_since = (uint32_t)(loop->now >> 20);
+	if (wait != CORIO__WAIT_SYNC)
+		park(loop, t);
 }
 
 void corio__task_deliver(struct corio_task *t, int64_t res)
@@ -204,6 +240,8 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 
 	loop->current = t;
 	t->state = CORIO__RUNNING;
+	if (corio__unlikely(loop->watch.running))
+		corio__watchdog_publish(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_CANCELLED) &&
 	    !(t->flags & CORIO__T_UNWOUND)) {
 		/* Inject the cancellation at the suspension point. */
@@ -251,6 +289,8 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 			loop->ready_tail = NULL;
 		run_task(loop, t);
 	}
+	if (corio__unlikely(loop->watch.running))
+		corio__watchdog_idle(loop);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -283,7 +323,7 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		.file = file,
 		.line = (uint32_t)line,
 		.deadline = CORIO_NO_DEADLINE,
-		.id = ++loop->next_id,
+		.id = ++loop->next_id ? loop->next_id : ++loop->next_id,
 		.parent_id = loop->current ? loop->current->id : 0,
 	};
 	root->parent = NULL;
@@ -457,6 +497,22 @@ int64_t corio_deadline_set(int64_t deadline)
 	prev = t->deadline;
 	t->deadline = deadline;
 	return prev;
+}
+
+void corio__zombies_report(struct corio_loop *loop)
+{
+	struct corio_task *t;
+
+	/* A failure nobody looked at is a lost error: say so.  Zombies that
+	 * succeeded, or were cancelled (by someone who knew), are released
+	 * quietly. */
+	for (t = loop->zombies; t; t = t->next)
+		if (t->status && t->status != -ECANCELED)
+			corio__warn("task #%llu \"%s\" (spawned at %s:%u) "
+				    "failed with %d (%s) and was never joined",
+				    (unsigned long long)t->id, t->name,
+				    t->file, t->line, t->status,
+				    corio_strerror(t->status));
 }
 
 void corio__zombies_release(struct corio_loop *loop)

@@ -400,3 +400,124 @@ Test(graph, waits_on_io_and_timers_are_not_deadlocks, .timeout = 5)
 	close(fds[1]);
 	t_loop_done(loop);
 }
+
+/* ---- dumps and reports at destroy ------------------------------------- */
+
+corio_async(void, nap_long, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_SEC(60));
+corio_finally:
+	corio_end();
+}
+
+corio_async(int, fail_now, (), ())
+{
+	corio_begin();
+	corio_throw(-EIO);
+corio_finally:
+	corio_end();
+}
+
+static char *dump_text;
+
+corio_async(void, dumper, (), (
+	size_t len;
+	FILE *f;
+))
+{
+	corio_begin();
+	corio_yield();	/* the others reach their waits */
+	self->f = open_memstream(&dump_text, &self->len);
+	cr_assert_eq(corio_loop_dump(corio_loop_current(), self->f), 5);
+	fclose(self->f);
+	corio_loop_stop(corio_loop_current());
+corio_finally:
+	corio_end();
+}
+
+Test(graph, dump_lists_every_live_task, .timeout = 5)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *sleeper, *joiner, *waiter, *failed, *d;
+	int rj, rw, st;
+
+	corio_chan_init(&chans[0], sizeof(int), 1, "inbox");
+	corio_spawn(loop, nap_long__start(NULL), &sleeper);
+	peer[0] = sleeper;
+	corio_spawn(loop, join_peer__start(NULL, 0, &rj), &joiner);
+	corio_spawn(loop, recv_one_int__start(NULL, &chans[0], &rw), &waiter);
+	corio_spawn(loop, fail_now__start(NULL, NULL), &failed);
+	corio_spawn(loop, dumper__start(NULL), &d);
+	corio_task_set_name(sleeper, "sleeper");
+	corio_task_set_name(waiter, "waiter");
+	cr_assert_eq(corio_loop_run(loop), 0, "the dumper stops the loop");
+	cr_log_info("%s", dump_text);
+	cr_assert(strstr(dump_text, "corio: 5 live tasks"), "%s", dump_text);
+	cr_assert(strstr(dump_text, "\"sleeper\" waiting"), "%s", dump_text);
+	cr_assert(strstr(dump_text, "on sleep"), "%s", dump_text);
+	cr_assert(strstr(dump_text, "on join \"sleeper\""), "%s", dump_text);
+	cr_assert(strstr(dump_text, "channel receive \"inbox\""), "%s",
+		  dump_text);
+	cr_assert(strstr(dump_text, "finished with -5, not joined"), "%s",
+		  dump_text);
+	cr_assert(strstr(dump_text, "\"dumper\" running"), "%s", dump_text);
+	free(dump_text);
+	corio_task_cancel(sleeper);
+	corio_task_cancel(waiter);
+	corio_assert_finished(loop);
+	/* The joiner's join released the sleeper. */
+	corio_task_reap(joiner, &st);
+	corio_task_reap(waiter, &st);
+	corio_task_reap(failed, &st);
+	corio_task_reap(d, &st);
+	corio_chan_destroy(&chans[0]);
+	t_loop_done(loop);
+}
+
+corio_async(void, stop_soon, (), ())
+{
+	corio_begin();
+	corio_yield();
+	corio_loop_stop(corio_loop_current());
+corio_finally:
+	corio_end();
+}
+
+static void read_stderr(char *text, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	n = fread(text, 1, len - 1, cr_get_redirected_stderr());
+	text[n] = '\0';
+}
+
+Test(graph, destroy_names_live_tasks_and_lost_failures, .timeout = 5,
+     .init = cr_redirect_stderr)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *sleeper;
+	char text[2048];
+	int st;
+
+	corio_spawn(loop, nap_long__start(NULL), &sleeper);
+	corio_spawn(loop, fail_now__start(NULL, NULL), NULL);
+	corio_spawn(loop, fail_now__start(NULL, NULL), &peer[1]);
+	corio_task_set_name(peer[1], "careless");
+	corio_spawn(loop, stop_soon__start(NULL), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(corio_loop_destroy(loop), -EBUSY);
+	corio_task_cancel(sleeper);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	corio_task_reap(sleeper, &st);
+	t_loop_done(loop);
+	read_stderr(text, sizeof(text));
+	cr_assert(strstr(text, "1 task is still alive"), "%s", text);
+	cr_assert(strstr(text, "\"nap_long\" waiting"), "%s", text);
+	cr_assert(strstr(text, "\"careless\" (spawned at"), "%s", text);
+	cr_assert(strstr(text, "failed with -5"), "%s", text);
+	cr_assert(strstr(text, "never joined"), "%s", text);
+}

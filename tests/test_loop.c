@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include <criterion/redirect.h>
+
 #include <liburing.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -12,6 +14,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <sys/syscall.h>
 
 #include <corio/async.h>
@@ -239,4 +242,54 @@ Test(loop, create_and_destroy_release_every_descriptor, .timeout = 30)
 	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
 	for (i = 0; i < 300; i++)
 		t_loop_done(t_loop());
+}
+
+corio_async(void, blocks_the_loop, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_yield();
+	usleep(200000);	/* the mistake: a blocking call inside a task */
+	corio_await(self->r, corio_sleep, 1);
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, busy_but_polite, ((int, n)), (
+	int i;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++)
+		corio_yield();
+corio_finally:
+	corio_end();
+}
+
+Test(loop, stall_watchdog_names_the_blocking_task, .timeout = 10,
+     .init = cr_redirect_stderr)
+{
+	struct corio_loop_opts opts = { .stall_ms = 30 };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	struct corio_loop_stats stats;
+	struct corio_task *t;
+	char text[1024] = "";
+	size_t n;
+
+	corio_spawn(loop, busy_but_polite__start(NULL, 100000), NULL);
+	corio_spawn(loop, blocks_the_loop__start(NULL), &t);
+	corio_task_set_name(t, "offender");
+	cr_assert_eq(corio_loop_run(loop), 0);
+	corio_loop_stats(loop, &stats);
+	cr_assert_eq(stats.stalls, 1, "one step blocked; yields are fine");
+	fflush(stderr);
+	n = fread(text, 1, sizeof(text) - 1, cr_get_redirected_stderr());
+	text[n] = '\0';
+	cr_assert(strstr(text, "loop stalled: task #2 \"offender\""), "%s",
+		  text);
+	cr_assert(strstr(text, "in blocks_the_loop() at"), "%s", text);
+	cr_assert(strstr(text, "test_loop.c:"), "%s", text);
+	corio_task_reap(t, &(int){ 0 });
+	t_loop_done(loop);
 }

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tests/test_timer.c - sleeps: order, FIFO among equal deadlines, absolute
- * sleeps, task deadlines, cancellation, and many timers at once.
+ * sleeps, task deadlines, cancellation, and many timers at once; and the
+ * timing wheel itself, driven with a simulated clock against a model.
  */
 #include "testutil.h"
 
 #include <stdlib.h>
 
 #include <corio/async.h>
+
+/* White-box: the wheel tests below arm and fire the internal timers. */
+#include "../runtime/internal.h"
 
 static struct t_log log_;
 
@@ -216,5 +220,400 @@ Test(timer, ten_thousand_random_timers_fire_in_order, .timeout = 30)
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(fired, 10000 - cancelled);
 	cr_assert_eq(out_of_order, 0);
+	t_loop_done(loop);
+}
+
+/* Random sleepers, armed in one batch, some cancelled (every far one):
+ * the rest fire exactly once, never early, by (deadline, arming order). */
+#define RAND_SLEEPERS 20000
+
+static int rand_fired[RAND_SLEEPERS];
+static int rand_log[RAND_SLEEPERS], rand_log_len, rand_early;
+static int64_t rand_when[RAND_SLEEPERS];
+
+corio_async(void, rand_sleeper, ((int, idx)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep_until, rand_when[self->idx]);
+	if (self->r == 0) {
+		if (corio_now() < rand_when[self->idx])
+			rand_early++;
+		rand_fired[self->idx]++;
+		rand_log[rand_log_len++] = self->idx;
+	}
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, rand_canceller, ((struct corio_task **, tasks),
+				   (const bool *, cancel)), (
+	int i;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < RAND_SLEEPERS; self->i++)
+		if (self->cancel[self->i])
+			corio_task_cancel(self->tasks[self->i]);
+corio_finally:
+	corio_end();
+}
+
+Test(timer, random_deadlines_fire_once_in_order, .timeout = 60)
+{
+	/* One batch: every sleeper arms, then the canceller runs, before
+	 * the first timer can fire. */
+	struct corio_loop_opts opts = { .run_batch = 1u << 30 };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	static struct corio_task *tasks[RAND_SLEEPERS];
+	static bool cancel[RAND_SLEEPERS];
+	int64_t now = corio_now(), ties[8];
+	int i, expected = 0;
+
+	srand(11);
+	for (i = 0; i < 8; i++)
+		ties[i] = now + CORIO_MS(rand() % 80);
+	for (i = 0; i < RAND_SLEEPERS; i++) {
+		int kind = rand() % 10;
+
+		if (kind == 0)		/* past, some far past */
+			rand_when[i] = now - CORIO_US(rand() % 5000000);
+		else if (kind == 1)	/* hours to years ahead */
+			rand_when[i] = now + CORIO_SEC(3600) *
+				       (1 + rand() % 100000);
+		else if (kind == 2)	/* equal deadlines */
+			rand_when[i] = ties[rand() % 8];
+		else
+			rand_when[i] = now + CORIO_US(rand() % 80000);
+		cancel[i] = kind == 1 || rand() % 5 == 0;
+		expected += !cancel[i];
+		rand_fired[i] = 0;
+	}
+	rand_log_len = rand_early = 0;
+	for (i = 0; i < RAND_SLEEPERS; i++)
+		corio_spawn(loop, rand_sleeper__start(NULL, i), &tasks[i]);
+	corio_spawn(loop, rand_canceller__start(NULL, tasks, cancel), NULL);
+	for (i = 0; i < RAND_SLEEPERS; i++)
+		corio_task_detach(tasks[i]);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(rand_log_len, expected);
+	cr_assert_eq(rand_early, 0);
+	for (i = 0; i < RAND_SLEEPERS; i++)
+		cr_assert_eq(rand_fired[i], !cancel[i], "sleeper %d", i);
+	for (i = 1; i < rand_log_len; i++) {
+		int a = rand_log[i - 1], b = rand_log[i];
+
+		cr_assert(rand_when[a] < rand_when[b] ||
+			  (rand_when[a] == rand_when[b] && a < b),
+			  "sleeper %d fired before %d", a, b);
+	}
+	t_loop_done(loop);
+}
+
+/* ---- the wheel against a model, on a simulated clock ----------------- */
+
+struct model {
+	struct corio_task *t;	/* fake tasks: waiting on a sleep */
+	int *res;
+	int64_t *when;		/* deadline of the armed timer */
+	uint64_t *seq;		/* arming order of the armed timer */
+	bool *armed;
+	int n, armed_n;
+	uint64_t seq_next;
+	int64_t now;
+	int *order;		/* scratch for the expected firing order */
+};
+
+static struct model *model_cmp_ctx;
+
+static int model_cmp(const void *pa, const void *pb)
+{
+	const struct model *m = model_cmp_ctx;
+	int a = *(const int *)pa, b = *(const int *)pb;
+
+	if (m->when[a] != m->when[b])
+		return m->when[a] < m->when[b] ? -1 : 1;
+	return m->seq[a] < m->seq[b] ? -1 : m->seq[a] > m->seq[b];
+}
+
+static void model_init(struct model *m, int n, int64_t now)
+{
+	int i;
+
+	m->n = n;
+	m->armed_n = 0;
+	m->seq_next = 0;
+	m->now = now;
+	m->t = calloc((size_t)n, sizeof(*m->t));
+	m->res = calloc((size_t)n, sizeof(*m->res));
+	m->when = calloc((size_t)n, sizeof(*m->when));
+	m->seq = calloc((size_t)n, sizeof(*m->seq));
+	m->armed = calloc((size_t)n, sizeof(*m->armed));
+	m->order = calloc((size_t)n, sizeof(*m->order));
+	cr_assert(m->t && m->res && m->when && m->seq && m->armed &&
+		  m->order);
+	for (i = 0; i < n; i++) {
+		m->t[i].name = "fake";
+		m->t[i].file = __FILE__;
+		m->t[i].state = CORIO__WAITING;
+		m->t[i].wait = CORIO__WAIT_SLEEP;
+		m->t[i].result = &m->res[i];
+		m->t[i].result_kind = CORIO__RES_INT;
+	}
+}
+
+static void model_free(struct model *m)
+{
+	free(m->t);
+	free(m->res);
+	free(m->when);
+	free(m->seq);
+	free(m->armed);
+	free(m->order);
+}
+
+static void model_arm(struct corio_loop *loop, struct model *m, int i,
+		      int64_t when)
+{
+	cr_assert_eq(corio__timer_arm(loop, &m->t[i], when), 0);
+	if (!m->armed[i])
+		m->armed_n++;
+	m->armed[i] = true;
+	m->when[i] = when;
+	m->seq[i] = m->seq_next++;
+	m->res[i] = -1;
+}
+
+static void model_disarm(struct corio_loop *loop, struct model *m, int i)
+{
+	corio__timer_disarm(loop, &m->t[i]);
+	if (m->armed[i])
+		m->armed_n--;
+	m->armed[i] = false;
+	cr_assert_eq(m->t[i].timer_where, 0);
+}
+
+/* Earliest armed deadline, or INT64_MAX. */
+static int64_t model_min(const struct model *m)
+{
+	int64_t min = INT64_MAX;
+	int i;
+
+	for (i = 0; i < m->n; i++)
+		if (m->armed[i] && m->when[i] < min)
+			min = m->when[i];
+	return min;
+}
+
+/* Fire at @now: exactly the due timers, by (deadline, arming order). */
+static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
+{
+	struct corio_task *t;
+	int i, due = 0, k = 0;
+
+	cr_assert_geq(now, m->now);
+	m->now = now;
+	for (i = 0; i < m->n; i++)
+		if (m->armed[i] && m->when[i] <= now)
+			m->order[due++] = i;
+	model_cmp_ctx = m;
+	qsort(m->order, (size_t)due, sizeof(*m->order), model_cmp);
+	corio__timers_fire(loop, now);
+	for (t = loop->ready_head; t; t = t->next, k++) {
+		i = (int)(t - m->t);
+		cr_assert_lt(k, due, "more fired than due at %lld",
+			     (long long)now);
+		cr_assert_eq(i, m->order[k], "fired #%d is %d, not %d "
+			     "(%lld vs %lld)", k, i, m->order[k],
+			     (long long)m->when[i],
+			     (long long)m->when[m->order[k]]);
+		cr_assert_eq(m->res[i], 0);
+		cr_assert_eq(t->timer_where, 0);
+		m->armed[i] = false;
+		m->armed_n--;
+		t->state = CORIO__WAITING;
+		t->wait = CORIO__WAIT_SLEEP;
+	}
+	cr_assert_eq(k, due, "%d of %d due timers fired", k, due);
+	loop->ready_head = loop->ready_tail = NULL;
+	cr_assert_eq(loop->timers.len, (uint32_t)m->armed_n);
+	return due;
+}
+
+/* The loop's wait must end in time for the nearest deadline. */
+static void model_check_next(struct corio_loop *loop, struct model *m)
+{
+	int64_t min = model_min(m);
+
+	if (!m->armed_n)
+		return;
+	cr_assert_leq(corio__timers_next(loop), min | 0xffff,
+		      "would wake at %lld for a deadline at %lld",
+		      (long long)corio__timers_next(loop), (long long)min);
+}
+
+/* A random deadline around @now: past, negative, this tick, soon, far. */
+static int64_t random_when(struct model *m, const int64_t *ties)
+{
+	int64_t now = m->now, d;
+
+	switch (rand() % 16) {
+	case 0:
+		return now - (int64_t)(rand() % 100000000);
+	case 1:
+		return -(int64_t)rand();
+	case 2:
+		return now + rand() % (1 << 20);		/* this tick */
+	case 3:
+		return ties[rand() % 4];
+	case 4:		/* hours to centuries */
+		d = CORIO_SEC(3600) * (1 + (int64_t)(rand() % 1000000));
+		return now < INT64_MAX - d ? now + d : INT64_MAX;
+	case 5:
+		return INT64_MAX - rand() % 3;
+	case 6:		/* up to a few minutes */
+		return now + (int64_t)rand() * 1000 % CORIO_SEC(300);
+	default:	/* within two seconds */
+		return now + (int64_t)(rand() % 2000000) * 1000;
+	}
+}
+
+/* Random arm/re-arm/disarm/fire against the model from @base. */
+static void wheel_random(int64_t base, unsigned seed, int ops)
+{
+	struct corio_loop *loop = t_loop();
+	struct model m;
+	int64_t ties[4];
+	int op, i, nfired = 0, steps;
+
+	srand(seed);
+	model_init(&m, 1024, base);
+	for (i = 0; i < 4; i++)
+		ties[i] = base + CORIO_MS(1 + rand() % 3000);
+	for (op = 0; op < ops; op++) {
+		int r = rand() % 100;
+
+		i = rand() % m.n;
+		if (r < 55) {
+			model_arm(loop, &m, i, random_when(&m, ties));
+		} else if (r < 75) {
+			model_disarm(loop, &m, i);
+		} else if (r < 97) {
+			/* Time moves: a little, a tick, or a long way. */
+			int64_t step = (int64_t)(rand() % 3000) * 1000;
+
+			if (rand() % 50 == 0)
+				step = CORIO_SEC(3600) * (rand() % 2000);
+			if (m.now > INT64_MAX - step)
+				step = 0;
+			nfired += model_fire(loop, &m, m.now + step);
+			ties[rand() % 4] = m.now + CORIO_MS(rand() % 3000);
+		} else {
+			/* As the loop would: wake when told, fire. */
+			int64_t next = corio__timers_next(loop);
+
+			if (m.armed_n && next > m.now)
+				nfired += model_fire(loop, &m, next);
+		}
+		if (op % 64 == 0)
+			cr_assert(corio__timers_check(loop), "op %d", op);
+		if (op % 4 == 0)
+			model_check_next(loop, &m);
+	}
+	cr_assert(corio__timers_check(loop));
+	/* Drain as the loop would: every timer fires, in a bounded number
+	 * of wakeups, each no later than its cell (model_check_next). */
+	for (steps = 0; m.armed_n && steps < 100000; steps++) {
+		int64_t next = corio__timers_next(loop);
+
+		model_check_next(loop, &m);
+		nfired += model_fire(loop, &m, next > m.now ? next : m.now);
+		cr_assert(corio__timers_check(loop));
+		if (model_min(&m) == INT64_MAX && m.armed_n) {
+			/* INT64_MAX never comes: take them back. */
+			for (i = 0; i < m.n; i++)
+				model_disarm(loop, &m, i);
+		}
+	}
+	cr_assert_eq(m.armed_n, 0, "%d timers never fired", m.armed_n);
+	cr_assert_eq(loop->timers.len, 0);
+	cr_assert_gt(nfired, ops / 20);
+	cr_assert(corio__timers_check(loop));
+	model_free(&m);
+	t_loop_done(loop);
+}
+
+Test(timer_wheel, random_against_a_model_from_now, .timeout = 60)
+{
+	wheel_random(corio_now(), 1, 150000);
+}
+
+Test(timer_wheel, random_against_a_model_from_zero, .timeout = 60)
+{
+	wheel_random(0, 2, 150000);
+}
+
+Test(timer_wheel, random_against_a_model_near_the_end_of_time,
+     .timeout = 60)
+{
+	wheel_random(INT64_MAX - CORIO_SEC(3600) * 24 * 365, 3, 150000);
+}
+
+/* Equal deadlines stay FIFO across every level and through re-arming. */
+Test(timer_wheel, equal_deadlines_fifo_at_every_distance, .timeout = 30)
+{
+	struct corio_loop *loop = t_loop();
+	static const int64_t ahead[] = {
+		0, 1, 1 << 20, CORIO_MS(900), CORIO_SEC(2), CORIO_SEC(100),
+		CORIO_SEC(3600), CORIO_SEC(3600) * 24 * 400,
+	};
+	struct model m;
+	int64_t now = corio_now(), when;
+	unsigned a;
+	int i, n;
+
+	model_init(&m, 64, now);
+	for (a = 0; a < sizeof(ahead) / sizeof(ahead[0]); a++) {
+		/* Half armed now, half after the clock moved halfway (the
+		 * first half may have moved down the wheel by then). */
+		when = m.now + ahead[a];
+		for (i = 0; i < 32; i++)
+			model_arm(loop, &m, i, when);
+		/* Re-arming moves a timer to the back of its deadline. */
+		model_arm(loop, &m, 3, when);
+		n = model_fire(loop, &m, m.now + ahead[a] / 2);
+		for (i = 32; i < 64; i++)
+			model_arm(loop, &m, i, when);
+		model_arm(loop, &m, 40, when);
+		n += model_fire(loop, &m, when);
+		cr_assert_eq(n, 64);
+		cr_assert(corio__timers_check(loop));
+	}
+	model_free(&m);
+	t_loop_done(loop);
+}
+
+/* Arming into the past and the current tick, then disarming, leaves
+ * nothing behind; the late heap grows and shrinks. */
+Test(timer_wheel, late_timers_disarm_cleanly, .timeout = 30)
+{
+	struct corio_loop *loop = t_loop();
+	struct model m;
+	int64_t now = corio_now();
+	int i;
+
+	model_init(&m, 1000, now);
+	model_fire(loop, &m, now);
+	for (i = 0; i < 1000; i++)
+		model_arm(loop, &m, i, now - i % 7);
+	for (i = 0; i < 1000; i += 2)
+		model_disarm(loop, &m, i);
+	cr_assert(corio__timers_check(loop));
+	cr_assert_eq(loop->timers.len, 500);
+	cr_assert_eq(model_fire(loop, &m, now), 500);
+	cr_assert_eq(loop->timers.len, 0);
+	cr_assert(corio__timers_check(loop));
+	model_free(&m);
 	t_loop_done(loop);
 }

@@ -130,6 +130,13 @@ CORIO_EXTERN int corio_deadlock_write_dot(const struct corio_deadlock_report *r,
  */
 CORIO_EXTERN int corio_loop_external_ref(struct corio_loop *loop, int delta);
 
+/*
+ * Write every live task of @loop (running, ready, waiting, and finished but
+ * not yet joined) with what it waits on and where, one per task, by id, to
+ * @f.  Returns the number of tasks, or -EIO.
+ */
+CORIO_EXTERN int corio_loop_dump(struct corio_loop *loop, FILE *f);
+
 /* Fill *@info with what @task is doing now. */
 CORIO_EXTERN void corio_task_describe(const struct corio_task *task,
 				      struct corio_task_info *info);

@@ -26,6 +26,9 @@ struct corio_loop_opts {
 	unsigned flags;		/* CORIO_LOOP_* */
 	unsigned deadlock_policy; /* enum corio_deadlock_policy (graph.h):
 				 * 0 = return -EDEADLK with a report */
+	unsigned stall_ms;	/* > 0: a watchdog thread reports on stderr a
+				 * task step that runs this long without
+				 * awaiting (a blocking call in a task) */
 };
 
 /*
@@ -34,6 +37,12 @@ struct corio_loop_opts {
  * checkers see each allocation).  Always on under AddressSanitizer.
  */
 #define CORIO_LOOP_NO_CACHE 0x1u
+/*
+ * flags: skip the deadlock bookkeeping that costs anything (the eager
+ * cycle walk and the reports).  A loop that can never wake its tasks still
+ * returns -EDEADLK, without a report.  For measuring what detection costs.
+ */
+#define CORIO_LOOP_NO_DEADLOCK_CHECK 0x2u
 
 /*
  * Create a loop owned by the calling thread; it becomes the thread's
@@ -92,6 +101,7 @@ struct corio_loop_stats {
 	uint64_t sq_full;	/* times the SQ was full and flushed early */
 	uint64_t timers;	/* armed timers */
 	uint64_t cancels;	/* cancel requests sent to the kernel */
+	uint64_t stalls;	/* steps the stall watchdog reported */
 };
 
 /* Fill *@stats with @loop's counters. */
