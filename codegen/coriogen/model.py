@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: MIT
+"""The program model: the input language's fixed names, and the plain data
+the analysis produces and the lowering consumes."""
+
+from .declarator import is_void
+from .parse import ci
+
+AWAIT_WORDS = ("await", "CORIO_AWAIT")
+ASYNC_WORDS = ("async", "CORIO_ASYNC")
+CLEANUP_LABEL = "corio_finally"
+THROW_NAME = "corio_throw"
+FRAME_ERROR_NAME = "corio_frame_error"
+# Names of the frame struct's own fields; user names never take them.
+RESERVED_FIELDS = {"hdr", "corio_result"}
+
+
+class Callee:
+    """An awaitable function: what `await NAME(args)` starts."""
+
+    def __init__(self, name, result_type, start_declared):
+        self.name = name
+        self.start_name = name + "__start"
+        self.result_type = result_type      # None for void
+        self.start_declared = start_declared  # NAME__start visible here
+        self.decl = None                    # an annotated declaration
+
+
+class Await:
+    """One `await CALL` inside an async function."""
+
+    def __init__(self, token_offset, token_end, call, outer_end, callee,
+                 index):
+        self.token_offset = token_offset    # the `await` keyword
+        self.token_end = token_end
+        self.call = call                    # CALL_EXPR cursor
+        self.outer_end = outer_end          # end of call or its parens
+        self.callee = callee
+        self.index = index                  # resume point, 1-based
+        self.temp = None                    # frame field for the result
+        self.discarded = False              # a statement of its own
+
+    @property
+    def start(self):
+        return self.token_offset
+
+    @property
+    def end(self):
+        return self.outer_end
+
+
+class Sequenced:
+    """An &&, ||, ?: or comma operator with an await in an operand C
+    evaluates conditionally or after another: lowered to if statements
+    that compute its value into a frame field."""
+
+    def __init__(self, node, op, temp_needed):
+        self.node = node
+        self.op = op                        # "&&", "||", "?:" or ","
+        self.temp_needed = temp_needed      # False for a void ?: or ,
+        self.temp = None                    # frame field for the value
+
+
+class Variable:
+    """A parameter or local that lives in the frame."""
+
+    def __init__(self, cursor, field, is_param):
+        self.cursor = cursor
+        self.name = cursor.spelling
+        self.field = field
+        self.is_param = is_param
+        self.type = cursor.type
+        self.decl_text = None               # field declaration, no ';'
+
+
+class AsyncFunction:
+    """An async function definition and everything lowering needs."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.name = cursor.spelling
+        self.is_static = cursor.storage_class == ci.StorageClass.STATIC
+        result = cursor.result_type
+        self.result_type = None if is_void(result) else result
+        self.body = None
+        self.params = []
+        self.locals = []
+        self.vars_by_hash = {}          # cursor hash -> [Variable]
+        self.awaits = []
+        self.edits = []                 # (start, end, text) in the body
+        self.cleanup_label = None       # LABEL_STMT of corio_finally
+        # Statements a macro expands to, copied as written: start offset
+        # -> (start, end) of the macro call.
+        self.macro_stmts = {}
+        self.throws = {}                # offset of call -> CALL_EXPR
+        # (start, end) of the node -> Sequenced, for &&, ||, ?: and the
+        # comma operator around awaits.
+        self.sequenced = {}
+        self.temps = []                 # (field, declaration) per result
+        self.callees_needing_proto = []  # Callee list
+
+
+    def add_variable(self, var):
+        self.vars_by_hash.setdefault(var.cursor.hash, []).append(var)
+
+    def variable_for(self, decl):
+        """The frame Variable of declaration cursor @decl, or None.
+
+        Keyed by libclang's cursor hash (one call, where a location costs
+        several); equality confirms, so a hash collision cannot turn a
+        global into a frame field."""
+        for var in self.vars_by_hash.get(decl.hash, ()):
+            if var.cursor == decl:
+                return var
+        return None
+
+
+class Program:
+    """The analysed main file."""
+
+    def __init__(self, source):
+        self.source = source
+        self.functions = []             # AsyncFunction, in source order
+        self.prototypes = []            # annotated prototypes in main file
+        self.callees = {}
+        self.includes = []              # (start, end, name) of #includes
+        self.header_size = 32           # sizeof(struct corio_frame), read
+                                        # from the parsed corio headers
