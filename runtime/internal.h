@@ -145,6 +145,8 @@ struct corio_loop {
 	uint32_t external_refs;		/* declared wakers outside the loop */
 	int64_t now;			/* clock at the last wait's end: cheap
 					 * timestamps for reports */
+	bool virtual_clock;		/* CORIO_LOOP_VIRTUAL_CLOCK */
+	int64_t vnow;			/* the virtual clock's time */
 	_Atomic(struct corio_completion *) remote_head; /* resolved from
 					 * other threads, newest first */
 	struct corio__watch watch;	/* the stall watchdog, if enabled */
@@ -198,7 +200,9 @@ int64_t corio__timers_next(const struct corio_loop *loop);
 void corio__timers_destroy(struct corio_loop *loop);
 /* Are the timer structures consistent?  For assert() and tests. */
 bool corio__timers_check(const struct corio_loop *loop);
-int64_t corio__clock_now(void);
+int64_t corio__clock_now(void);	/* CLOCK_MONOTONIC, always */
+/* The loop's clock: virtual with CORIO_LOOP_VIRTUAL_CLOCK, else real. */
+int64_t corio__loop_now(const struct corio_loop *loop);
 
 /* io.c: a completion for @t's operation arrived with @res. */
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,

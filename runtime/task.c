@@ -171,7 +171,7 @@ struct corio_frame *corio__op_prologue(struct corio_task **taskp,
 bool corio__op_expired(struct corio_task *t)
 {
 	if (t->deadline == CORIO_NO_DEADLINE ||
-	    t->deadline > corio__clock_now())
+	    t->deadline > corio__loop_now(corio__tls_loop))
 		return false;
 	corio__task_deliver(t, -ETIME);
 	return true;

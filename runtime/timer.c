@@ -44,9 +44,14 @@ int64_t corio__clock_now(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t corio__loop_now(const struct corio_loop *loop)
+{
+	return loop && loop->virtual_clock ? loop->vnow : corio__clock_now();
+}
+
 int64_t corio_now(void)
 {
-	return corio__clock_now();
+	return corio__loop_now(corio__tls_loop);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -630,7 +635,7 @@ static struct corio_frame *sleep_until(int64_t when, int *result)
 struct corio_frame *corio_sleep__start(struct corio_frame *parent, int64_t ns,
 				       int *result)
 {
-	int64_t now = corio__clock_now();
+	int64_t now = corio__loop_now(corio__tls_loop);
 
 	(void)parent;
 	/* Saturate: a sleep past the end of the clock never ends. */

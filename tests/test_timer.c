@@ -7,6 +7,8 @@
 #include "testutil.h"
 
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <corio/async.h>
 
@@ -615,5 +617,99 @@ Test(timer_wheel, late_timers_disarm_cleanly, .timeout = 30)
 	cr_assert_eq(loop->timers.len, 0);
 	cr_assert(corio__timers_check(loop));
 	model_free(&m);
+	t_loop_done(loop);
+}
+
+/* ---- the virtual clock ------------------------------------------------- */
+
+corio_async(int64_t, long_naps, (), (
+	int64_t start;
+	int r;
+))
+{
+	corio_begin();
+	self->start = corio_now();
+	corio_await(self->r, corio_sleep, CORIO_SEC(3600));
+	corio_await(self->r, corio_sleep, CORIO_SEC(7200));
+	corio_deadline_set(corio_now() + CORIO_SEC(60));
+	corio_await(self->r, corio_sleep, CORIO_SEC(600));
+	cr_assert_eq(self->r, -ETIME, "the deadline came first");
+	corio_return(corio_now() - self->start);
+corio_finally:
+	corio_end();
+}
+
+Test(timer, virtual_clock_jumps_over_idle_time, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	struct timespec a, b;
+	int64_t slept = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	corio_spawn(loop, long_naps__start(NULL, &slept), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	cr_assert_geq(slept, CORIO_SEC(3600 + 7200 + 60));
+	cr_assert_lt(slept, CORIO_SEC(3600 + 7200 + 61));
+	cr_assert_lt(b.tv_sec - a.tv_sec, 5, "three virtual hours, no wait");
+	t_loop_done(loop);
+}
+
+Test(timer, virtual_clock_keeps_the_order_of_events, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	static const int ms[] = { 300000, 100000, 500000, 200000, 400000 };
+	unsigned i;
+
+	memset(&log_, 0, sizeof(log_));
+	for (i = 0; i < 5; i++)
+		corio_spawn(loop, sleep_then_log__start(NULL, ms[i],
+							ms[i] / 100000),
+			    NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_str_eq(log_.buf, "1 2 3 4 5");
+	t_loop_done(loop);
+}
+
+corio_async(int, read_one, ((int, fd)), (
+	char c;
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->n, corio_read, self->fd, &self->c, 1, -1);
+	corio_return(self->n == 1 ? self->c : (int)self->n);
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, write_after, ((int, fd), (int64_t, ns)), (
+	int r;
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, self->ns);
+	corio_await(self->n, corio_write, self->fd, "v", 1, -1);
+corio_finally:
+	corio_end();
+}
+
+Test(timer, virtual_clock_with_real_io, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	int fds[2], got = 0;
+
+	cr_assert_eq(pipe(fds), 0);
+	corio_spawn(loop, read_one__start(NULL, fds[0], &got), NULL);
+	corio_spawn(loop, write_after__start(NULL, fds[1], CORIO_SEC(86400)),
+		    NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(got, 'v');
+	close(fds[0]);
+	close(fds[1]);
 	t_loop_done(loop);
 }

@@ -43,6 +43,15 @@ struct corio_loop_opts {
  * returns -EDEADLK, without a report.  For measuring what detection costs.
  */
 #define CORIO_LOOP_NO_DEADLOCK_CHECK 0x2u
+/*
+ * flags: run on a virtual clock.  corio_now() on the loop's thread reads
+ * it; it starts at the real time and, whenever no task is ready and no
+ * completion has arrived, jumps to the next timer's deadline instead of
+ * waiting for it.  Timer-heavy tests then take no wall time and always
+ * see the same order of events.  I/O still takes real time: a loop with
+ * I/O in flight and no timer waits for the I/O.
+ */
+#define CORIO_LOOP_VIRTUAL_CLOCK 0x4u
 
 /*
  * Create a loop owned by the calling thread; it becomes the thread's

@@ -15,7 +15,8 @@
  *
  * Detection never relies on the timeout: the loop finds the cycle when the
  * await that closes it starts, and a global deadlock as soon as nothing can
- * wake the tasks.  Keep .timeout only as a backstop.
+ * wake the tasks.  Keep .timeout only as a backstop.  Create the loop with
+ * CORIO_LOOP_VIRTUAL_CLOCK and timer-heavy scenarios take no wall time.
  */
 #ifndef CORIO_TEST_H
 #define CORIO_TEST_H

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_await_sync.c - the concurrency toolkit and deadlock
+ * detection driven from async/await code (built through coriogen), the
+ * same scenarios the macro DSL tests cover.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include <corio.h>
+#include <corio/await.h>
+#include <corio/test.h>
+
+#include "testutil.h"
+
+static struct corio_chan ping, pong;
+
+async int pinger(int rounds)
+{
+	int v = 0;
+
+	for (int i = 0; i < rounds; i++) {
+		if (await corio_chan_send(&ping, &v) < 0)
+			return -1;
+		if (await corio_chan_recv(&pong, &v) < 0)
+			return -1;
+	}
+	return v;
+}
+
+async int ponger(int rounds)
+{
+	int v;
+
+	for (int i = 0; i < rounds; i++) {
+		if (await corio_chan_recv(&ping, &v) < 0)
+			return -1;
+		v++;
+		if (await corio_chan_send(&pong, &v) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+Test(await_sync, channel_ping_pong, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	int a = 0, b = 1;
+
+	corio_chan_init(&ping, sizeof(int), 0, "ping");
+	corio_chan_init(&pong, sizeof(int), 1, "pong");
+	corio_spawn(loop, pinger__start(NULL, 1000, &a), NULL);
+	corio_spawn(loop, ponger__start(NULL, 1000, &b), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(a, 1000);
+	cr_assert_eq(b, 0);
+	corio_chan_destroy(&ping);
+	corio_chan_destroy(&pong);
+	t_loop_done(loop);
+}
+
+static struct corio_mutex first, second;
+
+async int lock_in_order(int reversed)
+{
+	struct corio_mutex *a = reversed ? &second : &first;
+	struct corio_mutex *b = reversed ? &first : &second;
+	int r;
+
+	await corio_mutex_lock(a);
+	await corio_yield();
+	r = await corio_mutex_lock(b);
+	if (r == 0)
+		corio_mutex_unlock(b);
+	corio_mutex_unlock(a);
+	return r;
+}
+
+Test(await_sync, lock_order_inversion_is_reported, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *x, *y;
+	int rx = 1, ry = 1;
+
+	corio_mutex_init(&first, "first");
+	corio_mutex_init(&second, "second");
+	corio_spawn(loop, lock_in_order__start(NULL, 0, &rx), &x);
+	corio_spawn(loop, lock_in_order__start(NULL, 1, &ry), &y);
+	corio_task_set_name(x, "forward");
+	corio_task_set_name(y, "backward");
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_AWAIT_CYCLE, "forward",
+			      "backward");
+	cr_assert_eq(ry, -EDEADLK);
+	cr_assert_eq(rx, 0);
+	/* The report points into this file, at the await of the lock. */
+	cr_assert(strstr(corio_loop_deadlock(loop)->cycle[1].await_file,
+			 "test_await_sync.c"));
+	corio_mutex_destroy(&first);
+	corio_mutex_destroy(&second);
+	t_loop_done(loop);
+}
+
+async int wait_for(struct corio_chan *ch)
+{
+	int v;
+
+	return await corio_chan_recv(ch, &v);
+}
+
+Test(await_sync, receivers_nobody_feeds_are_a_global_deadlock,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *t;
+	int r = 1, st;
+
+	corio_chan_init(&ping, sizeof(int), 0, "never");
+	corio_spawn(loop, wait_for__start(NULL, &ping, &r), &t);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL, "wait_for");
+	corio_task_cancel(t);
+	corio_assert_finished(loop);
+	corio_task_reap(t, &st);
+	cr_assert_eq(st, -ECANCELED);
+	corio_chan_destroy(&ping);
+	t_loop_done(loop);
+}
+
+async int slow_value(int ms, int value)
+{
+	await corio_sleep(CORIO_MS(ms));
+	return value;
+}
+
+async int first_of_three(void)
+{
+	struct corio_group g;
+	int a = 0, b = 0, c = 0, r;
+
+	corio_group_init(&g, "race", 0);
+	corio_group_spawn(&g, slow_value__start(NULL, 300, 1, &a));
+	corio_group_spawn(&g, slow_value__start(NULL, 100, 2, &b));
+	corio_group_spawn(&g, slow_value__start(NULL, 200, 3, &c));
+	r = await corio_group_wait_any(&g);
+	corio_group_destroy(&g);
+	return r < 0 ? r : a + b + c;
+}
+
+Test(await_sync, group_race_on_a_virtual_clock, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	int got = 0;
+
+	corio_spawn(loop, first_of_three__start(NULL, &got), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(got, 2, "only the fastest finished");
+	t_loop_done(loop);
+}
