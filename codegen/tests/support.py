@@ -35,6 +35,11 @@ _SANITIZERS = os.environ.get("CORIO_TEST_SANITIZE") or "address,undefined"
 SANITIZE = [] if _SANITIZERS == "none" else [
     "-fsanitize=" + _SANITIZERS, "-fno-sanitize-recover=all",
     "-fno-omit-frame-pointer"]
+# CORIO_LIB_SANITIZE: the sanitizers libcorio.a itself was built with (the
+# project's CORIO_SANITIZE); every program linking it needs their runtime,
+# even one compiled without instrumentation of its own.
+_LIB_SANITIZERS = os.environ.get("CORIO_LIB_SANITIZE", "")
+LIB_SANITIZE = ["-fsanitize=" + _LIB_SANITIZERS] if _LIB_SANITIZERS else []
 SKIP_EXIT = 77
 
 
@@ -101,14 +106,15 @@ def runtime_libs():
         libs = flags.stdout.split()
     except (OSError, subprocess.CalledProcessError):
         libs = ["-luring"]
-    return libs + ["-lpthread"]
+    return libs + ["-lpthread"] + LIB_SANITIZE
 
 
 def compile_c(cc, sources, output, defines=(), sanitize=True, extra=(),
               opt="-O1"):
     """Compile and link; returns (ok, diagnostics text)."""
     cmd = [cc, "-std=gnu11", "-g", opt] + WARNINGS + \
-        (SANITIZE if sanitize else []) + ["-I" + INCLUDE, "-I" + MACROS]
+        (SANITIZE if sanitize else LIB_SANITIZE) + \
+        ["-I" + INCLUDE, "-I" + MACROS]
     cmd += ["-D" + d for d in defines] + list(extra)
     cmd += list(sources) + ["-o", output]
     proc = subprocess.run(cmd, capture_output=True, text=True)
