@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "corio.h"
 #include "corio/completion.h"
@@ -167,20 +168,14 @@ extern __thread struct corio_loop *corio__tls_loop
 
 /* task.c */
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
-void corio__task_deliver(struct corio_task *t, int64_t res);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);
-/*
- * Common prologue of an awaitable operation: returns NULL when the operation
- * should go ahead for the task stored in *@taskp (its result slot is set);
- * otherwise the marker the start function returns at once (no task: -EPERM
- * stored; task cancelled: it is queued to unwind).
- */
-struct corio_frame *corio__op_prologue(struct corio_task **taskp,
-				       void *result,
-				       enum corio__result_kind kind);
+struct corio_frame *corio__op_no_task(void *result,
+				     enum corio__result_kind kind);
+struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
+					struct corio_task *t);
 /* Has @t's deadline passed?  Then -ETIME is stored as the op's result. */
 bool corio__op_expired(struct corio_task *t);
 
@@ -247,6 +242,54 @@ void corio__watchdog_publish(struct corio_loop *loop, struct corio_task *t);
 void corio__watchdog_idle(struct corio_loop *loop);
 int corio__watchdog_start(struct corio_loop *loop, unsigned ms);
 void corio__watchdog_stop(struct corio_loop *loop);
+
+/*
+ * Store @res as the result of the operation @t awaits, in the width its
+ * slot has.  Inline: every operation ends here.
+ */
+static inline void corio__task_deliver(struct corio_task *t, int64_t res)
+{
+	void *slot = t->result;
+
+	if (!slot)
+		return;
+	switch (t->result_kind) {
+	case CORIO__RES_INT:
+		*(int *)slot = (int)res;
+		break;
+	case CORIO__RES_SSIZE:
+		*(ssize_t *)slot = (ssize_t)res;
+		break;
+	case CORIO__RES_I64:
+		*(int64_t *)slot = res;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Common prologue of an awaitable operation: returns NULL when the operation
+ * should go ahead for the task stored in *@taskp (its result slot is set);
+ * otherwise the marker the start function returns at once (no task: -EPERM
+ * stored; task cancelled: it is queued to unwind).  Inline: it is on the
+ * path of every await.
+ */
+static inline struct corio_frame *corio__op_prologue(
+	struct corio_task **taskp, void *result, enum corio__result_kind kind)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_task *t = loop ? loop->current : NULL;
+
+	*taskp = t;
+	if (corio__unlikely(!t))
+		return corio__op_no_task(result, kind);
+	t->result = result;
+	t->result_kind = (uint8_t)kind;
+	if (corio__unlikely(t->flags & CORIO__T_CANCELLED))
+		return corio__op_cancelled(loop, t);
+	return NULL;
+}
 
 /* Misuse from a runtime entry point: message on stderr. */
 void corio__warn(const char *fmt, ...)

@@ -122,50 +122,22 @@ void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 		park(loop, t);
 }
 
-void corio__task_deliver(struct corio_task *t, int64_t res)
+struct corio_frame *corio__op_no_task(void *result,
+				     enum corio__result_kind kind)
 {
-	void *slot = t->result;
+	struct corio_task none = { .result = result, .result_kind = kind };
 
-	if (!slot)
-		return;
-	switch (t->result_kind) {
-	case CORIO__RES_INT:
-		*(int *)slot = (int)res;
-		break;
-	case CORIO__RES_SSIZE:
-		*(ssize_t *)slot = (ssize_t)res;
-		break;
-	case CORIO__RES_I64:
-		*(int64_t *)slot = res;
-		break;
-	default:
-		break;
-	}
+	/* An await outside any task: the operation cannot start. */
+	corio__task_deliver(&none, -EPERM);
+	return CORIO_READY;
 }
 
-struct corio_frame *corio__op_prologue(struct corio_task **taskp,
-				       void *result,
-				       enum corio__result_kind kind)
+struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
+					struct corio_task *t)
 {
-	struct corio_loop *loop = corio__tls_loop;
-	struct corio_task *t = loop ? loop->current : NULL;
-
-	*taskp = t;
-	if (!t) {
-		if (result && kind == CORIO__RES_INT)
-			*(int *)result = -EPERM;
-		else if (result && kind == CORIO__RES_SSIZE)
-			*(ssize_t *)result = -EPERM;
-		return CORIO_READY;
-	}
-	t->result = result;
-	t->result_kind = (uint8_t)kind;
-	if (t->flags & CORIO__T_CANCELLED) {
-		/* Suspend and come straight back to unwind. */
-		corio__task_wake(loop, t);
-		return CORIO_SUSPENDED;
-	}
-	return NULL;
+	/* Suspend and come straight back to unwind. */
+	corio__task_wake(loop, t);
+	return CORIO_SUSPENDED;
 }
 
 bool corio__op_expired(struct corio_task *t)
