@@ -39,9 +39,11 @@ done
 if [ ${#micro[@]} -gt 0 ]; then
 	taskset -c 1 "$build/bench/micro" "${micro[@]}"
 fi
+echo_args=()
+# ECHO_ARGS is shell words, quotes included (--conns "1 50").
+[ -z "${ECHO_ARGS:-}" ] || eval "echo_args=(${ECHO_ARGS})"
 for n in "${names[@]}"; do
 	[ "$n" = echo ] || continue
-	# shellcheck disable=SC2086
-	bench/echo_compare.sh --bindir "$build/bench" ${ECHO_ARGS:-} \
+	bench/echo_compare.sh --bindir "$build/bench" "${echo_args[@]}" \
 		--extra corio="$build/samples/echo_server {port}"
 done

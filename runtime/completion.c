@@ -138,10 +138,8 @@ struct corio_frame *corio_completion_wait__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_I64);
 	if (early)
 		return early;
-	if (c->state == RESOLVED) {
-		corio__task_deliver(t, c->value);
-		return CORIO_READY;
-	}
+	if (c->state == RESOLVED)
+		return corio__op_done(t, c->value);
 	return corio__sync_wait(&c->sync, t, NULL);
 }
 

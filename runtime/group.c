@@ -177,15 +177,11 @@ struct corio_frame *corio_group_wait_n__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (n != ALL && n > g->spawned) {
-		corio__task_deliver(t, -EINVAL);
-		return CORIO_READY;
-	}
+	if (n != ALL && n > g->spawned)
+		return corio__op_done(t, -EINVAL);
 	g->wanted = n;
-	if (g->finished >= g->spawned) {
-		corio__task_deliver(t, g->first_error);
-		return CORIO_READY;
-	}
+	if (g->finished >= g->spawned)
+		return corio__op_done(t, g->first_error);
 	early = corio__sync_wait(&g->sync, t, NULL);
 	settle(g);
 	return early;

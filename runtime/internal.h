@@ -128,6 +128,7 @@ struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio_task *ready_head;	/* FIFO of READY tasks */
 	struct corio_task *ready_tail;
+	uint32_t ready_count;		/* tasks in the ready queue */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
@@ -266,6 +267,14 @@ static inline void corio__task_deliver(struct corio_task *t, int64_t res)
 	default:
 		break;
 	}
+}
+
+/* An operation that completed at once: store @res, tell the awaiter. */
+static inline struct corio_frame *corio__op_done(struct corio_task *t,
+						 int64_t res)
+{
+	corio__task_deliver(t, res);
+	return CORIO_READY;
 }
 
 /*

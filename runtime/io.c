@@ -124,8 +124,7 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 	corio__task_suspend(t, CORIO__WAIT_IO);
 	return CORIO_SUSPENDED;
 fail:
-	corio__task_deliver(t, err);
-	return CORIO_READY;
+	return corio__op_done(t, err);
 }
 
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,

@@ -78,7 +78,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->vnow = corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
-	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
+	loop->run_batch = opts ? opts->run_batch : 0;
 	if (opts && opts->stall_ms) {
 		ret = corio__watchdog_start(loop, opts->stall_ms);
 		if (ret < 0) {
@@ -179,7 +179,7 @@ int corio_loop_run(struct corio_loop *loop)
 		int64_t budget;
 
 		loop->stats.iterations++;
-		/* Bounded, so a task that keeps yielding cannot starve I/O. */
+		/* Bounded: tasks woken meanwhile wait for the next round. */
 		corio__run_ready(loop, loop->run_batch);
 		if (!loop->unfinished || loop->stop)
 			break;

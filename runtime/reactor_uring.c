@@ -76,7 +76,7 @@ int corio__reactor_create(struct corio__reactor **out,
 			  const struct corio_loop_opts *opts,
 			  char *desc, size_t desclen, char *why, size_t whylen)
 {
-	unsigned entries = opts && opts->ring_entries ? opts->ring_entries : 256;
+	unsigned entries = opts && opts->ring_entries ? opts->ring_entries : 1024;
 	struct corio__reactor *r;
 	const char *name = "custom";
 	size_t i;
@@ -182,7 +182,10 @@ int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
 		break;
 	case CORIO__OP_RECV:
 		io_uring_prep_recv(sqe, io->fd, io->addr, clamp_len(io->len),
-				   (int)io->op_flags);
+				   (int)(io->op_flags &
+					 ~(uint32_t)CORIO_RECV_POLL_FIRST));
+		if (io->op_flags & (uint32_t)CORIO_RECV_POLL_FIRST)
+			sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
 		break;
 	case CORIO__OP_SEND:
 		io_uring_prep_send(sqe, io->fd, io->addr, clamp_len(io->len),

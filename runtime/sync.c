@@ -124,10 +124,8 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 	if (t->deadline != CORIO_NO_DEADLINE) {
 		int err = corio__timer_arm(loop, t, t->deadline);
 
-		if (err) {
-			corio__task_deliver(t, err);
-			return CORIO_READY;
-		}
+		if (err)
+			return corio__op_done(t, err);
 	}
 	t->wait_obj = q;
 	t->wait_arg = arg;
@@ -296,10 +294,8 @@ struct corio_frame *corio_chan_send__start(struct corio_frame *parent,
 	if (early)
 		return early;
 	ret = corio_chan_try_send(ch, elem);
-	if (ret != -EAGAIN) {
-		corio__task_deliver(t, ret);
-		return CORIO_READY;
-	}
+	if (ret != -EAGAIN)
+		return corio__op_done(t, ret);
 	return corio__sync_wait(&ch->senders, t, (void *)(uintptr_t)elem);
 }
 
@@ -316,10 +312,8 @@ struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
 	if (early)
 		return early;
 	ret = corio_chan_try_recv(ch, elem);
-	if (ret != -EAGAIN) {
-		corio__task_deliver(t, ret);
-		return CORIO_READY;
-	}
+	if (ret != -EAGAIN)
+		return corio__op_done(t, ret);
 	return corio__sync_wait(&ch->sync, t, elem);
 }
 
@@ -372,16 +366,13 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		return early;
 	if (!m->owner) {
 		own(m, t);
-		corio__task_deliver(t, 0);
-		return CORIO_READY;
+		return corio__op_done(t, 0);
 	}
 	/* Relocking, or an owner that (through joins and other mutexes)
 	 * waits for us: waiting would never end. */
 	if (m->owner == t ||
-	    corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync)) {
-		corio__task_deliver(t, -EDEADLK);
-		return CORIO_READY;
-	}
+	    corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync))
+		return corio__op_done(t, -EDEADLK);
 	return corio__sync_wait(&m->sync, t, NULL);
 }
 
@@ -442,10 +433,8 @@ struct corio_frame *corio_sem_acquire__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (!corio_sem_try_acquire(s)) {
-		corio__task_deliver(t, 0);
-		return CORIO_READY;
-	}
+	if (!corio_sem_try_acquire(s))
+		return corio__op_done(t, 0);
 	return corio__sync_wait(&s->sync, t, NULL);
 }
 
@@ -497,10 +486,8 @@ struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (e->set) {
-		corio__task_deliver(t, 0);
-		return CORIO_READY;
-	}
+	if (e->set)
+		return corio__op_done(t, 0);
 	return corio__sync_wait(&e->sync, t, NULL);
 }
 
@@ -547,9 +534,7 @@ struct corio_frame *corio_waitgroup_wait__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (!wg->count) {
-		corio__task_deliver(t, 0);
-		return CORIO_READY;
-	}
+	if (!wg->count)
+		return corio__op_done(t, 0);
 	return corio__sync_wait(&wg->sync, t, NULL);
 }

@@ -109,6 +109,7 @@ void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
 	else
 		loop->ready_head = t;
 	loop->ready_tail = t;
+	loop->ready_count++;
 }
 
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
@@ -253,12 +254,22 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 
 void corio__run_ready(struct corio_loop *loop, unsigned budget)
 {
-	while (budget-- > 0 && loop->ready_head) {
+	/*
+	 * Run the tasks that were ready when the phase began, each once:
+	 * a task that yields or is woken now goes to the next iteration,
+	 * after I/O has been submitted and reaped, so it cannot starve I/O.
+	 */
+	uint32_t n = loop->ready_count;
+
+	if (budget && n > budget)
+		n = budget;
+	while (n-- > 0) {
 		struct corio_task *t = loop->ready_head;
 
 		loop->ready_head = t->next;
 		if (!loop->ready_head)
 			loop->ready_tail = NULL;
+		loop->ready_count--;
 		run_task(loop, t);
 	}
 	if (corio__unlikely(loop->watch.running))
@@ -322,15 +333,11 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, status, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (target == t) {
-		corio__task_deliver(t, -EDEADLK);
-		return CORIO_READY;
-	}
+	if (target == t)
+		return corio__op_done(t, -EDEADLK);
 	if (!target || (target->flags & CORIO__T_DETACHED) ||
-	    target->joiner) {
-		corio__task_deliver(t, -EINVAL);
-		return CORIO_READY;
-	}
+	    target->joiner)
+		return corio__op_done(t, -EINVAL);
 	/* A finished task needs no waiting: no deadline applies. */
 	if (target->state == CORIO__DONE) {
 		corio__task_deliver(t, target->status);
@@ -339,17 +346,13 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 	}
 	if (corio__op_expired(t))
 		return CORIO_READY;
-	if (corio__would_deadlock(loop, t, CORIO__WAIT_JOIN, target)) {
-		corio__task_deliver(t, -EDEADLK);
-		return CORIO_READY;
-	}
+	if (corio__would_deadlock(loop, t, CORIO__WAIT_JOIN, target))
+		return corio__op_done(t, -EDEADLK);
 	if (t->deadline != CORIO_NO_DEADLINE) {
 		int err = corio__timer_arm(loop, t, t->deadline);
 
-		if (err) {
-			corio__task_deliver(t, err);
-			return CORIO_READY;
-		}
+		if (err)
+			return corio__op_done(t, err);
 	}
 	target->joiner = t;
 	t->wait_obj = target;

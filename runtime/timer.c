@@ -624,10 +624,8 @@ static struct corio_frame *sleep_until(int64_t when, int *result)
 		t->flags |= CORIO__T_SLEEP_DEADLINE;
 	}
 	err = corio__timer_arm(corio__tls_loop, t, fire);
-	if (err) {
-		corio__task_deliver(t, err);
-		return CORIO_READY;
-	}
+	if (err)
+		return corio__op_done(t, err);
 	corio__task_suspend(t, CORIO__WAIT_SLEEP);
 	return CORIO_SUSPENDED;
 }

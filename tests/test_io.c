@@ -507,3 +507,35 @@ Test(io, completion_queue_overflow_loses_nothing, .timeout = 20)
 	close(fds[1]);
 	t_loop_done(loop);
 }
+
+corio_async(ssize_t, recv_poll_first, ((int, fd)), (
+	char buf[8];
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->n, corio_recv, self->fd, self->buf, sizeof self->buf,
+		    CORIO_RECV_POLL_FIRST);
+	if (self->n == 2 && memcmp(self->buf, "ok", 2))
+		corio_return(-EIO);
+	corio_return(self->n);
+corio_finally:
+	corio_end();
+}
+
+Test(io, recv_poll_first_waits_for_data, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	ssize_t n = 0;
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+		     0);
+	corio_spawn(loop, recv_poll_first__start(NULL, sv[0], &n), NULL);
+	corio_spawn(loop, write_later__start(NULL, sv[1]), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(n, 1, "got the byte written later: %zd", n);
+	close(sv[0]);
+	close(sv[1]);
+	t_loop_done(loop);
+}

@@ -46,7 +46,15 @@ CORIO_EXTERN struct corio_frame *corio_writev__start(
 	struct corio_frame *parent, int fd, const struct iovec *iov,
 	int iovcnt, int64_t off, ssize_t *result);
 
-/* recv(2): bytes received, 0 when the peer closed, or -errno. */
+/*
+ * corio_recv flag: wait for data before trying to receive, instead of
+ * trying first.  Saves a failed attempt when data is known not to be there
+ * yet, as right after sending a request.  Kernel 5.19 or later.
+ */
+#define CORIO_RECV_POLL_FIRST ((int)0x80000000u)
+
+/* recv(2): bytes received, 0 when the peer closed, or -errno.  @flags are
+ * MSG_* flags, and CORIO_RECV_POLL_FIRST. */
 CORIO_EXTERN struct corio_frame *corio_recv__start(struct corio_frame *parent,
 	int fd, void *buf, size_t len, int flags, ssize_t *result);
 

@@ -18,9 +18,11 @@ extern "C" {
 struct corio_loop;
 
 struct corio_loop_opts {
-	unsigned ring_entries;	/* submission queue size; 0 = 256 */
-	unsigned run_batch;	/* tasks run per iteration before I/O is
-				 * polled; 0 = 128 */
+	unsigned ring_entries;	/* submission queue size; 0 = 1024 (the
+				 * completion queue is four times larger) */
+	unsigned run_batch;	/* most tasks run per iteration before I/O
+				 * is polled; 0 = every task that was ready
+				 * when the iteration began, once each */
 	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
 				 * these IORING_SETUP_* flags (for tests) */
 	unsigned flags;		/* CORIO_LOOP_* */

@@ -59,8 +59,10 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 	setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 		   sizeof(int));
 	for (;;) {
+		/* The peer sends its next message only after our echo:
+		 * wait for data rather than try first and fail. */
 		corio_await(self->n, corio_recv, self->fd, self->buf,
-			    sizeof(self->buf), 0);
+			    sizeof(self->buf), CORIO_RECV_POLL_FIRST);
 		if (self->n <= 0)	/* the peer closed, or reset */
 			break;
 		corio_await(self->n, corio_send_all, self->fd, self->buf,
