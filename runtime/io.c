@@ -4,12 +4,19 @@
  * request, hands it to the reactor on behalf of the calling task and
  * suspends the task until the completion arrives.
  */
+#define _GNU_SOURCE /* struct statx */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "internal.h"
 #include "reactor.h"
+
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define CORIO__HAVE_VALGRIND 1
+#endif
 
 static const char *const op_names[CORIO__OP_COUNT] = {
 	[CORIO__OP_NOP] = "nop",
@@ -82,6 +89,43 @@ static bool close_needs_cancel(const struct corio_loop *loop, int fd)
 	       loop->fd_ops[fd] > 0;
 }
 
+/*
+ * The kernel writes read buffers through io_uring, where valgrind cannot
+ * see it: tell memcheck the memory an operation may fill is defined, so
+ * programs that read it are not reported.  No-ops outside valgrind.
+ */
+static void kernel_fills(const struct corio__io *io)
+{
+#ifdef CORIO__HAVE_VALGRIND
+	const struct iovec *iov = io->addr;
+	uint64_t i;
+
+	switch (io->opcode) {
+	case CORIO__OP_READ:
+	case CORIO__OP_RECV:
+		VALGRIND_MAKE_MEM_DEFINED(io->addr, io->len);
+		break;
+	case CORIO__OP_READV:
+		for (i = 0; i < io->len; i++)
+			VALGRIND_MAKE_MEM_DEFINED(iov[i].iov_base,
+						  iov[i].iov_len);
+		break;
+	case CORIO__OP_ACCEPT:
+		if (io->addr && io->addr2)
+			VALGRIND_MAKE_MEM_DEFINED(io->addr,
+				*(socklen_t *)io->addr2);
+		break;
+	case CORIO__OP_STATX:
+		VALGRIND_MAKE_MEM_DEFINED(io->addr2, sizeof(struct statx));
+		break;
+	default:
+		break;
+	}
+#else
+	(void)io;
+#endif
+}
+
 /* Start @io for the calling task and suspend it. */
 static struct corio_frame *start_io(const struct corio__io *io, void *result,
 				    enum corio__result_kind kind)
@@ -120,6 +164,7 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 	t->wait_obj = NULL;
 	if (uses_fd(io->opcode) && fd_ops_inc(loop, io->fd))
 		t->wait_obj = (void *)(intptr_t)(io->fd + 1);
+	kernel_fills(io);
 	t->op = io->opcode;
 	corio__task_suspend(t, CORIO__WAIT_IO);
 	return CORIO_SUSPENDED;
