@@ -177,8 +177,14 @@ struct corio_frame *corio__op_no_task(void *result,
 				     enum corio__result_kind kind);
 struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
 					struct corio_task *t);
+bool corio__op_past_deadline(struct corio_task *t);
+
 /* Has @t's deadline passed?  Then -ETIME is stored as the op's result. */
-bool corio__op_expired(struct corio_task *t);
+static inline bool corio__op_expired(struct corio_task *t)
+{
+	/* Most tasks have no deadline: no clock read for them. */
+	return t->deadline != CORIO_NO_DEADLINE && corio__op_past_deadline(t);
+}
 
 /*
  * timer.c: arm the task's single timer (re-arming moves it; -ENOMEM only
@@ -187,7 +193,14 @@ bool corio__op_expired(struct corio_task *t);
  */
 int corio__timer_arm(struct corio_loop *loop, struct corio_task *t,
 		     int64_t when);
-void corio__timer_disarm(struct corio_loop *loop, struct corio_task *t);
+void corio__timer_remove(struct corio_loop *loop, struct corio_task *t);
+/* Disarm @t's timer, if armed (inline: every wake-up passes here). */
+static inline void corio__timer_disarm(struct corio_loop *loop,
+				       struct corio_task *t)
+{
+	if (t->timer_where)
+		corio__timer_remove(loop, t);
+}
 void corio__timers_fire(struct corio_loop *loop, int64_t now);
 /* When to call corio__timers_fire next, if loop->timers.len: at most
  * 65 us past the nearest deadline (timers due close together share one

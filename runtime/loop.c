@@ -78,7 +78,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->vnow = corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
-	loop->run_batch = opts ? opts->run_batch : 0;
+	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
 	if (opts && opts->stall_ms) {
 		ret = corio__watchdog_start(loop, opts->stall_ms);
 		if (ret < 0) {

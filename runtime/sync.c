@@ -146,6 +146,25 @@ void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
 /* ---------------------------------------------------------------------- */
 /* Channels.                                                              */
 
+/* Copy one element: the common small sizes without a call to memcpy. */
+static void copy_elem(void *dst, const void *src, size_t size)
+{
+	switch (size) {
+	case 4:
+		memcpy(dst, src, 4);
+		break;
+	case 8:
+		memcpy(dst, src, 8);
+		break;
+	case 16:
+		memcpy(dst, src, 16);
+		break;
+	default:
+		memcpy(dst, src, size);
+		break;
+	}
+}
+
 static unsigned char *slot(struct corio_chan *ch, size_t i)
 {
 	return ch->buf + ((ch->head + i) % ch->cap) * ch->elem_size;
@@ -160,7 +179,7 @@ static int grow(struct corio_chan *ch)
 	if (!buf)
 		return -ENOMEM;
 	for (i = 0; i < ch->len; i++)
-		memcpy(buf + i * ch->elem_size, slot(ch, i), ch->elem_size);
+		copy_elem(buf + i * ch->elem_size, slot(ch, i), ch->elem_size);
 	corio__free(ch->buf);
 	ch->buf = buf;
 	ch->cap = cap;
@@ -233,7 +252,7 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 	/* Receivers wait only while the buffer is empty: hand it over. */
 	r = corio__sync_pop(&ch->sync);
 	if (r) {
-		memcpy(r->wait_arg, elem, ch->elem_size);
+		copy_elem(r->wait_arg, elem, ch->elem_size);
 		corio__timer_disarm(corio__tls_loop, r);
 		corio__task_deliver(r, 0);
 		corio__task_wake(corio__tls_loop, r);
@@ -245,7 +264,7 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 		if (grow(ch))
 			return -ENOMEM;
 	}
-	memcpy(slot(ch, ch->len), elem, ch->elem_size);
+	copy_elem(slot(ch, ch->len), elem, ch->elem_size);
 	ch->len++;
 	return 0;
 }
@@ -255,13 +274,13 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 	struct corio_task *s;
 
 	if (ch->len) {
-		memcpy(elem, slot(ch, 0), ch->elem_size);
+		copy_elem(elem, slot(ch, 0), ch->elem_size);
 		ch->head = (ch->head + 1) % ch->cap;
 		ch->len--;
 		/* A sender waited for room: its element takes the slot. */
 		s = corio__sync_pop(&ch->senders);
 		if (s) {
-			memcpy(slot(ch, ch->len), s->wait_arg, ch->elem_size);
+			copy_elem(slot(ch, ch->len), s->wait_arg, ch->elem_size);
 			ch->len++;
 			goto wake_sender;
 		}
@@ -270,7 +289,7 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 	/* Rendezvous: take the element straight from a waiting sender. */
 	s = corio__sync_pop(&ch->senders);
 	if (s) {
-		memcpy(elem, s->wait_arg, ch->elem_size);
+		copy_elem(elem, s->wait_arg, ch->elem_size);
 		goto wake_sender;
 	}
 	return ch->closed ? -EPIPE : -EAGAIN;

@@ -141,10 +141,9 @@ struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
 	return CORIO_SUSPENDED;
 }
 
-bool corio__op_expired(struct corio_task *t)
+bool corio__op_past_deadline(struct corio_task *t)
 {
-	if (t->deadline == CORIO_NO_DEADLINE ||
-	    t->deadline > corio__loop_now(corio__tls_loop))
+	if (t->deadline > corio__loop_now(corio__tls_loop))
 		return false;
 	corio__task_deliver(t, -ETIME);
 	return true;
@@ -255,15 +254,14 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 void corio__run_ready(struct corio_loop *loop, unsigned budget)
 {
 	/*
-	 * Run the tasks that were ready when the phase began, each once:
-	 * a task that yields or is woken now goes to the next iteration,
-	 * after I/O has been submitted and reaped, so it cannot starve I/O.
+	 * Run every task that was ready when the phase began, and go on with
+	 * tasks woken meanwhile up to @budget in all: many ready tasks cost
+	 * one trip to the kernel, while a task that keeps yielding still
+	 * lets I/O be submitted and reaped after @budget steps.
 	 */
-	uint32_t n = loop->ready_count;
+	uint32_t n = loop->ready_count > budget ? loop->ready_count : budget;
 
-	if (budget && n > budget)
-		n = budget;
-	while (n-- > 0) {
+	while (n-- > 0 && loop->ready_head) {
 		struct corio_task *t = loop->ready_head;
 
 		loop->ready_head = t->next;

@@ -446,10 +446,9 @@ int corio__timer_arm(struct corio_loop *loop, struct corio_task *t,
 	return 0;
 }
 
-void corio__timer_disarm(struct corio_loop *loop, struct corio_task *t)
+void corio__timer_remove(struct corio_loop *loop, struct corio_task *t)
 {
-	if (t->timer_where)
-		timer_remove(&loop->timers, t);
+	timer_remove(&loop->timers, t);
 }
 
 /*

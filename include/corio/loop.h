@@ -20,9 +20,10 @@ struct corio_loop;
 struct corio_loop_opts {
 	unsigned ring_entries;	/* submission queue size; 0 = 1024 (the
 				 * completion queue is four times larger) */
-	unsigned run_batch;	/* most tasks run per iteration before I/O
-				 * is polled; 0 = every task that was ready
-				 * when the iteration began, once each */
+	unsigned run_batch;	/* steps run per iteration before I/O is
+				 * polled, unless more tasks were ready when
+				 * it began (each of those runs once);
+				 * 0 = 128 */
 	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
 				 * these IORING_SETUP_* flags (for tests) */
 	unsigned flags;		/* CORIO_LOOP_* */
