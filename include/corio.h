@@ -17,5 +17,6 @@
 #include "corio/graph.h"
 #include "corio/group.h"
 #include "corio/completion.h"
+#include "corio/pool.h"
 
 #endif /* CORIO_H */

@@ -119,6 +119,8 @@ void corio__remote_drain(struct corio_loop *loop)
 		loop->external_refs--;
 		resolve(c, c->value);
 		atomic_store(remote_state(c), 3);	/* delivered */
+		if (c->on_delivered)
+			c->on_delivered(c);
 	}
 }
 

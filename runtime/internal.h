@@ -16,6 +16,7 @@
 #include "corio.h"
 #include "corio/completion.h"
 #include "corio/graph.h"
+#include "corio/pool.h"
 #include "corio/sync.h"
 #include "slab.h"
 #include "timer_wheel.h"
@@ -152,6 +153,8 @@ struct corio_loop {
 	_Atomic(struct corio_completion *) remote_head; /* resolved from
 					 * other threads, newest first */
 	struct corio__watch watch;	/* the stall watchdog, if enabled */
+	struct corio__pool *pool;	/* corio_blocking's threads, or NULL */
+	unsigned blocking_threads;	/* most worker threads */
 	int wake_fd;			/* eventfd other threads write */
 	uint64_t wake_buf;		/* target of the armed eventfd read */
 	uint32_t *fd_ops;		/* operations in flight per fd */
@@ -236,6 +239,14 @@ struct corio_task *corio__sync_pop(struct corio__sync *q);
 /* sync.c: suspend @t on @q (deadline armed); the start function's marker. */
 struct corio_frame *corio__sync_wait(struct corio__sync *q,
 				     struct corio_task *t, void *arg);
+/* sync.c: suspend @t on @q with no deadline (uninterruptible waits). */
+struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
+					     struct corio_task *t);
+/* pool.c: stop and join the worker threads; fill the pool's stats. */
+struct corio__pool;
+void corio__pool_destroy(struct corio_loop *loop);
+void corio__pool_stats(const struct corio_loop *loop,
+		       struct corio_loop_stats *stats);
 /* completion.c: apply the resolutions other threads queued. */
 void corio__remote_drain(struct corio_loop *loop);
 /*

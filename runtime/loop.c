@@ -79,6 +79,8 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
+	loop->blocking_threads = opts && opts->blocking_threads ?
+				 opts->blocking_threads : 4;
 	if (opts && opts->stall_ms) {
 		ret = corio__watchdog_start(loop, opts->stall_ms);
 		if (ret < 0) {
@@ -112,6 +114,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	}
 	corio__zombies_report(loop);
 	corio__watchdog_stop(loop);
+	corio__pool_destroy(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
 	/* The ring goes first: its eventfd read targets loop->wake_buf. */
@@ -229,4 +232,5 @@ void corio_loop_stats(const struct corio_loop *loop,
 	*stats = loop->stats;
 	stats->timers = loop->timers.len;
 	stats->stalls = atomic_load(&loop->watch.stalls);
+	corio__pool_stats(loop, stats);
 }

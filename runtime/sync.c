@@ -134,6 +134,16 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 	return CORIO_SUSPENDED;
 }
 
+struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
+					     struct corio_task *t)
+{
+	t->wait_obj = q;
+	t->wait_arg = NULL;
+	push(q, t);
+	corio__task_suspend(t, CORIO__WAIT_SYNC);
+	return CORIO_SUSPENDED;
+}
+
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
 {
 	unlink_waiter(t->wait_obj, t);

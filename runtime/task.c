@@ -409,7 +409,11 @@ int corio_task_cancel(struct corio_task *t)
 		corio__task_wake(loop, t);
 		break;
 	case CORIO__WAIT_SYNC:
-		corio__sync_abort(loop, t, 0);
+		/* A blocking call cannot be interrupted: the task unwinds
+		 * when it returns, since it may use the task's frames. */
+		if (((struct corio__sync *)t->wait_obj)->kind !=
+		    CORIO_WAIT_BLOCKING)
+			corio__sync_abort(loop, t, 0);
 		break;
 	default:
 		corio__timer_disarm(loop, t);

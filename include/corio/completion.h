@@ -42,6 +42,9 @@ struct corio_completion {
 	int64_t value;				/* private */
 	int state;				/* private */
 	int remote;				/* private */
+	/* private: called on the loop's thread once a remote value has
+	 * been delivered (the runtime's own completions release there) */
+	void (*on_delivered)(struct corio_completion *c);
 };
 
 /* flags: it will be resolved from another thread. */

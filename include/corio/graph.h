@@ -48,6 +48,7 @@ enum corio_wait_kind {
 	CORIO_WAIT_WAITGROUP,	/* a wait group's count to reach zero */
 	CORIO_WAIT_COMPLETION,	/* a completion to be resolved */
 	CORIO_WAIT_GROUP,	/* members of a task group to finish */
+	CORIO_WAIT_BLOCKING,	/* a call on a worker thread (corio_blocking) */
 };
 
 /* "io", "sleep", "join", "channel send", ... */

@@ -29,6 +29,8 @@ struct corio_loop_opts {
 	unsigned flags;		/* CORIO_LOOP_* */
 	unsigned deadlock_policy; /* enum corio_deadlock_policy (graph.h):
 				 * 0 = return -EDEADLK with a report */
+	unsigned blocking_threads; /* most worker threads for corio_blocking
+				 * (corio/pool.h); 0 = 4 */
 	unsigned stall_ms;	/* > 0: a watchdog thread reports on stderr a
 				 * task step that runs this long without
 				 * awaiting (a blocking call in a task) */
@@ -114,6 +116,9 @@ struct corio_loop_stats {
 	uint64_t timers;	/* armed timers */
 	uint64_t cancels;	/* cancel requests sent to the kernel */
 	uint64_t stalls;	/* steps the stall watchdog reported */
+	uint64_t blocking_threads; /* worker threads started */
+	uint64_t blocking_queued; /* corio_blocking calls waiting for one */
+	uint64_t blocking_running; /* ... and running now */
 };
 
 /* Fill *@stats with @loop's counters. */
