@@ -18,5 +18,6 @@
 #include "corio/group.h"
 #include "corio/completion.h"
 #include "corio/pool.h"
+#include "corio/signal.h"
 
 #endif /* CORIO_H */

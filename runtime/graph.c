@@ -34,6 +34,7 @@ const char *corio_wait_kind_name(enum corio_wait_kind kind)
 		[CORIO_WAIT_COMPLETION] = "completion",
 		[CORIO_WAIT_GROUP] = "group",
 		[CORIO_WAIT_BLOCKING] = "blocking call",
+		[CORIO_WAIT_SIGNAL] = "signal",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

@@ -154,6 +154,12 @@ struct corio_loop {
 					 * other threads, newest first */
 	struct corio__watch watch;	/* the stall watchdog, if enabled */
 	struct corio__pool *pool;	/* corio_blocking's threads, or NULL */
+	int sig_fd;			/* signalfd of awaited signals, or -1 */
+	uint64_t sig_mask;		/* signals it covers (bit = number) */
+	uint64_t sig_pending;		/* arrived while nobody waited */
+	bool sig_armed;			/* its read is in flight */
+	struct corio__sync *sig_waiters; /* one queue per signal, or NULL */
+	unsigned char sig_buf[128];	/* one struct signalfd_siginfo */
 	unsigned blocking_threads;	/* most worker threads */
 	int wake_fd;			/* eventfd other threads write */
 	uint64_t wake_buf;		/* target of the armed eventfd read */
@@ -247,6 +253,10 @@ struct corio__pool;
 void corio__pool_destroy(struct corio_loop *loop);
 void corio__pool_stats(const struct corio_loop *loop,
 		       struct corio_loop_stats *stats);
+/* signal.c: the signalfd read completed with @res; tear down. */
+#define CORIO__NSIG 64
+void corio__signal_arrived(struct corio_loop *loop, int res);
+void corio__signal_destroy(struct corio_loop *loop);
 /* completion.c: apply the resolutions other threads queued. */
 void corio__remote_drain(struct corio_loop *loop);
 /*

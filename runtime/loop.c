@@ -79,6 +79,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
+	loop->sig_fd = -1;
 	loop->blocking_threads = opts && opts->blocking_threads ?
 				 opts->blocking_threads : 4;
 	if (opts && opts->stall_ms) {
@@ -117,9 +118,11 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__pool_destroy(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
-	/* The ring goes first: its eventfd read targets loop->wake_buf. */
+	/* The ring goes first: its reads target loop->wake_buf and
+	 * loop->sig_buf. */
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
+	corio__signal_destroy(loop);
 	corio__timers_destroy(loop);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);

@@ -67,6 +67,14 @@ void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
 int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r);
 
 /*
+ * Arm a read of one struct signalfd_siginfo from loop->sig_fd into
+ * loop->sig_buf; its completion goes to corio__signal_arrived().  Counted
+ * as an operation in flight: a signal can wake the loop.  0 or -errno.
+ */
+int corio__reactor_arm_signal(struct corio_loop *loop,
+			      struct corio__reactor *r);
+
+/*
  * Submit everything queued and wait for completions: at most @timeout_ns
  * (0 = do not wait, < 0 = until one arrives).  Every completion is handed
  * to corio__io_complete().  Returns 0 or -errno.

@@ -20,6 +20,7 @@
 
 #define INTERNAL_TAG 1ull	/* user_data of runtime-owned requests */
 #define WAKE_TAG 3ull		/* user_data of the eventfd read */
+#define SIGNAL_TAG 5ull		/* user_data of the signalfd read */
 
 struct corio__reactor {
 	struct io_uring ring;
@@ -267,6 +268,20 @@ int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r)
 	return 0;
 }
 
+int corio__reactor_arm_signal(struct corio_loop *loop,
+			      struct corio__reactor *r)
+{
+	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
+
+	if (!sqe)
+		return -EAGAIN;
+	io_uring_prep_read(sqe, loop->sig_fd, loop->sig_buf,
+			   sizeof(loop->sig_buf), 0);
+	io_uring_sqe_set_data64(sqe, SIGNAL_TAG);
+	loop->stats.ops_inflight++;
+	return 0;
+}
+
 /* Hand every completion in the CQ to its task; returns how many. */
 static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 {
@@ -283,6 +298,10 @@ static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 			continue;
 		}
 		loop->stats.ops_inflight--;
+		if (ud == SIGNAL_TAG) {
+			corio__signal_arrived(loop, cqe->res);
+			continue;
+		}
 		if (ud & INTERNAL_TAG)
 			continue;
 		corio__io_complete(loop, (struct corio_task *)(uintptr_t)ud,

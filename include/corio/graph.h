@@ -49,6 +49,7 @@ enum corio_wait_kind {
 	CORIO_WAIT_COMPLETION,	/* a completion to be resolved */
 	CORIO_WAIT_GROUP,	/* members of a task group to finish */
 	CORIO_WAIT_BLOCKING,	/* a call on a worker thread (corio_blocking) */
+	CORIO_WAIT_SIGNAL,	/* a signal (corio_signal) */
 };
 
 /* "io", "sleep", "join", "channel send", ... */
