@@ -313,7 +313,8 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	size_t n = 0, cap = loop->unfinished;
 	bool stop = true;
 
-	if (loop->external_refs)
+	/* Someone outside can still wake a task: keep waiting for it. */
+	if (loop->external_refs || corio__signal_awaited(loop))
 		return false;
 	if (!loop->deadlock_check)
 		return true;

@@ -257,6 +257,8 @@ void corio__pool_stats(const struct corio_loop *loop,
 #define CORIO__NSIG 64
 void corio__signal_arrived(struct corio_loop *loop, int res);
 void corio__signal_destroy(struct corio_loop *loop);
+/* signal.c: does a task await a signal (an outside waker)? */
+bool corio__signal_awaited(const struct corio_loop *loop);
 /* completion.c: apply the resolutions other threads queued. */
 void corio__remote_drain(struct corio_loop *loop);
 /*

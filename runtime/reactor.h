@@ -68,8 +68,10 @@ int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r);
 
 /*
  * Arm a read of one struct signalfd_siginfo from loop->sig_fd into
- * loop->sig_buf; its completion goes to corio__signal_arrived().  Counted
- * as an operation in flight: a signal can wake the loop.  0 or -errno.
+ * loop->sig_buf; its completion goes to corio__signal_arrived().  Not
+ * counted in flight: the deadlock check asks corio__signal_awaited()
+ * instead, so a read left armed after its waiters went away hides
+ * nothing.  0 or -errno.
  */
 int corio__reactor_arm_signal(struct corio_loop *loop,
 			      struct corio__reactor *r);

@@ -278,7 +278,6 @@ int corio__reactor_arm_signal(struct corio_loop *loop,
 	io_uring_prep_read(sqe, loop->sig_fd, loop->sig_buf,
 			   sizeof(loop->sig_buf), 0);
 	io_uring_sqe_set_data64(sqe, SIGNAL_TAG);
-	loop->stats.ops_inflight++;
 	return 0;
 }
 
@@ -297,11 +296,11 @@ static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 			corio__reactor_arm_wake(loop, r);
 			continue;
 		}
-		loop->stats.ops_inflight--;
 		if (ud == SIGNAL_TAG) {
 			corio__signal_arrived(loop, cqe->res);
 			continue;
 		}
+		loop->stats.ops_inflight--;
 		if (ud & INTERNAL_TAG)
 			continue;
 		corio__io_complete(loop, (struct corio_task *)(uintptr_t)ud,

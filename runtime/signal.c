@@ -51,7 +51,7 @@ static int watch(struct corio_loop *loop, int signo)
 	return 0;
 }
 
-static bool anyone_waits(const struct corio_loop *loop)
+bool corio__signal_awaited(const struct corio_loop *loop)
 {
 	int i;
 
@@ -81,7 +81,7 @@ void corio__signal_arrived(struct corio_loop *loop, int res)
 		}
 	}
 	/* -EAGAIN and the like: nothing read; try again while needed. */
-	if (anyone_waits(loop) &&
+	if (corio__signal_awaited(loop) &&
 	    corio__reactor_arm_signal(loop, loop->reactor) == 0)
 		loop->sig_armed = true;
 }
