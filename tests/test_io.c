@@ -307,19 +307,6 @@ corio_finally:
 	corio_end();
 }
 
-corio_async(int, cancel_reader, ((struct corio_task *, reader)), (
-	int status;
-))
-{
-	corio_begin();
-	corio_yield();	/* the reader is now suspended in its read */
-	corio_task_cancel(self->reader);
-	corio_await(self->status, corio_join, self->reader);
-	corio_return(self->status);
-corio_finally:
-	corio_end();
-}
-
 Test(io, cancelled_read_gives_back_the_buffer_before_release, .timeout = 10)
 {
 	struct corio_loop *loop = t_loop();
@@ -330,7 +317,7 @@ Test(io, cancelled_read_gives_back_the_buffer_before_release, .timeout = 10)
 
 	make_pipe(fds);
 	corio_spawn(loop, read_into_frame__start(NULL, fds[0], &n), &reader);
-	corio_spawn(loop, cancel_reader__start(NULL, reader, &status), NULL);
+	corio_spawn(loop, t_cancel_and_join__start(NULL, reader, &status), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(status, -ECANCELED);
 	cr_assert_eq(n, 99, "a cancelled task stores no result");

@@ -135,19 +135,6 @@ corio_finally:
 	corio_end();
 }
 
-corio_async(int, cancel_soon, ((struct corio_task *, victim)), (
-	int status;
-))
-{
-	corio_begin();
-	corio_yield();
-	corio_task_cancel(self->victim);
-	corio_await(self->status, corio_join, self->victim);
-	corio_return(self->status);
-corio_finally:
-	corio_end();
-}
-
 Test(pool, cancellation_waits_for_the_call, .timeout = 20)
 {
 	struct corio_loop *loop = t_loop();
@@ -156,7 +143,7 @@ Test(pool, cancellation_waits_for_the_call, .timeout = 20)
 	int status = 0;
 
 	corio_spawn(loop, fill_frame__start(NULL, &r), &victim);
-	corio_spawn(loop, cancel_soon__start(NULL, victim, &status), NULL);
+	corio_spawn(loop, t_cancel_and_join__start(NULL, victim, &status), NULL);
 	corio_assert_finished(loop);
 	/* Under ASan a release before the write would be a report. */
 	cr_assert_eq(status, -ECANCELED);

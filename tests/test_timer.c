@@ -146,19 +146,6 @@ Test(timer, operations_after_the_deadline_fail_at_once, .timeout = 10)
 	t_loop_done(loop);
 }
 
-corio_async(int, cancel_sleeper, ((struct corio_task *, victim)), (
-	int status;
-))
-{
-	corio_begin();
-	corio_yield();
-	corio_task_cancel(self->victim);
-	corio_await(self->status, corio_join, self->victim);
-	corio_return(self->status);
-corio_finally:
-	corio_end();
-}
-
 Test(timer, cancelling_a_sleeper_disarms_its_timer, .timeout = 10)
 {
 	struct corio_loop *loop = t_loop();
@@ -169,7 +156,7 @@ Test(timer, cancelling_a_sleeper_disarms_its_timer, .timeout = 10)
 
 	memset(&log_, 0, sizeof(log_));
 	corio_spawn(loop, sleep_then_log__start(NULL, 60000, 1), &victim);
-	corio_spawn(loop, cancel_sleeper__start(NULL, victim, &status), NULL);
+	corio_spawn(loop, t_cancel_and_join__start(NULL, victim, &status), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(status, -ECANCELED);
 	cr_assert_str_eq(log_.buf, "");

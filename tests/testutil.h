@@ -42,6 +42,14 @@ static inline void t_loop_done(struct corio_loop *loop)
 	cr_assert_eq(ret, 0, "corio_loop_destroy: %s", corio_strerror(ret));
 }
 
+/*
+ * Async function (testutil.c): yield once so @victim reaches its await,
+ * cancel it, join it; the result is its status (-ECANCELED).
+ */
+struct corio_frame *t_cancel_and_join__start(struct corio_frame *parent,
+					     struct corio_task *victim,
+					     int *result);
+
 /* An order log: tests append short strings and compare the sequence. */
 struct t_log {
 	char buf[4096];
