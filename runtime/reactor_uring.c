@@ -22,7 +22,8 @@
 #define WAKE_TAG 3ull		/* user_data of the eventfd read */
 #define SIGNAL_TAG 5ull		/* user_data of the signalfd read */
 
-struct corio__reactor {
+struct uring_reactor {
+	struct corio__reactor base;	/* first: the loop holds &base */
 	struct io_uring ring;
 	unsigned setup_flags;	/* the flags setup accepted */
 };
@@ -73,12 +74,14 @@ static void explain_unavailable(int err, char *why, size_t whylen)
 			 strerror(-err));
 }
 
-int corio__reactor_create(struct corio__reactor **out,
+static const struct corio__reactor_ops uring_ops;
+
+int corio__uring_create(struct corio__reactor **out,
 			  const struct corio_loop_opts *opts,
 			  char *desc, size_t desclen, char *why, size_t whylen)
 {
 	unsigned entries = opts && opts->ring_entries ? opts->ring_entries : 1024;
-	struct corio__reactor *r;
+	struct uring_reactor *r;
 	const char *name = "custom";
 	size_t i;
 	int ret = -EINVAL;
@@ -119,14 +122,16 @@ int corio__reactor_create(struct corio__reactor **out,
 		corio__free(r);
 		return ret;
 	}
+	r->base.ops = &uring_ops;
 	/* Registering the ring fd saves an fdget per enter; optional. */
 	(void)io_uring_register_ring_fd(&r->ring);
-	*out = r;
+	*out = &r->base;
 	return 0;
 }
 
-void corio__reactor_destroy(struct corio__reactor *r)
+static void uring_destroy(struct corio__reactor *base)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	if (!r)
 		return;
 	io_uring_queue_exit(&r->ring);
@@ -135,7 +140,7 @@ void corio__reactor_destroy(struct corio__reactor *r)
 
 /* An SQE, submitting a full queue first; NULL only if that fails too. */
 static struct io_uring_sqe *get_sqe(struct corio_loop *loop,
-				    struct corio__reactor *r, unsigned need)
+				    struct uring_reactor *r, unsigned need)
 {
 	if (io_uring_sq_space_left(&r->ring) < need) {
 		loop->stats.sq_full++;
@@ -150,9 +155,10 @@ static uint32_t clamp_len(uint64_t len)
 	return len > MAX_RW ? MAX_RW : (uint32_t)len;
 }
 
-int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
+static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 			 struct corio_task *task, const struct corio__io *io)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_sqe *sqe;
 	bool cancel_first = io->opcode == CORIO__OP_CLOSE &&
 			    (io->op_flags & CORIO__CLOSE_CANCEL_FIRST);
@@ -242,9 +248,10 @@ int corio__reactor_start(struct corio_loop *loop, struct corio__reactor *r,
 	return 0;
 }
 
-void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
+static void uring_cancel(struct corio_loop *loop, struct corio__reactor *base,
 			   struct corio_task *task)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
 
 	if (!sqe)
@@ -256,8 +263,9 @@ void corio__reactor_cancel(struct corio_loop *loop, struct corio__reactor *r,
 	loop->stats.cancels++;
 }
 
-int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r)
+static int uring_arm_wake(struct corio_loop *loop, struct corio__reactor *base)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
 
 	if (!sqe)
@@ -268,9 +276,10 @@ int corio__reactor_arm_wake(struct corio_loop *loop, struct corio__reactor *r)
 	return 0;
 }
 
-int corio__reactor_arm_signal(struct corio_loop *loop,
-			      struct corio__reactor *r)
+static int uring_arm_signal(struct corio_loop *loop,
+			      struct corio__reactor *base)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
 
 	if (!sqe)
@@ -282,7 +291,7 @@ int corio__reactor_arm_signal(struct corio_loop *loop,
 }
 
 /* Hand every completion in the CQ to its task; returns how many. */
-static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
+static unsigned reap(struct corio_loop *loop, struct uring_reactor *r)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -293,7 +302,7 @@ static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 		n++;
 		if (ud == WAKE_TAG) {
 			corio__remote_drain(loop);
-			corio__reactor_arm_wake(loop, r);
+			uring_arm_wake(loop, &r->base);
 			continue;
 		}
 		if (ud == SIGNAL_TAG) {
@@ -310,9 +319,10 @@ static unsigned reap(struct corio_loop *loop, struct corio__reactor *r)
 	return n;
 }
 
-int corio__reactor_poll(struct corio_loop *loop, struct corio__reactor *r,
+static int uring_poll(struct corio_loop *loop, struct corio__reactor *base,
 			int64_t timeout_ns)
 {
+	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_cqe *cqe;
 	int ret;
 
@@ -347,3 +357,12 @@ int corio__reactor_poll(struct corio_loop *loop, struct corio__reactor *r,
 	}
 	return 0;
 }
+
+static const struct corio__reactor_ops uring_ops = {
+	.start = uring_start,
+	.cancel = uring_cancel,
+	.arm_wake = uring_arm_wake,
+	.arm_signal = uring_arm_signal,
+	.poll = uring_poll,
+	.destroy = uring_destroy,
+};

@@ -4,6 +4,7 @@
 # later), as root.  Does nothing when everything is already there.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang liburing-dev libcriterion-dev
+      libhttp-parser-dev libc-ares-dev
       python3 python3-clang-14 valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
