@@ -36,6 +36,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,12 @@
 
 /* Longest name accepted: a DNS name is at most 255 bytes on the wire. */
 #define NAME_MAX_LEN 255
+
+/*
+ * ares_library_init and _cleanup keep a plain reference count and are not
+ * thread-safe, while loops on several threads may each create resolvers.
+ */
+static pthread_mutex_t library_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct corio_resolver {
 	struct corio_loop *loop;	/* the loop it was created on */
@@ -64,6 +71,9 @@ struct corio_resolver {
 	bool destroyed;			/* channel gone: the driver, still
 					 * unwinding, frees the rest */
 	bool files_only;		/* lookups "f": never asks a server */
+	int fail_err;			/* -errno given to the queries the
+					 * driver ends because its wait failed;
+					 * 0 otherwise */
 };
 
 /*
@@ -77,6 +87,7 @@ struct query {
 					 * the frame lets go of the record */
 	struct ares_addrinfo *ai;	/* the answer; valid once answered */
 	int status;			/* ARES_*; valid once answered */
+	int err;			/* -errno that replaces status, or 0 */
 	bool answered;			/* the callback has run */
 	bool abandoned;			/* no task will read the answer */
 };
@@ -200,19 +211,24 @@ static void service(struct corio_resolver *res, int ev)
 		/*
 		 * The wait itself failed (no memory, a full submission
 		 * queue): the queries could not be driven any further, so
-		 * end them now rather than spin on the error.
+		 * end them now with that error rather than spin on it.
 		 */
+		res->fail_err = ev;
 		ares_cancel(res->channel);
+		res->fail_err = 0;
 		return;
 	}
+	/* More ready sockets than fit stay ready: the next poll is instant. */
 	n = epoll_wait(res->epfd, evs, (int)(sizeof(evs) / sizeof(evs[0])), 0);
 	for (i = 0; i < n; i++) {
 		int fd = evs[i].data.fd;
 		uint32_t e = evs[i].events;
 
 		if (fd == res->wake_fd) {
-			if (read(fd, &count, sizeof(count)) < 0)
-				continue;	/* EAGAIN: already drained */
+			/* Only the wake-up matters, not the count. */
+			ssize_t r = read(fd, &count, sizeof(count));
+
+			(void)r;
 			continue;
 		}
 		handled = true;
@@ -317,6 +333,8 @@ static void on_answer(void *arg, int status, int timeouts,
 	 */
 	if (status == ARES_ECONNREFUSED && q->res->files_only)
 		status = ARES_ENOTFOUND;
+	if (status == ARES_ECANCELLED && q->res->fail_err)
+		q->err = q->res->fail_err;
 	q->res->awaited--;
 	q->answered = true;
 	q->status = status;
@@ -385,7 +403,7 @@ static int copy_list(const struct ares_addrinfo *ai,
 /* Read the answer of @q into *@list and release @q.  Count or -errno. */
 static int query_finish(struct query *q, struct corio_addrinfo **list)
 {
-	int ret = ares_errno(q->status);
+	int ret = q->err ? q->err : ares_errno(q->status);
 
 	if (ret == 0)
 		ret = copy_list(q->ai, list);
@@ -497,6 +515,13 @@ void corio_addrinfo_free(struct corio_addrinfo *list)
 /* ---------------------------------------------------------------------- */
 /* Resolvers.                                                             */
 
+static void library_cleanup(void)
+{
+	pthread_mutex_lock(&library_lock);
+	ares_library_cleanup();
+	pthread_mutex_unlock(&library_lock);
+}
+
 static bool lookups_valid(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -600,7 +625,9 @@ int corio_resolver_create(struct corio_resolver **resp,
 		goto err_close_wake;
 	}
 	/* Reference-counted; a no-op on Linux, required by the contract. */
+	pthread_mutex_lock(&library_lock);
 	status = ares_library_init(ARES_LIB_INIT_ALL);
+	pthread_mutex_unlock(&library_lock);
 	if (status != ARES_SUCCESS) {
 		ret = ares_errno(status);
 		goto err_close_wake;
@@ -613,7 +640,7 @@ int corio_resolver_create(struct corio_resolver **resp,
 	return 0;
 
 err_library:
-	ares_library_cleanup();
+	library_cleanup();
 err_close_wake:
 	close(res->wake_fd);
 err_close_epfd:
@@ -633,7 +660,7 @@ int corio_resolver_destroy(struct corio_resolver *res)
 		return -EBUSY;
 	/* Abandoned queries, if any, end here (their callbacks free them). */
 	ares_destroy(res->channel);
-	ares_library_cleanup();
+	library_cleanup();
 	res->destroyed = true;
 	if (res->driver) {
 		/* Its poll still refers to epfd: it frees the rest. */

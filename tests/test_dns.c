@@ -291,8 +291,11 @@ static void env_finish(struct env *e)
 		cr_assert_eq(corio_task_reap(e->srv.task, &status), 0);
 		cr_assert_eq(status, -ECANCELED);
 	}
-	ret = corio_resolver_destroy(e->res);
-	cr_assert_eq(ret, 0, "corio_resolver_destroy: %s", corio_strerror(ret));
+	if (e->res) {	/* else the test destroyed it already */
+		ret = corio_resolver_destroy(e->res);
+		cr_assert_eq(ret, 0, "corio_resolver_destroy: %s",
+			     corio_strerror(ret));
+	}
 	close(e->srv.fd);
 	t_loop_done(e->loop);
 }
@@ -696,6 +699,46 @@ Test(dns, cancelling_the_last_resolve_lets_the_loop_finish, .timeout = 10)
 	env_finish(&e);
 }
 
+corio_async_static(int, cancel_then_destroy, ((struct env *, e),
+					     (struct lookup *, l),
+					     (uint64_t *, live)), (
+	struct corio_task *victim;
+	int status;
+	struct corio_loop_stats st;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, self->l, NULL),
+		    &self->victim);
+	corio_await(self->status, t_cancel_and_join, self->victim);
+	self->l->ret = self->status;
+	/* The resolver's task has not seen the cancel yet: it still runs. */
+	corio_loop_stats(corio_loop_current(), &self->st);
+	*self->live = self->st.tasks_live;
+	cr_assert_eq(corio_resolver_destroy(self->e->res), 0);
+	self->e->res = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, destroy_while_the_resolver_task_unwinds, .timeout = 10)
+{
+	struct env e;
+	struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+	uint64_t live = 0;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 10000 },
+		  false);
+	cr_assert_eq(corio_spawn(e.loop, cancel_then_destroy__start(NULL, &e,
+				&l, &live, NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(l.ret, -ECANCELED, "%d", l.ret);
+	cr_assert_eq(live, 2, "%llu tasks live", (unsigned long long)live);
+	env_finish(&e);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Deadlock detection.                                                    */
 
@@ -849,4 +892,86 @@ Test(dns, destroy_is_refused_while_a_resolve_waits, .timeout = 10)
 	expect_addrs(&l, (const char *[]){ "10.0.0.9" }, 1, 0);
 	free_lookups(&l, 1);
 	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Allocation failures.                                                   */
+
+static long fail_at;		/* 1-based index of the allocation to fail */
+static long allocations;	/* attempts so far */
+static long outstanding;	/* successful allocations not yet released */
+
+static void *counting_alloc(size_t size)
+{
+	if (++allocations == fail_at)
+		return NULL;
+	outstanding++;
+	return malloc(size);
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		outstanding--;
+	free(p);
+}
+
+Test(dns, each_allocation_failing_in_turn_leaks_nothing, .timeout = 30)
+{
+	struct corio_loop_opts lo = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_resolver_opts o = { .timeout_ms = 20, .tries = 1,
+					 .lookups = "b",
+					 .flags = CORIO_RESOLVER_NO_SEARCH };
+	struct dns_server hole;
+	long n, driver_failed = 0;
+
+	/* Fail the 1st, 2nd... allocation until a run needs no failure. */
+	for (n = 1;; n++) {
+		struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+		struct corio_resolver *res;
+		struct corio_loop *loop;
+		struct corio_task *t;
+		int ret, st;
+
+		fail_at = n;
+		allocations = 0;
+		outstanding = 0;
+		corio_set_allocator(counting_alloc, counting_free);
+		ret = corio_loop_create(&loop, &lo);
+		if (ret == -EPERM || ret == -ENOSYS)
+			cr_skip_test("%s", corio_loop_unavailable_reason());
+		if (ret == -ENOMEM) {
+			cr_assert_eq(outstanding, 0);
+			continue;
+		}
+		cr_assert_eq(ret, 0);
+		server_bind(&hole);
+		o.servers = hole.servers;
+		cr_assert_eq(corio_resolver_create(&res, &o), 0);
+		ret = corio_spawn(loop, do_lookup__start(NULL, res, &l, NULL),
+				  &t);
+		if (ret == 0) {
+			cr_assert_eq(corio_loop_run(loop), 0);
+			cr_assert_eq(corio_task_reap(t, &st), 0);
+			/* The task failed, or the resolve reported it. */
+			cr_assert(st == -ENOMEM || (st == 0 &&
+				  (l.ret == -ETIMEDOUT || l.ret == -ENOMEM)),
+				  "n=%ld: status %d, resolve %d", n, st, l.ret);
+			/* The resolver could not start its task: the query
+			 * it had sent is abandoned and cancelled. */
+			driver_failed += st == 0 && l.ret == -ENOMEM;
+		} else {
+			cr_assert_eq(ret, -ENOMEM);
+		}
+		cr_assert_eq(corio_resolver_destroy(res), 0);
+		cr_assert_eq(corio_loop_destroy(loop), 0);
+		close(hole.fd);
+		cr_assert_eq(outstanding, 0, "n=%ld: %ld leaked", n,
+			     outstanding);
+		if (allocations < n)
+			break;
+	}
+	corio_set_allocator(NULL, NULL);
+	cr_assert_geq(driver_failed, 1);
+	printf("dns: failed each of %ld allocations in turn\n", n - 1);
 }

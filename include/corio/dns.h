@@ -112,16 +112,25 @@ CORIO_EXTERN int corio_resolver_create(struct corio_resolver **resp,
 CORIO_EXTERN int corio_resolver_destroy(struct corio_resolver *res);
 
 /*
- * Awaitable: resolve @name (a host name or a numeric address) to the
+ * Awaitable: resolve @name (a host name or an address literal) to the
  * addresses of @family (AF_UNSPEC, AF_INET or AF_INET6), with the port of
  * @service ("443", "http"; NULL = port 0).  On success *@result is the
  * number of addresses (> 0) and *@list the list, which the caller frees
  * with corio_addrinfo_free().  Otherwise *@list is NULL and *@result is a
  * negative errno from the table above, or -EINVAL (@res or @name NULL,
  * @name empty or longer than 255 bytes, @list NULL, @family unsupported),
- * -EPERM (not @res's loop, or outside a task), -ETIME (the task's
- * deadline passed first), -ENOMEM.  Cancelling the task unwinds it as
- * usual; its query is abandoned and the answer, if one comes, is dropped.
+ * -EPERM (not @res's loop), -ETIME (the task's deadline passed first),
+ * -ENOMEM (also when the resolver's task could not be started), or the
+ * error of the resolver's own wait for its sockets, which ends every
+ * pending query.  Address literals ("127.0.0.1", "::1") and, with the "f"
+ * lookup, names in /etc/hosts are answered without a query (c-ares reads
+ * the hosts file at each lookup).
+ *
+ * Cancelling the task unwinds it as usual, at once: its query is
+ * abandoned and the answer, if one still comes, is dropped.  c-ares 1.18
+ * cannot cancel a single query, so an abandoned one keeps running until
+ * it ends, unless no task awaits any query of @res any more: then all are
+ * cancelled together.
  */
 CORIO_EXTERN struct corio_frame *corio_resolve__start(
 	struct corio_frame *parent, struct corio_resolver *res,
