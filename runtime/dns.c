@@ -414,22 +414,38 @@ static int query_finish(struct query *q, struct corio_addrinfo **list)
 	return ret;
 }
 
+/* AF_INET or AF_INET6 if @name is an address literal, else AF_UNSPEC. */
+static int literal_family(const char *name)
+{
+	unsigned char scratch[sizeof(struct in6_addr)];
+
+	if (inet_pton(AF_INET, name, scratch) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, name, scratch) == 1)
+		return AF_INET6;
+	return AF_UNSPEC;
+}
+
 /* Start the c-ares query of one corio_resolve.  NULL and *@err on error. */
 static struct query *query_start(struct corio_resolver *res, const char *name,
 				 const char *service, int family, int *err)
 {
 	struct ares_addrinfo_hints hints = { .ai_family = family };
-	struct query *q = calloc(1, sizeof(*q));
-	unsigned char scratch[sizeof(struct in6_addr)];
+	int literal = literal_family(name);
+	struct query *q;
 
 	/*
-	 * c-ares 1.18 takes an address literal for a name unless the family
-	 * is given, and sends DNS queries for it: give it the family.
+	 * c-ares 1.18 takes an address literal of another family than the
+	 * one asked for (or any literal, under AF_UNSPEC) for a name and
+	 * sends DNS queries for it.  A literal never leaves the process.
 	 */
-	if (family == AF_UNSPEC && inet_pton(AF_INET, name, scratch) == 1)
-		hints.ai_family = AF_INET;
-	else if (family == AF_UNSPEC && inet_pton(AF_INET6, name, scratch) == 1)
-		hints.ai_family = AF_INET6;
+	if (literal != AF_UNSPEC && family != AF_UNSPEC && family != literal) {
+		*err = -ENODATA;
+		return NULL;
+	}
+	if (literal != AF_UNSPEC)
+		hints.ai_family = literal;
+	q = calloc(1, sizeof(*q));
 
 	if (!q) {
 		*err = -ENOMEM;

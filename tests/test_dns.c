@@ -471,16 +471,20 @@ Test(dns, hosts_file_and_numeric_names_send_no_query, .timeout = 10)
 		{ "127.0.0.1", NULL, AF_UNSPEC, 0, NULL, 0 },
 		{ "::1", "22", AF_INET6, 0, NULL, 0 },
 		{ "192.0.2.7", NULL, AF_INET, 0, NULL, 0 },
+		{ "::1", NULL, AF_INET, 0, NULL, 0 },
+		{ "10.0.0.1", NULL, AF_INET6, 0, NULL, 0 },
 	};
 
 	env_start(&e, (struct corio_resolver_opts){ .lookups = "fb" }, true);
-	run_lookups(&e, ls, 4);
+	run_lookups(&e, ls, 6);
 	expect_addrs(&ls[0], (const char *[]){ "127.0.0.1" }, 1, 7);
 	expect_addrs(&ls[1], (const char *[]){ "127.0.0.1" }, 1, 0);
 	expect_addrs(&ls[2], (const char *[]){ "::1" }, 1, 22);
 	expect_addrs(&ls[3], (const char *[]){ "192.0.2.7" }, 1, 0);
+	cr_assert_eq(ls[4].ret, -ENODATA, "%d", ls[4].ret);
+	cr_assert_eq(ls[5].ret, -ENODATA, "%d", ls[5].ret);
 	cr_assert_eq(e.srv.queries, 0, "%u queries", e.srv.queries);
-	free_lookups(ls, 4);
+	free_lookups(ls, 6);
 	env_finish(&e);
 }
 

@@ -124,7 +124,8 @@ CORIO_EXTERN int corio_resolver_destroy(struct corio_resolver *res);
  * error of the resolver's own wait for its sockets, which ends every
  * pending query.  Address literals ("127.0.0.1", "::1") and, with the "f"
  * lookup, names in /etc/hosts are answered without a query (c-ares reads
- * the hosts file at each lookup).
+ * the hosts file at each lookup); a literal of the other family than
+ * @family gives -ENODATA.
  *
  * Cancelling the task unwinds it as usual, at once: its query is
  * abandoned and the answer, if one still comes, is dropped.  c-ares 1.18
