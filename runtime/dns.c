@@ -446,7 +446,6 @@ static struct query *query_start(struct corio_resolver *res, const char *name,
 	if (literal != AF_UNSPEC)
 		hints.ai_family = literal;
 	q = calloc(1, sizeof(*q));
-
 	if (!q) {
 		*err = -ENOMEM;
 		return NULL;

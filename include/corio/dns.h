@@ -21,7 +21,8 @@
  * as waiting on I/O: the loop never reports it as deadlocked.
  *
  * All functions are for the thread of the loop the resolver was created
- * on.
+ * on.  Not for loops on CORIO_LOOP_VIRTUAL_CLOCK: c-ares times its retries
+ * on the real clock, which a virtual clock's jumps do not advance.
  *
  * Errors.  c-ares statuses become negative errno values:
  *	ARES_ENOTFOUND                      -ENOENT       no such name
