@@ -16,6 +16,7 @@
  *	slow*.test   A 10.0.0.9, answered after the server's delay
  *	drop*.test   never answered
  *	fail.test    SERVFAIL
+ *	tcp*.test    A 10.0.0.7, over TCP only: the UDP answer is truncated
  *	anything else NXDOMAIN; an existing name without records of the
  *	asked type gets an empty answer (NODATA).
  */
@@ -42,6 +43,11 @@ struct dns_server {
 	unsigned queries;	/* datagrams received */
 	unsigned answers;	/* replies sent */
 	struct corio_task *task;
+	/* TCP, for truncated answers (tcp*.test): */
+	int tfd;		/* listener on the same port, or -1 */
+	unsigned tcp_queries;
+	struct corio_task *conns[8];
+	int nconns;
 };
 
 /* One resource record to put in a reply. */
@@ -94,6 +100,8 @@ static int zone_lookup(const char *name, int qtype, struct rr *rr, int max)
 		return 3;
 	} else if (!strncmp(name, "slow", 4)) {
 		a = 9;
+	} else if (!strncmp(name, "tcp", 3)) {
+		a = 7;
 	} else if (sscanf(name, "n%u.test", &k) == 1 && k < 65536) {
 		if (qtype != 1)
 			return 0;
@@ -112,11 +120,12 @@ static int zone_lookup(const char *name, int qtype, struct rr *rr, int max)
 }
 
 /*
- * Build the reply to the query @q of @len bytes into @out (512 bytes).
- * Returns its length, 0 to stay silent (malformed, or a drop name).
+ * Build the reply to the query @q of @len bytes into @out (512 bytes);
+ * @tcp: it came over TCP.  Returns its length, 0 to stay silent
+ * (malformed, or a drop name).
  */
 static size_t dns_reply(const unsigned char *q, size_t len, unsigned char *out,
-			bool *slow)
+			bool *slow, bool tcp)
 {
 	char name[256];
 	size_t pos = 12, nlen = 0, qend, o;
@@ -144,8 +153,12 @@ static size_t dns_reply(const unsigned char *q, size_t len, unsigned char *out,
 	if (n == -3)
 		return 0;
 	*slow = !strncmp(name, "slow", 4);
+	if (!tcp && !strncmp(name, "tcp", 3))
+		n = 0;		/* "does not fit": set TC, no records */
 	memcpy(out, q, qend);	/* id, question */
 	out[2] = (unsigned char)(0x80 | (q[2] & 0x01));	/* QR, RD */
+	if (!tcp && !strncmp(name, "tcp", 3))
+		out[2] |= 0x02;				/* TC */
 	out[3] = (unsigned char)(0x80 | (n == -1 ? 3 : n == -2 ? 2 : 0));
 	put16(out + 4, 1);
 	put16(out + 6, n > 0 ? (unsigned)n : 0);
@@ -211,7 +224,7 @@ corio_async_static(int, dns_serve, ((struct dns_server *, s)), (
 				break;
 			self->s->queries++;
 			slow = false;
-			len = dns_reply(q, (size_t)n, out, &slow);
+			len = dns_reply(q, (size_t)n, out, &slow, false);
 			if (!len)
 				continue;
 			if (slow) {
@@ -232,6 +245,85 @@ corio_async_static(int, dns_serve, ((struct dns_server *, s)), (
 				   (struct sockaddr *)&from, fromlen) > 0)
 				self->s->answers++;
 		}
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Read exactly @len bytes: @len, 0 at end of stream, or -errno. */
+corio_async_static(ssize_t, read_exact, ((int, fd), (unsigned char *, buf),
+					 (size_t, len)), (
+	size_t have;
+	ssize_t n;
+))
+{
+	corio_begin();
+	while (self->have < self->len) {
+		corio_await(self->n, corio_recv, self->fd,
+			    self->buf + self->have, self->len - self->have, 0);
+		if (self->n <= 0)
+			corio_return(self->n);
+		self->have += (size_t)self->n;
+	}
+	corio_return((ssize_t)self->len);
+corio_finally:
+	corio_end();
+}
+
+/* One TCP connection: 2-byte length, query; reply likewise; repeat. */
+corio_async_static(int, tcp_conn, ((struct dns_server *, s), (int, fd)), (
+	unsigned char in[512];
+	unsigned char out[514];
+	size_t len;
+	ssize_t n;
+	bool slow;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->n, read_exact, self->fd, self->in, 2);
+		if (self->n <= 0)
+			break;
+		self->len = (size_t)(self->in[0] << 8 | self->in[1]);
+		if (self->len > sizeof(self->in))
+			break;
+		corio_await(self->n, read_exact, self->fd, self->in,
+			    self->len);
+		if (self->n <= 0)
+			break;
+		self->s->tcp_queries++;
+		self->len = dns_reply(self->in, self->len, self->out + 2,
+				      &self->slow, true);
+		if (!self->len)
+			continue;
+		put16(self->out, (unsigned)self->len);
+		corio_await(self->n, corio_send_all, self->fd, self->out,
+			    self->len + 2, 0);
+		if (self->n < 0)
+			break;
+		self->s->answers++;
+	}
+	corio_return(0);
+corio_finally:
+	close(self->fd);
+	corio_end();
+}
+
+/* Accept TCP connections; each gets a tcp_conn task. */
+corio_async_static(int, tcp_serve, ((struct dns_server *, s)), (
+	int fd;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->fd, corio_accept, self->s->tfd, NULL, NULL,
+			    SOCK_CLOEXEC);
+		if (self->fd < 0)
+			corio_return(self->fd);
+		cr_assert_lt(self->s->nconns, 8);
+		cr_assert_eq(corio_spawn(corio_loop_current(),
+			tcp_conn__start(NULL, self->s, self->fd, NULL),
+			&self->s->conns[self->s->nconns++]), 0);
 	}
 corio_finally:
 	corio_end();
@@ -501,6 +593,64 @@ Test(dns, file_only_lookups_never_ask_a_server, .timeout = 10)
 	cr_assert_eq(ls[0].ret, -ENOENT, "%d", ls[0].ret);
 	expect_addrs(&ls[1], (const char *[]){ "127.0.0.1" }, 1, 0);
 	cr_assert_eq(e.srv.queries, 0, "%u queries", e.srv.queries);
+	free_lookups(ls, 2);
+	env_finish(&e);
+}
+
+/* Resolve, then stop the UDP and TCP servers and their connections. */
+corio_async_static(int, run_tcp, ((struct env *, e), (struct lookup *, ls),
+				  (struct corio_task *, tcp_task)), (
+	int i;
+	int status;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < 2; self->i++)
+		corio_await_discard(do_lookup, self->e->res,
+				    &self->ls[self->i]);
+	corio_await(self->status, t_cancel_and_join, self->tcp_task);
+	for (self->i = 0; self->i < self->e->srv.nconns; self->i++) {
+		corio_task_cancel(self->e->srv.conns[self->i]);
+		corio_await(self->status, corio_join,
+			    self->e->srv.conns[self->i]);
+	}
+	corio_await(self->status, t_cancel_and_join, self->e->srv.task);
+	self->e->srv.task = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, a_truncated_answer_is_retried_over_tcp, .timeout = 10)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct corio_task *tcp_task;
+	struct env e;
+	struct lookup ls[] = {
+		{ "tcp.test", "53", AF_INET, 0, NULL, 0 },
+		{ "tcp2.test", NULL, AF_UNSPEC, 0, NULL, 0 },
+	};
+	int one = 1;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	/* c-ares retries on the same port over TCP. */
+	cr_assert_eq(getsockname(e.srv.fd, (struct sockaddr *)&a, &alen), 0);
+	e.srv.tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(e.srv.tfd, 0);
+	setsockopt(e.srv.tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(e.srv.tfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		cr_skip_test("TCP port %s busy", e.srv.servers);
+	cr_assert_eq(listen(e.srv.tfd, 8), 0);
+	cr_assert_eq(corio_spawn(e.loop, tcp_serve__start(NULL, &e.srv, NULL),
+				 &tcp_task), 0);
+	cr_assert_eq(corio_spawn(e.loop, run_tcp__start(NULL, &e, ls, tcp_task,
+							NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	expect_addrs(&ls[0], (const char *[]){ "10.0.0.7" }, 1, 53);
+	expect_addrs(&ls[1], (const char *[]){ "10.0.0.7" }, 1, 0);
+	cr_assert_geq(e.srv.tcp_queries, 2, "%u", e.srv.tcp_queries);
+	close(e.srv.tfd);
 	free_lookups(ls, 2);
 	env_finish(&e);
 }
