@@ -24,6 +24,21 @@ libdir=$(dirname "$pcdir")
 cc -o "$tmp/pc_consumer" "$src/tests/consumer/main.c" \
 	$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs corio)
 LD_LIBRARY_PATH="$libdir" "$tmp/pc_consumer"
+# corio_dns, when corio was built with c-ares: CMake and pkg-config.
+if [ -f "$pcdir/corio-dns.pc" ]; then
+	"$tmp/consumer/consumer_dns"
+	LD_LIBRARY_PATH="$libdir" "$tmp/consumer/consumer_dns_shared"
+	# shellcheck disable=SC2046
+	cc -o "$tmp/pc_consumer_dns" "$src/tests/consumer/dns.c" \
+		$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs corio-dns)
+	LD_LIBRARY_PATH="$libdir" "$tmp/pc_consumer_dns"
+	bad=$(nm -D --defined-only "$libdir/libcorio_dns.so" | awk '{print $3}' \
+		| grep -v '^corio_' | grep -v '^_' || true)
+	if [ -n "$bad" ]; then
+		echo "FAIL: libcorio_dns.so exports non-corio symbols:"; echo "$bad"
+		exit 1
+	fi
+fi
 # Only corio_ symbols are exported from the shared library.
 bad=$(nm -D --defined-only "$libdir/libcorio.so" | awk '{print $3}' \
 	| grep -v '^corio_' | grep -v '^_' || true)

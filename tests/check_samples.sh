@@ -74,4 +74,18 @@ echo "ok: echo_server"
 grep -q "errors: *0, mismatched echoes: 0" "$tmp/demo.out" ||
 	fail "demo: $(cat "$tmp/demo.out")"
 echo "ok: demo"
+# resolve (built with c-ares only): localhost from the hosts file.  The
+# server given is a closed local port, so nothing is ever sent outside.
+if [ -x "$bin/resolve" ]; then
+	out=$("$bin/resolve" -s 127.0.0.1:1 -l fb -4 localhost 127.0.0.2 localhost) ||
+		fail "resolve: $out"
+	[ "$out" = "localhost 127.0.0.1
+127.0.0.2 127.0.0.2
+localhost 127.0.0.1" ] || fail "resolve printed: $out"
+	out=$("$bin/resolve" -s 127.0.0.1:1 -l f no-such-name.invalid) &&
+		fail "resolve of a missing name succeeded: $out"
+	echo "$out" | grep -q "no-such-name.invalid: name not found" ||
+		fail "resolve error: $out"
+	echo "ok: resolve"
+fi
 echo "samples: ok"

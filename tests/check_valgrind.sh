@@ -27,4 +27,9 @@ run 0 "$bin/cp" "$tmp/src" "$tmp/dst"
 cmp "$tmp/src" "$tmp/dst"
 run 1 "$bin/deadlock"
 run 0 "$bin/demo" -c 20 -d 1
+# resolve exists when c-ares is installed; a closed local port as server.
+if [ -x "$bin/resolve" ]; then
+	run 0 "$bin/resolve" -s 127.0.0.1:1 -l fb localhost 127.0.0.1 ::1
+	run 1 "$bin/resolve" -s 127.0.0.1:1 -l f no-such-name.invalid
+fi
 echo "valgrind: ok"

@@ -1,0 +1,1131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/test_dns.c - corio_resolve end to end.
+ *
+ * Every test names its servers: a small DNS server written with corio,
+ * listening on an ephemeral UDP port of 127.0.0.1 (or a bound socket that
+ * nobody reads, for a server that never answers).  The resolv.conf
+ * servers are never used and nothing leaves the machine.
+ *
+ * The server's zone (lower case, any class):
+ *	a.test       A 10.0.0.1
+ *	six.test     AAAA fd00::6
+ *	both.test    A 10.0.0.2, AAAA fd00::2
+ *	multi.test   A 10.0.1.1, 10.0.1.2, 10.0.1.3
+ *	nN.test      A 10.1.N/256.N%256 (N < 65536)
+ *	slow*.test   A 10.0.0.9, answered after the server's delay
+ *	drop*.test   never answered
+ *	fail.test    SERVFAIL
+ *	tcp*.test    A 10.0.0.7, over TCP only: the UDP answer is truncated
+ *	anything else NXDOMAIN; an existing name without records of the
+ *	asked type gets an empty answer (NODATA).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#include <corio/async.h>
+#include <corio/dns.h>
+
+/* ---------------------------------------------------------------------- */
+/* The test DNS server.                                                   */
+
+struct dns_server {
+	int fd;
+	char servers[64];	/* "127.0.0.1:PORT" for the resolver */
+	int64_t delay_ns;	/* for slow*.test */
+	unsigned queries;	/* datagrams received */
+	unsigned answers;	/* replies sent */
+	struct corio_task *task;
+	/* TCP, for truncated answers (tcp*.test): */
+	int tfd;		/* listener on the same port, or -1 */
+	unsigned tcp_queries;
+	struct corio_task *conns[8];
+	int nconns;
+};
+
+/* One resource record to put in a reply. */
+struct rr {
+	int type;		/* 1 = A, 28 = AAAA */
+	unsigned char data[16];
+};
+
+static void put16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
+/* The records of @name for @qtype; -1 for NXDOMAIN, -2 SERVFAIL, -3 drop. */
+static int zone_lookup(const char *name, int qtype, struct rr *rr, int max)
+{
+	int n = 0, a = -1;
+	unsigned k;
+
+	(void)max;
+	if (!strncmp(name, "drop", 4))
+		return -3;
+	if (!strcmp(name, "fail.test"))
+		return -2;
+	if (!strcmp(name, "a.test")) {
+		a = 1;
+	} else if (!strcmp(name, "both.test")) {
+		a = 2;
+		if (qtype == 28) {
+			rr[0].type = 28;
+			inet_pton(AF_INET6, "fd00::2", rr[0].data);
+			return 1;
+		}
+	} else if (!strcmp(name, "six.test")) {
+		if (qtype == 28) {
+			rr[0].type = 28;
+			inet_pton(AF_INET6, "fd00::6", rr[0].data);
+			return 1;
+		}
+		return 0;
+	} else if (!strcmp(name, "multi.test")) {
+		if (qtype != 1)
+			return 0;
+		for (n = 0; n < 3; n++) {
+			rr[n].type = 1;
+			memcpy(rr[n].data, (unsigned char[]){ 10, 0, 1,
+				(unsigned char)(n + 1) }, 4);
+		}
+		return 3;
+	} else if (!strncmp(name, "slow", 4)) {
+		a = 9;
+	} else if (!strncmp(name, "tcp", 3)) {
+		a = 7;
+	} else if (sscanf(name, "n%u.test", &k) == 1 && k < 65536) {
+		if (qtype != 1)
+			return 0;
+		rr[0].type = 1;
+		memcpy(rr[0].data, (unsigned char[]){ 10, 1,
+			(unsigned char)(k >> 8), (unsigned char)k }, 4);
+		return 1;
+	} else {
+		return -1;
+	}
+	if (qtype != 1)
+		return 0;
+	rr[0].type = 1;
+	memcpy(rr[0].data, (unsigned char[]){ 10, 0, 0, (unsigned char)a }, 4);
+	return 1;
+}
+
+/*
+ * Build the reply to the query @q of @len bytes into @out (512 bytes);
+ * @tcp: it came over TCP.  Returns its length, 0 to stay silent
+ * (malformed, or a drop name).
+ */
+static size_t dns_reply(const unsigned char *q, size_t len, unsigned char *out,
+			bool *slow, bool tcp)
+{
+	char name[256];
+	size_t pos = 12, nlen = 0, qend, o;
+	struct rr rr[4];
+	int n, qtype, i;
+
+	if (len < 12 || (q[2] & 0x80))
+		return 0;
+	while (pos < len && q[pos]) {	/* labels, no compression */
+		size_t l = q[pos++];
+
+		if (l > 63 || pos + l > len || nlen + l + 1 >= sizeof(name))
+			return 0;
+		if (nlen)
+			name[nlen++] = '.';
+		for (; l; l--)
+			name[nlen++] = (char)tolower(q[pos++]);
+	}
+	name[nlen] = '\0';
+	qend = pos + 5;		/* the root label, qtype, qclass */
+	if (qend > len)
+		return 0;
+	qtype = q[pos + 1] << 8 | q[pos + 2];
+	n = zone_lookup(name, qtype, rr, 4);
+	if (n == -3)
+		return 0;
+	*slow = !strncmp(name, "slow", 4);
+	if (!tcp && !strncmp(name, "tcp", 3))
+		n = 0;		/* "does not fit": set TC, no records */
+	memcpy(out, q, qend);	/* id, question */
+	out[2] = (unsigned char)(0x80 | (q[2] & 0x01));	/* QR, RD */
+	if (!tcp && !strncmp(name, "tcp", 3))
+		out[2] |= 0x02;				/* TC */
+	out[3] = (unsigned char)(0x80 | (n == -1 ? 3 : n == -2 ? 2 : 0));
+	put16(out + 4, 1);
+	put16(out + 6, n > 0 ? (unsigned)n : 0);
+	put16(out + 8, 0);
+	put16(out + 10, 0);
+	o = qend;
+	for (i = 0; i < n; i++) {
+		unsigned dlen = rr[i].type == 1 ? 4 : 16;
+
+		put16(out + o, 0xc00c);		/* the question's name */
+		put16(out + o + 2, (unsigned)rr[i].type);
+		put16(out + o + 4, 1);
+		memcpy(out + o + 6, (unsigned char[]){ 0, 0, 0, 60 }, 4);
+		put16(out + o + 10, dlen);
+		memcpy(out + o + 12, rr[i].data, dlen);
+		o += 12 + dlen;
+	}
+	return o;
+}
+
+/* A delayed reply: its own task, so the server keeps serving meanwhile. */
+corio_async_static(int, send_later, ((struct dns_server *, s),
+				     (int64_t, delay)), (
+	unsigned char buf[512];
+	size_t len;
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, self->delay);
+	if (sendto(self->s->fd, self->buf, self->len, 0,
+		   (struct sockaddr *)&self->to, self->tolen) > 0)
+		self->s->answers++;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+/* The server: wait for datagrams with corio_poll, answer each. */
+corio_async_static(int, dns_serve, ((struct dns_server *, s)), (
+	int ev;
+))
+{
+	unsigned char q[512], out[512];
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	ssize_t n;
+	size_t len;
+	bool slow;
+
+	corio_begin();
+	for (;;) {
+		corio_await(self->ev, corio_poll, self->s->fd, POLLIN);
+		if (self->ev < 0)
+			corio_return(self->ev);
+		for (;;) {
+			fromlen = sizeof(from);
+			n = recvfrom(self->s->fd, q, sizeof(q), MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fromlen);
+			if (n < 0)
+				break;
+			self->s->queries++;
+			slow = false;
+			len = dns_reply(q, (size_t)n, out, &slow, false);
+			if (!len)
+				continue;
+			if (slow) {
+				struct corio_frame *f = send_later__start(
+					NULL, self->s, self->s->delay_ns, NULL);
+				struct send_later__frame *sl = (void *)f;
+
+				cr_assert(f);
+				memcpy(sl->buf, out, len);
+				sl->len = len;
+				memcpy(&sl->to, &from, fromlen);
+				sl->tolen = fromlen;
+				cr_assert_eq(corio_spawn(corio_loop_current(),
+							 f, NULL), 0);
+				continue;
+			}
+			if (sendto(self->s->fd, out, len, 0,
+				   (struct sockaddr *)&from, fromlen) > 0)
+				self->s->answers++;
+		}
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Read exactly @len bytes: @len, 0 at end of stream, or -errno. */
+corio_async_static(ssize_t, read_exact, ((int, fd), (unsigned char *, buf),
+					 (size_t, len)), (
+	size_t have;
+	ssize_t n;
+))
+{
+	corio_begin();
+	while (self->have < self->len) {
+		corio_await(self->n, corio_recv, self->fd,
+			    self->buf + self->have, self->len - self->have, 0);
+		if (self->n <= 0)
+			corio_return(self->n);
+		self->have += (size_t)self->n;
+	}
+	corio_return((ssize_t)self->len);
+corio_finally:
+	corio_end();
+}
+
+/* One TCP connection: 2-byte length, query; reply likewise; repeat. */
+corio_async_static(int, tcp_conn, ((struct dns_server *, s), (int, fd)), (
+	unsigned char in[512];
+	unsigned char out[514];
+	size_t len;
+	ssize_t n;
+	bool slow;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->n, read_exact, self->fd, self->in, 2);
+		if (self->n <= 0)
+			break;
+		self->len = (size_t)(self->in[0] << 8 | self->in[1]);
+		if (self->len > sizeof(self->in))
+			break;
+		corio_await(self->n, read_exact, self->fd, self->in,
+			    self->len);
+		if (self->n <= 0)
+			break;
+		self->s->tcp_queries++;
+		self->len = dns_reply(self->in, self->len, self->out + 2,
+				      &self->slow, true);
+		if (!self->len)
+			continue;
+		put16(self->out, (unsigned)self->len);
+		corio_await(self->n, corio_send_all, self->fd, self->out,
+			    self->len + 2, 0);
+		if (self->n < 0)
+			break;
+		self->s->answers++;
+	}
+	corio_return(0);
+corio_finally:
+	close(self->fd);
+	corio_end();
+}
+
+/* Accept TCP connections; each gets a tcp_conn task. */
+corio_async_static(int, tcp_serve, ((struct dns_server *, s)), (
+	int fd;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->fd, corio_accept, self->s->tfd, NULL, NULL,
+			    SOCK_CLOEXEC);
+		if (self->fd < 0)
+			corio_return(self->fd);
+		cr_assert_lt(self->s->nconns, 8);
+		cr_assert_eq(corio_spawn(corio_loop_current(),
+			tcp_conn__start(NULL, self->s, self->fd, NULL),
+			&self->s->conns[self->s->nconns++]), 0);
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Bind a UDP socket to an ephemeral port of 127.0.0.1. */
+static void server_bind(struct dns_server *s)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	cr_assert_geq(s->fd, 0);
+	cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+	snprintf(s->servers, sizeof(s->servers), "127.0.0.1:%u",
+		 ntohs(a.sin_port));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Test environment: a loop, a server, a resolver that uses only it.      */
+
+struct env {
+	struct corio_loop *loop;
+	struct dns_server srv;
+	struct corio_resolver *res;
+};
+
+/* @serve: run the server task (else the socket is a black hole). */
+static void env_start(struct env *e, struct corio_resolver_opts o, bool serve)
+{
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	e->loop = t_loop();
+	server_bind(&e->srv);
+	e->srv.delay_ns = CORIO_MS(30);
+	if (serve)
+		cr_assert_eq(corio_spawn(e->loop, dns_serve__start(NULL,
+				&e->srv, NULL), &e->srv.task), 0);
+	o.servers = e->srv.servers;
+	o.flags |= CORIO_RESOLVER_NO_SEARCH;
+	if (!o.lookups)
+		o.lookups = "b";
+	ret = corio_resolver_create(&e->res, &o);
+	cr_assert_eq(ret, 0, "corio_resolver_create: %s", corio_strerror(ret));
+}
+
+static void env_finish(struct env *e)
+{
+	int ret;
+
+	if (e->srv.task) {
+		int status;
+
+		cr_assert_eq(corio_task_reap(e->srv.task, &status), 0);
+		cr_assert_eq(status, -ECANCELED);
+	}
+	if (e->res) {	/* else the test destroyed it already */
+		ret = corio_resolver_destroy(e->res);
+		cr_assert_eq(ret, 0, "corio_resolver_destroy: %s",
+			     corio_strerror(ret));
+	}
+	close(e->srv.fd);
+	t_loop_done(e->loop);
+}
+
+struct lookup {
+	const char *name;
+	const char *service;
+	int family;
+	int ret;
+	struct corio_addrinfo *list;
+	int64_t took_ns;
+};
+
+corio_async_static(int, do_lookup, ((struct corio_resolver *, res),
+				    (struct lookup *, l)), (
+	int64_t t0;
+))
+{
+	corio_begin();
+	self->t0 = corio_now();
+	corio_await(self->l->ret, corio_resolve, self->res, self->l->name,
+		    self->l->service, self->l->family, &self->l->list);
+	self->l->took_ns = corio_now() - self->t0;
+	corio_return(self->l->ret);
+corio_finally:
+	corio_end();
+}
+
+/* Run @n lookups one after the other, then stop the server. */
+corio_async_static(int, run_script, ((struct env *, e),
+				     (struct lookup *, ls), (int, n)), (
+	int i;
+	int status;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++)
+		corio_await_discard(do_lookup, self->e->res,
+				    &self->ls[self->i]);
+	if (self->e->srv.task) {
+		corio_task_cancel(self->e->srv.task);
+		corio_await(self->status, corio_join, self->e->srv.task);
+		self->e->srv.task = NULL;
+	}
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+static void run_lookups(struct env *e, struct lookup *ls, int n)
+{
+	int ret;
+
+	cr_assert_eq(corio_spawn(e->loop, run_script__start(NULL, e, ls, n,
+							    NULL), NULL), 0);
+	ret = corio_loop_run(e->loop);
+	cr_assert_eq(ret, 0, "corio_loop_run: %s", corio_strerror(ret));
+}
+
+static void free_lookups(struct lookup *ls, int n)
+{
+	for (int i = 0; i < n; i++)
+		corio_addrinfo_free(ls[i].list);
+}
+
+/* The address of @ai as text, and its port. */
+static const char *addr_str(const struct corio_addrinfo *ai, char *buf,
+			    int *port)
+{
+	const void *p;
+
+	if (ai->family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)&ai->addr;
+
+		p = &s->sin_addr;
+		*port = ntohs(s->sin_port);
+	} else {
+		const struct sockaddr_in6 *s = (const void *)&ai->addr;
+
+		p = &s->sin6_addr;
+		*port = ntohs(s->sin6_port);
+	}
+	return inet_ntop(ai->family, p, buf, INET6_ADDRSTRLEN);
+}
+
+/* Assert that @l succeeded with exactly the addresses @want (any order). */
+static void expect_addrs(const struct lookup *l, const char *const *want,
+			 int nwant, int port)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const struct corio_addrinfo *ai;
+	int seen = 0, p;
+
+	cr_assert_eq(l->ret, nwant, "%s: %d (%s)", l->name, l->ret,
+		     corio_resolve_strerror(l->ret));
+	for (ai = l->list; ai; ai = ai->next, seen++) {
+		const char *s = addr_str(ai, buf, &p);
+		int i;
+
+		cr_assert(s);
+		for (i = 0; i < nwant; i++)
+			if (!strcmp(s, want[i]))
+				break;
+		cr_assert_lt(i, nwant, "%s: unexpected address %s", l->name, s);
+		cr_assert_eq(p, port, "%s: port %d", l->name, p);
+		cr_assert_eq(ai->addrlen, ai->family == AF_INET ?
+			     sizeof(struct sockaddr_in) :
+			     sizeof(struct sockaddr_in6));
+	}
+	cr_assert_eq(seen, nwant);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Answers.                                                               */
+
+Test(dns, answers_a_aaaa_and_several_records, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "a.test", "80", AF_INET, 0, NULL, 0 },
+		{ "six.test", NULL, AF_INET6, 0, NULL, 0 },
+		{ "both.test", "443", AF_UNSPEC, 0, NULL, 0 },
+		{ "multi.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "A.TEST", NULL, AF_UNSPEC, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	run_lookups(&e, ls, 5);
+	expect_addrs(&ls[0], (const char *[]){ "10.0.0.1" }, 1, 80);
+	cr_assert_eq(ls[0].list->family, AF_INET);
+	cr_assert_eq(ls[0].list->ttl, 60);
+	expect_addrs(&ls[1], (const char *[]){ "fd00::6" }, 1, 0);
+	expect_addrs(&ls[2], (const char *[]){ "10.0.0.2", "fd00::2" }, 2, 443);
+	expect_addrs(&ls[3], (const char *[]){ "10.0.1.1", "10.0.1.2",
+					       "10.0.1.3" }, 3, 0);
+	expect_addrs(&ls[4], (const char *[]){ "10.0.0.1" }, 1, 0);
+	cr_assert_geq(e.srv.queries, 5);
+	free_lookups(ls, 5);
+	env_finish(&e);
+}
+
+Test(dns, missing_names_and_records, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "nosuch.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "nosuch.test", NULL, AF_UNSPEC, 0, NULL, 0 },
+		{ "six.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "fail.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "a.test", "no-such-service", AF_INET, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000,
+						   .tries = 1 }, true);
+	run_lookups(&e, ls, 5);
+	cr_assert_eq(ls[0].ret, -ENOENT, "%d", ls[0].ret);
+	cr_assert_eq(ls[1].ret, -ENOENT, "%d", ls[1].ret);
+	cr_assert_eq(ls[2].ret, -ENODATA, "%d", ls[2].ret);
+	/* c-ares 1.18 reports a server that failed as unreachable. */
+	cr_assert_eq(ls[3].ret, -ECONNREFUSED, "%d", ls[3].ret);
+	cr_assert_eq(ls[4].ret, -ESRCH, "%d", ls[4].ret);
+	for (int i = 0; i < 5; i++)
+		cr_assert_null(ls[i].list);
+	cr_assert_str_eq(corio_resolve_strerror(-ENOENT), "name not found");
+	env_finish(&e);
+}
+
+Test(dns, hosts_file_and_numeric_names_send_no_query, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "localhost", "7", AF_INET, 0, NULL, 0 },
+		{ "127.0.0.1", NULL, AF_UNSPEC, 0, NULL, 0 },
+		{ "::1", "22", AF_INET6, 0, NULL, 0 },
+		{ "192.0.2.7", NULL, AF_INET, 0, NULL, 0 },
+		{ "::1", NULL, AF_INET, 0, NULL, 0 },
+		{ "10.0.0.1", NULL, AF_INET6, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .lookups = "fb" }, true);
+	run_lookups(&e, ls, 6);
+	expect_addrs(&ls[0], (const char *[]){ "127.0.0.1" }, 1, 7);
+	expect_addrs(&ls[1], (const char *[]){ "127.0.0.1" }, 1, 0);
+	expect_addrs(&ls[2], (const char *[]){ "::1" }, 1, 22);
+	expect_addrs(&ls[3], (const char *[]){ "192.0.2.7" }, 1, 0);
+	cr_assert_eq(ls[4].ret, -ENODATA, "%d", ls[4].ret);
+	cr_assert_eq(ls[5].ret, -ENODATA, "%d", ls[5].ret);
+	cr_assert_eq(e.srv.queries, 0, "%u queries", e.srv.queries);
+	free_lookups(ls, 6);
+	env_finish(&e);
+}
+
+Test(dns, file_only_lookups_never_ask_a_server, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "a.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "localhost", NULL, AF_INET, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .lookups = "f" }, true);
+	run_lookups(&e, ls, 2);
+	cr_assert_eq(ls[0].ret, -ENOENT, "%d", ls[0].ret);
+	expect_addrs(&ls[1], (const char *[]){ "127.0.0.1" }, 1, 0);
+	cr_assert_eq(e.srv.queries, 0, "%u queries", e.srv.queries);
+	free_lookups(ls, 2);
+	env_finish(&e);
+}
+
+/* Resolve, then stop the UDP and TCP servers and their connections. */
+corio_async_static(int, run_tcp, ((struct env *, e), (struct lookup *, ls),
+				  (struct corio_task *, tcp_task)), (
+	int i;
+	int status;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < 2; self->i++)
+		corio_await_discard(do_lookup, self->e->res,
+				    &self->ls[self->i]);
+	corio_await(self->status, t_cancel_and_join, self->tcp_task);
+	for (self->i = 0; self->i < self->e->srv.nconns; self->i++) {
+		corio_task_cancel(self->e->srv.conns[self->i]);
+		corio_await(self->status, corio_join,
+			    self->e->srv.conns[self->i]);
+	}
+	corio_await(self->status, t_cancel_and_join, self->e->srv.task);
+	self->e->srv.task = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, a_truncated_answer_is_retried_over_tcp, .timeout = 10)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	struct corio_task *tcp_task;
+	struct env e;
+	struct lookup ls[] = {
+		{ "tcp.test", "53", AF_INET, 0, NULL, 0 },
+		{ "tcp2.test", NULL, AF_UNSPEC, 0, NULL, 0 },
+	};
+	int one = 1;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	/* c-ares retries on the same port over TCP. */
+	cr_assert_eq(getsockname(e.srv.fd, (struct sockaddr *)&a, &alen), 0);
+	e.srv.tfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(e.srv.tfd, 0);
+	setsockopt(e.srv.tfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(e.srv.tfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		cr_skip_test("TCP port %s busy", e.srv.servers);
+	cr_assert_eq(listen(e.srv.tfd, 8), 0);
+	cr_assert_eq(corio_spawn(e.loop, tcp_serve__start(NULL, &e.srv, NULL),
+				 &tcp_task), 0);
+	cr_assert_eq(corio_spawn(e.loop, run_tcp__start(NULL, &e, ls, tcp_task,
+							NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	expect_addrs(&ls[0], (const char *[]){ "10.0.0.7" }, 1, 53);
+	expect_addrs(&ls[1], (const char *[]){ "10.0.0.7" }, 1, 0);
+	cr_assert_geq(e.srv.tcp_queries, 2, "%u", e.srv.tcp_queries);
+	close(e.srv.tfd);
+	free_lookups(ls, 2);
+	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Many at once.                                                          */
+
+#define NCONC 100
+
+corio_async_static(int, run_concurrent, ((struct env *, e),
+					 (struct lookup *, ls)), (
+	struct corio_task *tasks[NCONC];
+	int i;
+	int status;
+	int64_t t0;
+))
+{
+	corio_begin();
+	self->t0 = corio_now();
+	for (self->i = 0; self->i < NCONC; self->i++)
+		cr_assert_eq(corio_spawn(corio_loop_current(),
+			do_lookup__start(NULL, self->e->res,
+					 &self->ls[self->i], NULL),
+			&self->tasks[self->i]), 0);
+	for (self->i = 0; self->i < NCONC; self->i++)
+		corio_await(self->status, corio_join, self->tasks[self->i]);
+	printf("dns: %d concurrent resolves took %.2f ms\n", NCONC,
+	       (double)(corio_now() - self->t0) / 1e6);
+	corio_task_cancel(self->e->srv.task);
+	corio_await(self->status, corio_join, self->e->srv.task);
+	self->e->srv.task = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, hundred_concurrent_resolves_share_the_channel, .timeout = 20)
+{
+	static char names[NCONC][16];
+	struct lookup ls[NCONC];
+	struct env e;
+	char want[NCONC][16];
+	int i;
+
+	for (i = 0; i < NCONC; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%d.test", i + 300);
+		snprintf(want[i], sizeof(want[i]), "10.1.%d.%d",
+			 (i + 300) >> 8, (i + 300) & 255);
+		ls[i] = (struct lookup){ names[i], NULL, AF_INET, 0, NULL, 0 };
+	}
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	cr_assert_eq(corio_spawn(e.loop, run_concurrent__start(NULL, &e, ls,
+							       NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	for (i = 0; i < NCONC; i++)
+		expect_addrs(&ls[i], (const char *[]){ want[i] }, 1, 0);
+	printf("dns: server saw %u queries for %d names\n", e.srv.queries,
+	       NCONC);
+	free_lookups(ls, NCONC);
+	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Timeouts, deadlines, cancellation.                                     */
+
+Test(dns, a_server_that_never_answers_times_out, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "drop.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "drop2.test", NULL, AF_UNSPEC, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 40,
+						   .tries = 2 }, true);
+	run_lookups(&e, ls, 2);
+	cr_assert_eq(ls[0].ret, -ETIMEDOUT, "%d", ls[0].ret);
+	cr_assert_eq(ls[1].ret, -ETIMEDOUT, "%d", ls[1].ret);
+	/* Two tries per query: the retry is driven by the loop's timer. */
+	cr_assert_geq(e.srv.queries, 2 + 4, "%u", e.srv.queries);
+	printf("dns: timeout after %.1f ms (40 ms, 2 tries)\n",
+	       (double)ls[0].took_ns / 1e6);
+	env_finish(&e);
+}
+
+corio_async_static(int, lookup_with_deadline, ((struct corio_resolver *, res),
+					       (struct lookup *, l)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_deadline_set(corio_now() + CORIO_MS(30));
+	corio_await(self->l->ret, corio_resolve, self->res, self->l->name,
+		    NULL, self->l->family, &self->l->list);
+	corio_deadline_set(CORIO_NO_DEADLINE);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, the_task_deadline_ends_the_wait, .timeout = 10)
+{
+	struct env e;
+	struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+	int64_t t0;
+
+	/* c-ares would wait 10 s: the deadline and the clean-up must not. */
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 10000 },
+		  false);
+	cr_assert_eq(corio_spawn(e.loop, lookup_with_deadline__start(NULL,
+				e.res, &l, NULL), NULL), 0);
+	t0 = corio_now();
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(l.ret, -ETIME, "%d", l.ret);
+	cr_assert_null(l.list);
+	printf("dns: deadline of 30 ms, loop done after %.1f ms\n",
+	       (double)(corio_now() - t0) / 1e6);
+	env_finish(&e);
+}
+
+corio_async_static(int, cancel_one, ((struct env *, e),
+				     (struct lookup *, ls)), (
+	struct corio_task *victim, *other;
+	int status;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, &self->ls[0], NULL),
+		    &self->victim);
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, &self->ls[1], NULL),
+		    &self->other);
+	/* The victim's query is sent and its answer is on its way. */
+	corio_await(self->status, t_cancel_and_join, self->victim);
+	self->ls[0].ret = self->status;
+	corio_await(self->status, corio_join, self->other);
+	corio_task_cancel(self->e->srv.task);
+	corio_await(self->status, corio_join, self->e->srv.task);
+	self->e->srv.task = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, a_cancelled_resolve_drops_its_late_answer, .timeout = 10)
+{
+	struct env e;
+	struct lookup ls[] = {
+		{ "slow1.test", NULL, AF_INET, 0, NULL, 0 },
+		{ "slow2.test", NULL, AF_INET, 0, NULL, 0 },
+	};
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	cr_assert_eq(corio_spawn(e.loop, cancel_one__start(NULL, &e, ls,
+							   NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(ls[0].ret, -ECANCELED, "%d", ls[0].ret);
+	cr_assert_null(ls[0].list);
+	expect_addrs(&ls[1], (const char *[]){ "10.0.0.9" }, 1, 0);
+	/* Both were answered: the victim's answer came after it left. */
+	cr_assert_eq(e.srv.answers, 2, "%u", e.srv.answers);
+	free_lookups(ls, 2);
+	env_finish(&e);
+}
+
+corio_async_static(int, cancel_only, ((struct env *, e),
+				      (struct lookup *, l)), (
+	struct corio_task *victim;
+	int status;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, self->l, NULL),
+		    &self->victim);
+	corio_await(self->status, t_cancel_and_join, self->victim);
+	self->l->ret = self->status;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, cancelling_the_last_resolve_lets_the_loop_finish, .timeout = 10)
+{
+	struct env e;
+	struct lookup l = { "drop.test", NULL, AF_UNSPEC, 0, NULL, 0 };
+	int64_t t0;
+
+	/* Nobody answers and c-ares would retry for 40 s. */
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 10000 },
+		  false);
+	cr_assert_eq(corio_spawn(e.loop, cancel_only__start(NULL, &e, &l,
+							    NULL), NULL), 0);
+	t0 = corio_now();
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(l.ret, -ECANCELED, "%d", l.ret);
+	printf("dns: cancelled resolve, loop done after %.1f ms\n",
+	       (double)(corio_now() - t0) / 1e6);
+	env_finish(&e);
+}
+
+corio_async_static(int, cancel_then_destroy, ((struct env *, e),
+					     (struct lookup *, l),
+					     (uint64_t *, live)), (
+	struct corio_task *victim;
+	int status;
+	struct corio_loop_stats st;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, self->l, NULL),
+		    &self->victim);
+	corio_await(self->status, t_cancel_and_join, self->victim);
+	self->l->ret = self->status;
+	/* The resolver's task has not seen the cancel yet: it still runs. */
+	corio_loop_stats(corio_loop_current(), &self->st);
+	*self->live = self->st.tasks_live;
+	cr_assert_eq(corio_resolver_destroy(self->e->res), 0);
+	self->e->res = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, destroy_while_the_resolver_task_unwinds, .timeout = 10)
+{
+	struct env e;
+	struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+	uint64_t live = 0;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 10000 },
+		  false);
+	cr_assert_eq(corio_spawn(e.loop, cancel_then_destroy__start(NULL, &e,
+				&l, &live, NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(l.ret, -ECANCELED, "%d", l.ret);
+	cr_assert_eq(live, 2, "%llu tasks live", (unsigned long long)live);
+	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Deadlock detection.                                                    */
+
+corio_async_static(int, resolve_then_set, ((struct corio_resolver *, res),
+					   (struct lookup *, l),
+					   (struct corio_event *, ev)), ())
+{
+	corio_begin();
+	corio_await(self->l->ret, corio_resolve, self->res, self->l->name,
+		    NULL, self->l->family, &self->l->list);
+	corio_event_set(self->ev);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+corio_async_static(int, wait_event, ((struct corio_event *, ev),
+				     (int *, seen)), ())
+{
+	corio_begin();
+	corio_await(*self->seen, corio_event_wait, self->ev);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, a_pending_query_is_not_a_deadlock, .timeout = 10)
+{
+	struct env e;
+	struct corio_event ev;
+	struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+	int seen = 1, ret;
+
+	/*
+	 * A task waits on an event that only the resolving task sets, and
+	 * the resolve waits on a server that never answers: no task is
+	 * ready, yet the query's socket and timer can still end it.
+	 */
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 60,
+						   .tries = 1 }, false);
+	cr_assert_eq(corio_event_init(&ev, "dns-done"), 0);
+	cr_assert_eq(corio_spawn(e.loop, wait_event__start(NULL, &ev, &seen,
+							   NULL), NULL), 0);
+	cr_assert_eq(corio_spawn(e.loop, resolve_then_set__start(NULL, e.res,
+				&l, &ev, NULL), NULL), 0);
+	ret = corio_loop_run(e.loop);
+	cr_assert_eq(ret, 0, "corio_loop_run: %s", corio_strerror(ret));
+	cr_assert_eq(l.ret, -ETIMEDOUT, "%d", l.ret);
+	cr_assert_eq(seen, 0);
+	cr_assert_eq(corio_event_destroy(&ev), 0);
+	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Misuse.                                                                */
+
+corio_async_static(int, bad_inputs, ((struct corio_resolver *, res),
+				     (int *, rets)), (
+	struct corio_addrinfo *list;
+	char longname[300];
+))
+{
+	corio_begin();
+	memset(self->longname, 'a', sizeof(self->longname) - 1);
+	self->list = (void *)1;
+	corio_await(self->rets[0], corio_resolve, self->res, NULL, NULL,
+		    AF_INET, &self->list);
+	cr_assert_null(self->list);
+	corio_await(self->rets[1], corio_resolve, self->res, "", NULL,
+		    AF_INET, &self->list);
+	corio_await(self->rets[2], corio_resolve, self->res, self->longname,
+		    NULL, AF_INET, &self->list);
+	corio_await(self->rets[3], corio_resolve, self->res, "a.test", NULL,
+		    AF_UNIX, &self->list);
+	corio_await(self->rets[4], corio_resolve, self->res, "a.test", NULL,
+		    AF_INET, NULL);
+	corio_await(self->rets[5], corio_resolve, NULL, "a.test", NULL,
+		    AF_INET, &self->list);
+	corio_await(self->rets[6], corio_resolve, self->res, "bad..name",
+		    NULL, AF_INET, &self->list);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, bad_input_is_einval, .timeout = 10)
+{
+	struct env e;
+	struct corio_resolver *r = NULL;
+	int rets[7], i;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 500,
+						   .tries = 1 }, false);
+	cr_assert_eq(corio_spawn(e.loop, bad_inputs__start(NULL, e.res, rets,
+							   NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	for (i = 0; i < 6; i++)
+		cr_assert_eq(rets[i], -EINVAL, "case %d: %d", i, rets[i]);
+	/* c-ares refuses an empty label itself, before any query. */
+	cr_assert_lt(rets[6], 0, "%d", rets[6]);
+
+	cr_assert_eq(corio_resolver_create(NULL, NULL), -EINVAL);
+	cr_assert_eq(corio_resolver_create(&r, &(struct corio_resolver_opts){
+		.lookups = "x" }), -EINVAL);
+	cr_assert_eq(corio_resolver_create(&r, &(struct corio_resolver_opts){
+		.flags = 0x100 }), -EINVAL);
+	cr_assert_eq(corio_resolver_create(&r, &(struct corio_resolver_opts){
+		.timeout_ms = -1 }), -EINVAL);
+	cr_assert_eq(corio_resolver_create(&r, &(struct corio_resolver_opts){
+		.servers = "" }), -EINVAL);
+	cr_assert_eq(corio_resolver_create(&r, &(struct corio_resolver_opts){
+		.servers = "no server here" }), -EINVAL);
+	cr_assert_null(r);
+	cr_assert_eq(corio_resolver_destroy(NULL), -EINVAL);
+	env_finish(&e);
+}
+
+corio_async_static(int, destroy_while_awaited, ((struct env *, e),
+						(struct lookup *, l),
+						(int *, busy)), (
+	struct corio_task *t;
+	int status;
+))
+{
+	corio_begin();
+	corio_spawn(corio_loop_current(),
+		    do_lookup__start(NULL, self->e->res, self->l, NULL),
+		    &self->t);
+	corio_yield();		/* the lookup is now pending */
+	*self->busy = corio_resolver_destroy(self->e->res);
+	corio_await(self->status, corio_join, self->t);
+	corio_task_cancel(self->e->srv.task);
+	corio_await(self->status, corio_join, self->e->srv.task);
+	self->e->srv.task = NULL;
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(dns, destroy_is_refused_while_a_resolve_waits, .timeout = 10)
+{
+	struct env e;
+	struct lookup l = { "slow.test", NULL, AF_INET, 0, NULL, 0 };
+	int busy = 0;
+
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	cr_assert_eq(corio_spawn(e.loop, destroy_while_awaited__start(NULL,
+				&e, &l, &busy, NULL), NULL), 0);
+	cr_assert_eq(corio_loop_run(e.loop), 0);
+	cr_assert_eq(busy, -EBUSY);
+	expect_addrs(&l, (const char *[]){ "10.0.0.9" }, 1, 0);
+	free_lookups(&l, 1);
+	env_finish(&e);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Allocation failures.                                                   */
+
+static long fail_at;		/* 1-based index of the allocation to fail */
+static long allocations;	/* attempts so far */
+static long outstanding;	/* successful allocations not yet released */
+
+static void *counting_alloc(size_t size)
+{
+	if (++allocations == fail_at)
+		return NULL;
+	outstanding++;
+	return malloc(size);
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		outstanding--;
+	free(p);
+}
+
+Test(dns, each_allocation_failing_in_turn_leaks_nothing, .timeout = 30)
+{
+	struct corio_loop_opts lo = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_resolver_opts o = { .timeout_ms = 20, .tries = 1,
+					 .lookups = "b",
+					 .flags = CORIO_RESOLVER_NO_SEARCH };
+	struct dns_server hole;
+	long n, driver_failed = 0;
+
+	/* Fail the 1st, 2nd... allocation until a run needs no failure. */
+	for (n = 1;; n++) {
+		struct lookup l = { "drop.test", NULL, AF_INET, 0, NULL, 0 };
+		struct corio_resolver *res;
+		struct corio_loop *loop;
+		struct corio_task *t;
+		int ret, st;
+
+		fail_at = n;
+		allocations = 0;
+		outstanding = 0;
+		corio_set_allocator(counting_alloc, counting_free);
+		ret = corio_loop_create(&loop, &lo);
+		if (ret == -EPERM || ret == -ENOSYS)
+			cr_skip_test("%s", corio_loop_unavailable_reason());
+		if (ret == -ENOMEM) {
+			cr_assert_eq(outstanding, 0);
+			continue;
+		}
+		cr_assert_eq(ret, 0);
+		server_bind(&hole);
+		o.servers = hole.servers;
+		cr_assert_eq(corio_resolver_create(&res, &o), 0);
+		ret = corio_spawn(loop, do_lookup__start(NULL, res, &l, NULL),
+				  &t);
+		if (ret == 0) {
+			cr_assert_eq(corio_loop_run(loop), 0);
+			cr_assert_eq(corio_task_reap(t, &st), 0);
+			/* The task failed, or the resolve reported it. */
+			cr_assert(st == -ENOMEM || (st == 0 &&
+				  (l.ret == -ETIMEDOUT || l.ret == -ENOMEM)),
+				  "n=%ld: status %d, resolve %d", n, st, l.ret);
+			/* The resolver could not start its task: the query
+			 * it had sent is abandoned and cancelled. */
+			driver_failed += st == 0 && l.ret == -ENOMEM;
+		} else {
+			cr_assert_eq(ret, -ENOMEM);
+		}
+		cr_assert_eq(corio_resolver_destroy(res), 0);
+		cr_assert_eq(corio_loop_destroy(loop), 0);
+		close(hole.fd);
+		cr_assert_eq(outstanding, 0, "n=%ld: %ld leaked", n,
+			     outstanding);
+		if (allocations < n)
+			break;
+	}
+	corio_set_allocator(NULL, NULL);
+	cr_assert_geq(driver_failed, 1);
+	printf("dns: failed each of %ld allocations in turn\n", n - 1);
+}
