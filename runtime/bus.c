@@ -251,7 +251,8 @@ static void sweep(struct corio_bus *bus)
 /* The owning task ended (taskwatch.c). */
 static void task_ended(struct corio__task_watcher *w)
 {
-	struct sub *s = (struct sub *)((char *)w - offsetof(struct sub, watch));
+	/* Through void *: the watcher sits inside a struct sub. */
+	struct sub *s = (void *)((char *)w - offsetof(struct sub, watch));
 
 	s->bus->stats.lapsed++;
 	drop(s->bus, s);
@@ -525,8 +526,11 @@ static struct sub *full_queue(struct topic *tp)
 	return NULL;
 }
 
-/* Hand @msg to queue subscriber @s: a waiting receiver, else the queue. */
-static void enqueue(struct corio_bus *bus, struct sub *s, const void *msg)
+/*
+ * Hand @msg to queue subscriber @s: a waiting receiver, else the queue.
+ * Returns whether @s received it (false: the policy discarded it).
+ */
+static bool enqueue(struct corio_bus *bus, struct sub *s, const void *msg)
 {
 	struct corio_task *r = corio__sync_pop(&s->recv);
 
@@ -549,10 +553,11 @@ static void enqueue(struct corio_bus *bus, struct sub *s, const void *msg)
 		 * this very delivery filled after the room check. */
 		s->dropped++;
 		bus->stats.dropped++;
-		return;
+		return false;
 	}
 	s->delivered++;
 	bus->stats.delivered++;
+	return true;
 }
 
 int corio_bus_try_publish(struct corio_bus *bus, uint64_t topic,
@@ -583,11 +588,11 @@ int corio_bus_try_publish(struct corio_bus *bus, uint64_t topic,
 	for (s = tp->head; s; s = s->tnext) {
 		if (s->dead || s->born >= seq)
 			continue;
-		n++;
 		if (!s->fn) {
-			enqueue(bus, s, msg);
+			n += enqueue(bus, s, msg);
 			continue;
 		}
+		n++;
 		s->delivered++;
 		bus->stats.delivered++;
 		s->fn(s->arg, topic, msg);

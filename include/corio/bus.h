@@ -176,7 +176,8 @@ CORIO_EXTERN int corio_bus_unsubscribe(struct corio_bus *bus, int64_t id);
  * their policy).  All or nothing: when a back-pressure queue of the topic
  * is full nobody receives it.  A handler may publish (depth-first: the
  * nested event reaches the remaining subscribers of the outer one first).
- * Returns the number of subscriptions that received it (0: none);
+ * Returns the number of subscriptions that received it (0: none; a
+ * drop-newest queue that discarded it does not count);
  * -EAGAIN (a back-pressure queue is full); -ELOOP (handlers nested
  * publishes deeper than CORIO_BUS_MAX_DEPTH); -EINVAL (bus NULL, @msg
  * NULL with a non-zero message size).
