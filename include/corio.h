@@ -20,5 +20,6 @@
 #include "corio/pool.h"
 #include "corio/signal.h"
 #include "corio/bus.h"
+#include "corio/periodic.h"
 
 #endif /* CORIO_H */

@@ -167,6 +167,8 @@ struct corio_bus;
 async int corio_bus_publish(struct corio_bus *bus, uint64_t topic,
 			    const void *msg);
 async int corio_bus_next(struct corio_bus *bus, int64_t id, void *msg);
+struct corio_periodic;
+async int corio_periodic_next(struct corio_periodic *p);
 
 /*
  * Fail the calling async function with @err (a negative errno): its
