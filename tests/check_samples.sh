@@ -74,4 +74,9 @@ echo "ok: echo_server"
 grep -q "errors: *0, mismatched echoes: 0" "$tmp/demo.out" ||
 	fail "demo: $(cat "$tmp/demo.out")"
 echo "ok: demo"
+"$bin/time_triggered" -n 40 -p 500 >"$tmp/tt.out" ||
+	fail "time_triggered: $(cat "$tmp/tt.out")"
+grep -Eq "^readings handled +40 +40$" "$tmp/tt.out" ||
+	fail "time_triggered: $(cat "$tmp/tt.out")"
+echo "ok: time_triggered"
 echo "samples: ok"
