@@ -604,6 +604,58 @@ Test(bus, waiting_reader_without_publisher_is_a_deadlock, .timeout = 10)
 	t_loop_done(loop);
 }
 
+corio_async(void, subscribe_then_wait, ((struct corio_bus *, bus),
+				       (struct corio_event *, go)), (
+	int r;
+))
+{
+	corio_begin();
+	cr_assert_gt(corio_bus_subscribe(self->bus, 1, NULL), 0);
+	corio_await(self->r, corio_event_wait, self->go);
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, destroy_then_go, ((struct corio_bus **, bus),
+				    (struct corio_event *, go)), ())
+{
+	corio_begin();
+	corio_yield();
+	/* The subscriber is alive and not waiting on the bus. */
+	cr_assert_eq(corio_bus_destroy(*self->bus), 0);
+	*self->bus = NULL;
+	corio_event_set(self->go);
+corio_finally:
+	corio_end();
+}
+
+Test(bus, destroying_the_bus_before_its_owners_go, .timeout = 10)
+{
+	struct corio_bus_owner *o;
+	struct corio_loop *loop;
+	struct corio_bus *bus, *other;
+	struct corio_event go;
+
+	setup(&loop, &bus, &o);
+	cr_assert_eq(corio_bus_create(&other, sizeof(int), NULL), 0);
+	/* One token on two buses; one task-owned subscription. */
+	sub_cb(bus, 1, o, &(struct logger){ .name = "x" });
+	sub_cb(other, 1, o, &(struct logger){ .name = "y" });
+	cr_assert_eq(corio_event_init(&go, NULL), 0);
+	corio_spawn(loop, subscribe_then_wait__start(NULL, bus, &go), NULL);
+	corio_spawn(loop, destroy_then_go__start(NULL, &bus, &go), NULL);
+	/* The task ends after its bus is gone: nothing may reach it. */
+	corio_assert_finished(loop);
+	cr_assert_null(bus);
+	cr_assert_eq(stats(other).subscribers, 1);
+	cr_assert_eq(corio_bus_owner_release(o), 0);
+	cr_assert_eq(stats(other).subscribers, 0);
+	cr_assert_eq(stats(other).lapsed, 1);
+	cr_assert_eq(corio_bus_destroy(other), 0);
+	cr_assert_eq(corio_event_destroy(&go), 0);
+	t_loop_done(loop);
+}
+
 /* ---- misuse -------------------------------------------------------- */
 
 corio_async(void, misuse_in_task, ((struct corio_bus *, bus)), (
