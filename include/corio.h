@@ -19,5 +19,7 @@
 #include "corio/completion.h"
 #include "corio/pool.h"
 #include "corio/signal.h"
+#include "corio/bus.h"
+#include "corio/periodic.h"
 
 #endif /* CORIO_H */

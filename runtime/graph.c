@@ -35,6 +35,8 @@ const char *corio_wait_kind_name(enum corio_wait_kind kind)
 		[CORIO_WAIT_GROUP] = "group",
 		[CORIO_WAIT_BLOCKING] = "blocking call",
 		[CORIO_WAIT_SIGNAL] = "signal",
+		[CORIO_WAIT_BUS_RECV] = "bus receive",
+		[CORIO_WAIT_BUS_PUBLISH] = "bus publish",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))

@@ -61,6 +61,8 @@ enum corio__result_kind {
 #define CORIO__T_PARKED		0x20u	/* on the loop's parked list */
 #define CORIO__T_SLEEP_DEADLINE	0x40u	/* WAIT_SLEEP: the task deadline, not
 					 * the sleep, set the timer */
+#define CORIO__T_WATCHED	0x80u	/* watchers await its end (taskwatch.c):
+					 * finish() calls corio__task_ended */
 
 /*
  * A task.  It waits on one thing at a time (a stackless chain suspends only
@@ -170,6 +172,7 @@ struct corio_loop {
 	bool running;			/* inside corio_loop_run */
 	bool stop;			/* corio_loop_stop was called */
 	char backend[96];
+	struct corio__taskwatch *taskwatch; /* watchers of task ends, or NULL */
 };
 
 /* The calling thread's loop (one per thread). */
@@ -335,6 +338,30 @@ static inline struct corio_frame *corio__op_prologue(
 		return corio__op_cancelled(loop, t);
 	return NULL;
 }
+
+/*
+ * taskwatch.c: callbacks run when a task ends, without a field in the task
+ * record: a per-loop hash keyed by the task holds the watchers and the
+ * task's CORIO__T_WATCHED flag says a lookup is worth doing.  The watcher
+ * is the caller's storage (embed it); @ended is called once, from the
+ * loop's thread, after the task's status is final and before its record is
+ * released; the watcher is already unlinked then.
+ */
+struct corio__task_watcher {
+	struct corio__task_watcher *next, *prev;	/* hash chain */
+	struct corio_task *task;	/* watched task; NULL when unlinked */
+	void (*ended)(struct corio__task_watcher *w);
+};
+/* Watch @t's end.  Returns 0, -ESRCH (@t has ended), -ENOMEM. */
+int corio__task_watch(struct corio_loop *loop, struct corio_task *t,
+		      struct corio__task_watcher *w);
+/* Stop watching (no-op when not watching). */
+void corio__task_unwatch(struct corio_loop *loop,
+			 struct corio__task_watcher *w);
+/* task.c calls this from finish() when @t has CORIO__T_WATCHED. */
+void corio__task_ended(struct corio_loop *loop, struct corio_task *t);
+/* loop.c: free the registry (watchers left are the caller's). */
+void corio__taskwatch_destroy(struct corio_loop *loop);
 
 /* Misuse from a runtime entry point: message on stderr. */
 void corio__warn(const char *fmt, ...)

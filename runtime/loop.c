@@ -124,6 +124,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	close(loop->wake_fd);
 	corio__signal_destroy(loop);
 	corio__timers_destroy(loop);
+	corio__taskwatch_destroy(loop);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)

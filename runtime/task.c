@@ -193,6 +193,8 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	t->state = CORIO__DONE;
 	t->top = NULL;
 	loop->unfinished--;
+	if (corio__unlikely(t->flags & CORIO__T_WATCHED))
+		corio__task_ended(loop, t);
 	if (joiner) {
 		corio__timer_disarm(loop, joiner);
 		corio__task_deliver(joiner, status);

@@ -88,4 +88,9 @@ localhost 127.0.0.1" ] || fail "resolve printed: $out"
 		fail "resolve error: $out"
 	echo "ok: resolve"
 fi
+"$bin/time_triggered" -n 40 -p 500 >"$tmp/tt.out" ||
+	fail "time_triggered: $(cat "$tmp/tt.out")"
+grep -Eq "^readings handled +40 +40$" "$tmp/tt.out" ||
+	fail "time_triggered: $(cat "$tmp/tt.out")"
+echo "ok: time_triggered"
 echo "samples: ok"

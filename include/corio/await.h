@@ -163,6 +163,12 @@ async int corio_group_wait_all(struct corio_group *g);
 async int corio_group_wait_n(struct corio_group *g, size_t n);
 async int corio_group_wait_any(struct corio_group *g);
 async int64_t corio_completion_wait(struct corio_completion *c);
+struct corio_bus;
+async int corio_bus_publish(struct corio_bus *bus, uint64_t topic,
+			    const void *msg);
+async int corio_bus_next(struct corio_bus *bus, int64_t id, void *msg);
+struct corio_periodic;
+async int corio_periodic_next(struct corio_periodic *p);
 
 /*
  * Fail the calling async function with @err (a negative errno): its

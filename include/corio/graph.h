@@ -50,6 +50,8 @@ enum corio_wait_kind {
 	CORIO_WAIT_GROUP,	/* members of a task group to finish */
 	CORIO_WAIT_BLOCKING,	/* a call on a worker thread (corio_blocking) */
 	CORIO_WAIT_SIGNAL,	/* a signal (corio_signal) */
+	CORIO_WAIT_BUS_RECV,	/* an event of a bus subscription */
+	CORIO_WAIT_BUS_PUBLISH,	/* room in a bus subscriber's queue */
 };
 
 /* "io", "sleep", "join", "channel send", ... */
