@@ -90,7 +90,8 @@ int http_put_head(struct http_conn *c, const struct http_request *req,
 	p = PUT_LIT(p, "\r\nContent-Length: ");
 	p = put_u64(p, length);
 	p = PUT_LIT(p, "\r\n");
-	p = put(p, extra, extra_len);
+	if (extra)
+		p = put(p, extra, extra_len);
 	/* HTTP/1.1 keeps the connection unless told; 1.0 closes unless
 	 * told. */
 	if (!req || !req->keep_alive)
