@@ -169,7 +169,10 @@ static inline uint32_t http_out_room(const struct http_conn *c)
 	return HTTP_OUT_BUF - c->out_len;
 }
 
-/* Async function: send @c->out and empty it.  Result: 0 or -errno. */
+/*
+ * Async function: send @c->out and empty it.  Result: 0 or -errno;
+ * -ETIME when the client read nothing for @c->idle_ns.
+ */
 corio_async_decl(int, http_flush, ((struct http_conn *, c)));
 
 /*

@@ -219,17 +219,17 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 		/* About to wait for the client: it may be waiting for the
 		 * answers to what it sent so far.  One send covers every
 		 * request that was in the buffer. */
-		self->prev_deadline = corio_deadline_set(corio_now() +
-							 self->c->idle_ns);
 		self->flags = 0;
 		if (self->c->out_len) {
 			corio_await(self->r, http_flush, self->c);
 			if (self->r < 0)
-				break;
+				corio_return(self->r);
 			/* Its next request follows our answer: wait for
 			 * data instead of trying first and failing. */
 			self->flags = CORIO_RECV_POLL_FIRST;
 		}
+		self->prev_deadline = corio_deadline_set(corio_now() +
+							 self->c->idle_ns);
 		corio_await(self->n, corio_recv, self->c->fd, self->c->in,
 			    sizeof(self->c->in), self->flags);
 		corio_deadline_set(self->prev_deadline);
@@ -241,8 +241,6 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 		self->c->in_start = 0;
 		self->c->in_end = (uint32_t)self->n;
 	}
-	corio_deadline_set(self->prev_deadline);
-	corio_return(self->r);
 corio_finally:
 	corio_end();
 }

@@ -103,17 +103,38 @@ int http_put_head(struct http_conn *c, const struct http_request *req,
 	return 0;
 }
 
-corio_async(int, http_flush, ((struct http_conn *, c)), (
+/*
+ * Async function: send @len bytes at @buf on @c.  A client that reads
+ * nothing for @c->idle_ns gets dropped, as one that sends nothing does:
+ * the send fails with -ETIME.  Result: 0 or -errno.
+ */
+corio_async_static(int, send_idle, ((struct http_conn *, c),
+				    (const char *, buf), (size_t, len)), (
+	int64_t prev_deadline;
 	ssize_t n;
 ))
 {
 	corio_begin();
-	corio_await(self->n, corio_send_all, self->c->fd, self->c->out,
-		    self->c->out_len, 0);
-	if (self->n < 0)
-		corio_return((int)self->n);
-	self->c->out_len = 0;
-	corio_return(0);
+	self->prev_deadline = corio_deadline_set(corio_now() +
+						 self->c->idle_ns);
+	corio_await(self->n, corio_send_all, self->c->fd, self->buf,
+		    self->len, 0);
+	corio_deadline_set(self->prev_deadline);
+	corio_return(self->n < 0 ? (int)self->n : 0);
+corio_finally:
+	corio_end();
+}
+
+corio_async(int, http_flush, ((struct http_conn *, c)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, send_idle, self->c, self->c->out,
+		    self->c->out_len);
+	if (self->r == 0)
+		self->c->out_len = 0;
+	corio_return(self->r);
 corio_finally:
 	corio_end();
 }
@@ -129,7 +150,6 @@ corio_async(int, http_reply, ((struct http_conn *, c),
 			      (const struct http_request *, req),
 			      (int, status), (const char *, ctype),
 			      (const char *, body), (size_t, len)), (
-	ssize_t n;
 	int r;
 ))
 {
@@ -154,9 +174,8 @@ corio_async(int, http_reply, ((struct http_conn *, c),
 	corio_await(self->r, http_flush, self->c);
 	if (self->r < 0)
 		corio_return(self->r);
-	corio_await(self->n, corio_send_all, self->c->fd, self->body,
-		    self->len, 0);
-	corio_return(self->n < 0 ? (int)self->n : 0);
+	corio_await(self->r, send_idle, self->c, self->body, self->len);
+	corio_return(self->r);
 corio_finally:
 	corio_end();
 }
