@@ -601,8 +601,8 @@ Test(http, malformed_requests_get_400_and_close)
 		"GET /hello HTTP/x.1\r\n\r\n",
 		"GET /hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
 		"GET /he llo HTTP/1.1\r\n\r\n",
-		"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		"zz\r\n",
+		("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		 "zz\r\n"),
 		"\x01\x02\x03\r\n\r\n",
 	};
 	size_t i;
