@@ -324,6 +324,15 @@ static int roundtrip(const char *request, struct response *r)
 	return r->status;
 }
 
+/* "@line HTTP/1.1" with a Host header, on a new connection. */
+static int simple(const char *line, struct response *r)
+{
+	char req[256];
+
+	snprintf(req, sizeof(req), "%s HTTP/1.1\r\nHost: t\r\n\r\n", line);
+	return roundtrip(req, r);
+}
+
 static void expect_hello(const struct response *r)
 {
 	char val[64];
@@ -352,7 +361,7 @@ Test(http, query_string_ignored_by_routing)
 {
 	struct response r;
 
-	roundtrip("GET /hello?name=x&y=%20 HTTP/1.1\r\n\r\n", &r);
+	simple("GET /hello?name=x&y=%20", &r);
 	expect_hello(&r);
 	free_response(&r);
 }
@@ -411,7 +420,8 @@ Test(http, request_split_into_one_byte_writes)
 	static const char req[] =
 		"GET /hello HTTP/1.1\r\nHost: example.org\r\n"
 		"User-Agent: test_http split\r\nAccept: */*\r\n\r\n"
-		"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+		"POST /echo HTTP/1.1\r\nHost: t\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n"
 		"5\r\nhello\r\n7\r\n, split\r\n0\r\n\r\n";
 	struct client *c = client_open();
 	struct response r;
@@ -437,9 +447,9 @@ Test(http, head_sends_length_but_no_body)
 	struct client *c = client_open();
 	struct response r;
 
-	send_str(c, "HEAD /hello HTTP/1.1\r\n\r\n"
-		    "HEAD /a.txt HTTP/1.1\r\n\r\n"
-		    "GET /hello HTTP/1.1\r\n\r\n");
+	send_str(c, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n"
+		    "HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+		    "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
 	read_response(c, &r, true);
 	cr_assert_eq(r.status, 200);
 	cr_assert_eq(r.content_length, (long)sizeof(hello) - 1);
@@ -460,21 +470,21 @@ Test(http, method_not_allowed)
 	struct response r;
 	char val[64];
 
-	cr_assert_eq(roundtrip("DELETE /hello HTTP/1.1\r\n\r\n", &r), 405);
+	cr_assert_eq(simple("DELETE /hello", &r), 405);
 	cr_assert_not_null(header(&r, "allow", val, sizeof(val)));
 	cr_assert_str_eq(val, "GET, HEAD");
 	free_response(&r);
-	cr_assert_eq(roundtrip("PUT /a.txt HTTP/1.1\r\nContent-Length: 1"
-			       "\r\n\r\nx", &r), 405);
+	cr_assert_eq(roundtrip("PUT /a.txt HTTP/1.1\r\nHost: t\r\n"
+			       "Content-Length: 1\r\n\r\nx", &r), 405);
 	free_response(&r);
-	cr_assert_eq(roundtrip("GET /echo HTTP/1.1\r\n\r\n", &r), 405);
+	cr_assert_eq(simple("GET /echo", &r), 405);
 	cr_assert_str_eq(header(&r, "allow", val, sizeof(val)), "POST");
 	free_response(&r);
 }
 
 Test(http, post_echoes_body)
 {
-	static const char req[] = "POST /echo HTTP/1.1\r\n"
+	static const char req[] = "POST /echo HTTP/1.1\r\nHost: t\r\n"
 		"Content-Length: 11\r\n\r\nhello\0world";
 	struct client *c = client_open();
 	struct response r;
@@ -506,7 +516,7 @@ static void check_file(size_t size, const char *name, const char *ctype)
 		data[i] = (unsigned char)(i * 2654435761u >> 13);
 	snprintf(path, sizeof(path), "%s/%s", srv.root, name);
 	write_file(path, data, size);
-	snprintf(req, sizeof(req), "GET /%s HTTP/1.1\r\n\r\n", name);
+	snprintf(req, sizeof(req), "GET /%s HTTP/1.1\r\nHost: t\r\n\r\n", name);
 	c = client_open();
 	/* Twice on one connection: the keep-alive state after a file. */
 	send_str(c, req);
@@ -539,11 +549,11 @@ Test(http, directory_index)
 {
 	struct response r;
 
-	cr_assert_eq(roundtrip("GET /sub/ HTTP/1.1\r\n\r\n", &r), 200);
+	cr_assert_eq(simple("GET /sub/", &r), 200);
 	cr_assert_str_eq(r.body, "<p>index</p>\n");
 	free_response(&r);
 	/* A directory without the slash is no file. */
-	cr_assert_eq(roundtrip("GET /sub HTTP/1.1\r\n\r\n", &r), 404);
+	cr_assert_eq(simple("GET /sub", &r), 404);
 	free_response(&r);
 }
 
@@ -554,7 +564,7 @@ Test(http, percent_encoded_name)
 
 	snprintf(path, sizeof(path), "%s/a b.txt", srv.root);
 	write_file(path, "spaced\n", 7);
-	cr_assert_eq(roundtrip("GET /a%20b.txt HTTP/1.1\r\n\r\n", &r), 200);
+	cr_assert_eq(simple("GET /a%20b.txt", &r), 200);
 	cr_assert_str_eq(r.body, "spaced\n");
 	free_response(&r);
 }
@@ -563,11 +573,11 @@ Test(http, missing_file_is_404)
 {
 	struct response r;
 
-	cr_assert_eq(roundtrip("GET /no/such/file HTTP/1.1\r\n\r\n", &r),
+	cr_assert_eq(simple("GET /no/such/file", &r),
 		     404);
 	cr_assert_str_eq(r.body, "404 Not Found\n");
 	free_response(&r);
-	cr_assert_eq(roundtrip("GET /a.txt/x HTTP/1.1\r\n\r\n", &r), 404);
+	cr_assert_eq(simple("GET /a.txt/x", &r), 404);
 	free_response(&r);
 }
 
@@ -584,7 +594,7 @@ Test(http, path_traversal_refused)
 	size_t i;
 
 	for (i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
-		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n\r\n",
+		snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n",
 			 attempts[i]);
 		roundtrip(req, &r);
 		cr_assert(r.status == 400 || r.status == 403 ||
@@ -617,12 +627,12 @@ Test(http, malformed_requests_get_400_and_close)
 {
 	static const char *const bad[] = {
 		"GARBAGE\r\n\r\n",
-		"GET /hello HTTP/1.1\r\nNo colon here\r\n\r\n",
+		"GET /hello HTTP/1.1\r\nHost: t\r\nNo colon here\r\n\r\n",
 		"GET /hello HTTP/x.1\r\n\r\n",
-		"GET /hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-		"GET /he llo HTTP/1.1\r\n\r\n",
-		("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-		 "zz\r\n"),
+		"GET /hello HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n",
+		"GET /he llo HTTP/1.1\r\nHost: t\r\n\r\n",
+		("POST /echo HTTP/1.1\r\nHost: t\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\nzz\r\n"),
 		"\x01\x02\x03\r\n\r\n",
 	};
 	size_t i;
@@ -636,7 +646,8 @@ Test(http, answers_before_a_malformed_request_are_kept)
 	struct client *c = client_open();
 	struct response r;
 
-	send_str(c, "GET /hello HTTP/1.1\r\n\r\nBAD REQUEST\r\n\r\n");
+	send_str(c, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n"
+		    "BAD REQUEST\r\n\r\n");
 	read_response(c, &r, false);
 	expect_hello(&r);
 	free_response(&r);
@@ -654,7 +665,7 @@ Test(http, oversized_header_refused)
 	int len;
 
 	cr_assert_not_null(req);
-	len = sprintf(req, "GET /hello HTTP/1.1\r\nX-Big: ");
+	len = sprintf(req, "GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: ");
 	memset(req + len, 'a', n);
 	memcpy(req + len + n, "\r\n\r\n", 4);
 	expect_refused(req, (size_t)len + n + 4, 431);
@@ -664,7 +675,7 @@ Test(http, oversized_header_refused)
 Test(http, too_many_headers_refused)
 {
 	char req[8192];
-	size_t len = (size_t)sprintf(req, "GET /hello HTTP/1.1\r\n");
+	size_t len = (size_t)sprintf(req, "GET /hello HTTP/1.1\r\nHost: t\r\n");
 	int i;
 
 	for (i = 0; i < 100; i++)
@@ -684,7 +695,7 @@ Test(http, oversized_url_refused)
 	len = sprintf(req, "GET /");
 	memset(req + len, 'u', n);
 	len += (int)n;
-	len += sprintf(req + len, " HTTP/1.1\r\n\r\n");
+	len += sprintf(req + len, " HTTP/1.1\r\nHost: t\r\n\r\n");
 	expect_refused(req, (size_t)len, 414);
 	free(req);
 }
@@ -696,11 +707,77 @@ Test(http, oversized_body_refused)
 	int len;
 
 	cr_assert_not_null(req);
-	len = sprintf(req, "POST /echo HTTP/1.1\r\nContent-Length: %zu"
-			   "\r\n\r\n", n);
+	len = sprintf(req, "POST /echo HTTP/1.1\r\nHost: t\r\n"
+			   "Content-Length: %zu\r\n\r\n", n);
 	memset(req + len, 'b', n);
 	expect_refused(req, (size_t)len + n, 413);
 	free(req);
+}
+
+Test(http, http11_without_host_refused)
+{
+	static const char req[] = "GET /hello HTTP/1.1\r\n\r\n";
+
+	expect_refused(req, sizeof(req) - 1, 400);
+}
+
+Test(http, oversized_body_refused_before_it_is_sent)
+{
+	static const char req[] = "POST /echo HTTP/1.1\r\nHost: t\r\n"
+		"Content-Length: 1000000\r\n\r\n";
+
+	/* Only the head: the answer must not wait for the body. */
+	expect_refused(req, sizeof(req) - 1, 413);
+}
+
+Test(http, expect_100_continue)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	struct client *c = client_open();
+	struct response r;
+
+	send_str(c, "POST /echo HTTP/1.1\r\nHost: t\r\n"
+		    "Expect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+	/* The body goes only after the 100, as a client that waits does. */
+	while (c->len < sizeof(cont) - 1)
+		cr_assert_gt(fill(c), 0);
+	cr_assert(memcmp(c->buf, cont, sizeof(cont) - 1) == 0, "%.*s",
+		  (int)c->len, c->buf);
+	consume(c, sizeof(cont) - 1);
+	send_str(c, "hello");
+	read_response(c, &r, false);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "hello");
+	free_response(&r);
+	client_close(c);
+}
+
+Test(http, pipelined_batch_larger_than_the_buffers)
+{
+	enum { N = 600 };
+	struct client *c = client_open();
+	char *batch = malloc(N * 64);
+	size_t len = 0;
+	struct response r;
+	int i;
+
+	/* ~25 KiB of requests: requests straddle receive buffers, and the
+	 * answers (~75 KiB) overflow the output buffer mid-batch. */
+	cr_assert_not_null(batch);
+	for (i = 0; i < N; i++)
+		len += (size_t)sprintf(batch + len,
+			"GET /%s HTTP/1.1\r\nHost: t\r\n\r\n",
+			i % 3 ? "hello" : "a.txt");
+	send_bytes(c, batch, len);
+	free(batch);
+	for (i = 0; i < N; i++) {
+		read_response(c, &r, false);
+		cr_assert_eq(r.status, 200, "request %d: %s", i, r.head);
+		cr_assert_str_eq(r.body, i % 3 ? hello : "file body\n",
+				 "request %d", i);
+		free_response(&r);
+	}
+	client_close(c);
 }
 
 Test(http, client_closing_mid_request_is_no_error)
@@ -711,7 +788,7 @@ Test(http, client_closing_mid_request_is_no_error)
 	client_close(c);
 	/* The server goes on serving (and exits 0 in .fini). */
 	c = client_open();
-	send_str(c, "GET /hello HTTP/1.1\r\n\r\n");
+	send_str(c, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
 	{
 		struct response r;
 
@@ -732,8 +809,9 @@ Test(http, connection_close_honoured)
 	char val[64];
 
 	/* The second request must not be answered. */
-	send_str(c, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\n"
-		    "GET /hello HTTP/1.1\r\n\r\n");
+	send_str(c, "GET /hello HTTP/1.1\r\nHost: t\r\n"
+		    "Connection: close\r\n\r\n"
+		    "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
 	read_response(c, &r, false);
 	expect_hello(&r);
 	cr_assert_str_eq(header(&r, "connection", val, sizeof(val)), "close");
@@ -783,8 +861,9 @@ Test(http, many_concurrent_connections)
 	/* Every connection has a request in flight at once, twice. */
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < N; i++)
-			send_str(c[i], i % 2 ? "GET /hello HTTP/1.1\r\n\r\n" :
-				 "GET /a.txt HTTP/1.1\r\n\r\n");
+			send_str(c[i], i % 2 ?
+				 "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n" :
+				 "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
 		for (i = N - 1; i >= 0; i--) {
 			read_response(c[i], &r, false);
 			cr_assert_eq(r.status, 200);
@@ -807,7 +886,7 @@ Test(http, upgrade_is_answered_then_closed)
 	struct client *c = client_open();
 	struct response r;
 
-	send_str(c, "GET /hello HTTP/1.1\r\nConnection: Upgrade\r\n"
+	send_str(c, "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
 		    "Upgrade: websocket\r\n\r\nnot http any more");
 	read_response(c, &r, false);
 	expect_hello(&r);
@@ -836,7 +915,7 @@ Test(http, sigint_stops_with_connections_open)
 	struct client *c = client_open();
 	struct response r;
 
-	send_str(c, "GET /hello HTTP/1.1\r\n\r\n");
+	send_str(c, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
 	read_response(c, &r, false);
 	expect_hello(&r);
 	free_response(&r);
@@ -857,10 +936,35 @@ Test(http, stop_while_sending_a_large_file)
 	write_file(path, data, SIZE);
 	free(data);
 	c = client_open();
-	send_str(c, "GET /large.bin HTTP/1.1\r\n\r\n");
+	send_str(c, "GET /large.bin HTTP/1.1\r\nHost: t\r\n\r\n");
 	/* Once the answer started, read no more: the server ends up in a
 	 * send that cannot complete, and the stop cancels it. */
 	cr_assert_gt(fill(c), 0);
 	stop_server();
 	client_close(c);
+}
+
+Test(http_idle, slow_request_closed, .timeout = 60)
+{
+	static const char *const args[] = { "--idle-timeout", "1", NULL };
+	struct client *c;
+	char byte;
+	int i;
+
+	start_server_args(args);
+	c = client_open();
+	send_str(c, "GET /hello HTTP/1.1\r\n");
+	/* A header line every 100 ms: each byte is progress, but the
+	 * request as a whole takes longer than the idle timeout.  The loop
+	 * bound (20 s) is only a backstop. */
+	for (i = 0; i < 200; i++) {
+		if (send(c->fd, "X: y\r\n", 6, MSG_NOSIGNAL) < 0)
+			break;
+		if (recv(c->fd, &byte, 1, MSG_DONTWAIT) == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	cr_assert_lt(i, 200, "the server never closed a slow request");
+	client_close(c);
+	stop_server();
 }

@@ -80,6 +80,7 @@ struct http_request {
 	bool keep_alive;		/* the connection may carry another
 					 * request after this one */
 	bool complete;			/* on_message_complete ran */
+	bool expect_continue;		/* internal: a 100 Continue is due */
 	uint8_t last;			/* internal: which callback ran last */
 	int err;			/* internal: the HTTP_E* a callback
 					 * stopped the parser with */
@@ -131,11 +132,12 @@ void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns);
 /*
  * Async function: read the next request of @c into @req.  Runs the
  * parser over bytes already buffered first (pipelining), and before
- * waiting for more, sends the responses still in @c->out.  Result: 1 with
- * @req complete, 0 when the peer closed between requests, or a negative
- * errno: an HTTP_E* protocol error, -ECONNABORTED (closed inside a
- * request), -ETIME (idle past @c->idle_ns), or what recv or send failed
- * with.
+ * waiting for more, sends the responses still in @c->out (and a 100
+ * Continue when the client asked for one).  Result: 1 with @req complete,
+ * 0 when the peer closed between requests, or a negative errno: an
+ * HTTP_E* protocol error, -ECONNABORTED (closed inside a request), -ETIME
+ * (the request took longer than @c->idle_ns to arrive), or what recv or
+ * send failed with.
  */
 corio_async_decl(int, http_read_request, ((struct http_conn *, c),
 	(struct http_request *, req)));

@@ -20,6 +20,9 @@
  * line from the continuation of a split one. */
 enum { LAST_NONE, LAST_URL, LAST_FIELD, LAST_VALUE };
 
+#define CONTINUE_TOKEN "100-continue"
+static const char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
 static struct http_request *req_of(http_parser *p)
 {
 	return p->data;
@@ -98,6 +101,8 @@ static int on_headers_complete(http_parser *p)
 {
 	struct http_request *req = req_of(p);
 	struct http_parser_url u;
+	const char *expect;
+	uint32_t len;
 
 	req->method = p->method;
 	req->major = p->http_major;
@@ -112,6 +117,27 @@ static int on_headers_complete(http_parser *p)
 		req->path.off = req->url.off + u.field_data[UF_PATH].off;
 		req->path.len = u.field_data[UF_PATH].len;
 	}
+	/* HTTP/1.1 requires Host (RFC 9112, 3.2). */
+	if ((req->major > 1 || (req->major == 1 && req->minor >= 1)) &&
+	    !http_header_get(req, "host", &len)) {
+		req->err = HTTP_EBADREQ;
+		return -1;
+	}
+	/* Refuse a body that cannot fit before it is sent. */
+	if ((p->flags & F_CONTENTLENGTH) &&
+	    p->content_length > HTTP_BODY_MAX) {
+		req->err = HTTP_EBODY;
+		return -1;
+	}
+	/* The client waits for a 100 before sending its body (1.1 only):
+	 * http_read_request sends it before waiting for the body. */
+	expect = http_header_get(req, "expect", &len);
+	req->expect_continue = expect && req->minor >= 1 &&
+			       len == sizeof(CONTINUE_TOKEN) - 1 &&
+			       strncasecmp(expect, CONTINUE_TOKEN, len) == 0 &&
+			       ((p->flags & F_CHUNKED) ||
+				((p->flags & F_CONTENTLENGTH) &&
+				 p->content_length > 0));
 	return 0;
 }
 
@@ -185,6 +211,7 @@ static void request_reset(struct http_request *req)
 {
 	req->complete = false;
 	req->keep_alive = false;
+	req->expect_continue = false;
 	req->last = LAST_NONE;
 	req->err = 0;
 	req->url = req->path = req->body = (struct http_slice){ 0 };
@@ -202,7 +229,8 @@ void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns)
 
 corio_async(int, http_read_request, ((struct http_conn *, c),
 				     (struct http_request *, req)), (
-	int64_t prev_deadline;
+	int64_t prev_deadline;	/* the caller's, while armed */
+	bool armed;		/* our deadline is set */
 	ssize_t n;
 	int r;
 	int flags;
@@ -216,6 +244,17 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 			if (self->r != 0)
 				corio_return(self->r);
 		}
+		if (self->req->expect_continue) {
+			self->req->expect_continue = false;
+			if (http_out_room(self->c) < sizeof(continue_line)) {
+				corio_await(self->r, http_flush, self->c);
+				if (self->r < 0)
+					corio_return(self->r);
+			}
+			memcpy(self->c->out + self->c->out_len, continue_line,
+			       sizeof(continue_line) - 1);
+			self->c->out_len += sizeof(continue_line) - 1;
+		}
 		/* About to wait for the client: it may be waiting for the
 		 * answers to what it sent so far.  One send covers every
 		 * request that was in the buffer. */
@@ -228,20 +267,26 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 			 * data instead of trying first and failing. */
 			self->flags = CORIO_RECV_POLL_FIRST;
 		}
-		self->prev_deadline = corio_deadline_set(corio_now() +
-							 self->c->idle_ns);
+		/* The whole request must arrive within idle_ns of the first
+		 * wait for it, so that a client sending a byte now and then
+		 * cannot hold the connection forever. */
+		if (!self->armed) {
+			self->prev_deadline = corio_deadline_set(
+				corio_now() + self->c->idle_ns);
+			self->armed = true;
+		}
 		corio_await(self->n, corio_recv, self->c->fd, self->c->in,
 			    sizeof(self->c->in), self->flags);
-		corio_deadline_set(self->prev_deadline);
-		if (self->n <= 0) {
-			self->r = self->n == 0 ? at_eof(self->c) :
-				  (int)self->n;
-			corio_return(self->r);
-		}
+		if (self->n <= 0)
+			corio_return(self->n == 0 ? at_eof(self->c) :
+				     (int)self->n);
 		self->c->in_start = 0;
 		self->c->in_end = (uint32_t)self->n;
 	}
 corio_finally:
+	/* On every way out, cancellation included. */
+	if (self->armed)
+		corio_deadline_set(self->prev_deadline);
 	corio_end();
 }
 
