@@ -28,6 +28,9 @@
 #
 # Output (medians over the runs), name=value lines:
 #   http.corio.rps, http.nginx.rps, .p99_ms, .cpu_us_per_req,
+#   .cpu_busy (server CPU seconds per second: well below 1, the server
+#   was not the bottleneck, wrk or a busy machine was, and req/s says
+#   little; CPU per request still compares the servers),
 #   http.rps_ratio_corio_vs_nginx      (> 1: corio serves more per second)
 #   http.cpu_ratio_corio_vs_nginx      (< 1: corio uses less CPU a request)
 # Progress goes to stderr.  Exit status 1 if a run failed.
@@ -212,7 +215,7 @@ to_ms() {
 		printf "%.3f\n", n }'
 }
 
-declare -A rps cpu p99
+declare -A rps cpu util p99
 failed=0
 for ((run = 1; run <= runs; run++)); do
 	for name in corio nginx; do
@@ -251,10 +254,13 @@ for ((run = 1; run <= runs; run++)); do
 		[[ -n $r && -n $n && $n -gt 0 ]] || { echo "http_compare: no wrk figures for $name" >&2; cat "$tmpdir/wrk.out" >&2; failed=1; continue; }
 		c=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$n" \
 			'BEGIN { printf "%.4f\n", t * 1e6 / hz / n }')
+		u=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v d="$duration" \
+			'BEGIN { printf "%.3f\n", t / hz / d }')
 		rps[$name]+="$r "
 		cpu[$name]+="$c "
+		util[$name]+="$u "
 		p99[$name]+="$(to_ms "$l") "
-		echo "http_compare: run $run $name: $r req/s, $c us CPU/req, p99 $l" >&2
+		echo "http_compare: run $run $name: $r req/s, $c us CPU/req, server busy $u, p99 $l" >&2
 	done
 done
 
@@ -265,6 +271,7 @@ for name in corio nginx; do
 		echo "http.$name.rps=$(median ${rps[$name]})"
 		echo "http.$name.p99_ms=$(median ${p99[$name]})"
 		echo "http.$name.cpu_us_per_req=$(median ${cpu[$name]})"
+		echo "http.$name.cpu_busy=$(median ${util[$name]})"
 	}
 done
 if [[ -n ${rps[corio]:-} && -n ${rps[nginx]:-} ]]; then
