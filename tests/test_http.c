@@ -634,6 +634,11 @@ Test(http, malformed_requests_get_400_and_close)
 		("POST /echo HTTP/1.1\r\nHost: t\r\n"
 		 "Transfer-Encoding: chunked\r\n\r\nzz\r\n"),
 		"\x01\x02\x03\r\n\r\n",
+		/* Request smuggling: which length would a proxy use? */
+		("GET /hello HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n"
+		 "Content-Length: 2\r\n\r\nab"),
+		("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
+		 "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
 	};
 	size_t i;
 
@@ -879,6 +884,15 @@ Test(http, many_concurrent_connections)
 		free(c[i]);
 	}
 	free(c);
+}
+
+Test(http, connect_refused_then_closed)
+{
+	static const char req[] = "CONNECT example.org:443 HTTP/1.1\r\n"
+		"Host: example.org:443\r\n\r\ntunnelled bytes";
+
+	/* What follows CONNECT is no HTTP: answer, then close. */
+	expect_refused(req, sizeof(req) - 1, 405);
 }
 
 Test(http, upgrade_is_answered_then_closed)

@@ -103,10 +103,12 @@ static int on_headers_complete(http_parser *p)
 	struct http_parser_url u;
 	const char *expect;
 	uint32_t len;
+	bool http11;
 
 	req->method = p->method;
 	req->major = p->http_major;
 	req->minor = p->http_minor;
+	http11 = req->major > 1 || (req->major == 1 && req->minor >= 1);
 	http_parser_url_init(&u);
 	if (http_parser_parse_url(http_str(req, req->url), req->url.len,
 				  p->method == HTTP_CONNECT, &u) != 0) {
@@ -118,8 +120,7 @@ static int on_headers_complete(http_parser *p)
 		req->path.len = u.field_data[UF_PATH].len;
 	}
 	/* HTTP/1.1 requires Host (RFC 9112, 3.2). */
-	if ((req->major > 1 || (req->major == 1 && req->minor >= 1)) &&
-	    !http_header_get(req, "host", &len)) {
+	if (http11 && !http_header_get(req, "host", &len)) {
 		req->err = HTTP_EBADREQ;
 		return -1;
 	}
@@ -132,7 +133,7 @@ static int on_headers_complete(http_parser *p)
 	/* The client waits for a 100 before sending its body (1.1 only):
 	 * http_read_request sends it before waiting for the body. */
 	expect = http_header_get(req, "expect", &len);
-	req->expect_continue = expect && req->minor >= 1 &&
+	req->expect_continue = expect && http11 &&
 			       len == sizeof(CONTINUE_TOKEN) - 1 &&
 			       strncasecmp(expect, CONTINUE_TOKEN, len) == 0 &&
 			       ((p->flags & F_CHUNKED) ||
