@@ -12,6 +12,9 @@
 #                         epoll and thread-per-connection baselines
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
 #                         e.g. ECHO_ARGS='--runs 5 --duration 5')
+#   http                  samples/http_server against nginx with one
+#                         worker, under wrk (bench/http_compare.sh;
+#                         HTTP_ARGS adds options, e.g. HTTP_ARGS='--runs 5')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
 # generator to CPU 1.
@@ -33,6 +36,7 @@ for n in "${names[@]}"; do
 	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost)
 		micro+=("$n") ;;
 	echo) ;;
+	http) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -46,4 +50,11 @@ for n in "${names[@]}"; do
 	[ "$n" = echo ] || continue
 	bench/echo_compare.sh --bindir "$build/bench" "${echo_args[@]}" \
 		--extra corio="$build/samples/echo_server {port}"
+done
+http_args=()
+[ -z "${HTTP_ARGS:-}" ] || eval "http_args=(${HTTP_ARGS})"
+for n in "${names[@]}"; do
+	[ "$n" = http ] || continue
+	bench/http_compare.sh --server "$build/samples/http_server/http_server" \
+		"${http_args[@]}"
 done

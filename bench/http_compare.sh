@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# http_compare.sh - corio's http_server against nginx with one worker, both
+# answering GET /hello with the same body, under the same wrk load.
+#
+# Usage: bench/http_compare.sh [--server PATH] [--duration 5] [--runs 3]
+#            [--warmup 1] [--conns 50] [--port BASE]
+#
+# --server PATH  the http_server binary (default build-bench/samples/
+#                http_server/http_server, as bench/run.sh builds it).
+# --conns N      wrk connections (one wrk thread).
+#
+# Each run starts each server in turn, pinned to CPU 0, on a fresh port;
+# wrk runs pinned to CPU 1 for --warmup seconds (not counted), then for
+# --duration seconds.  Server CPU time is utime+stime from /proc/PID/stat
+# just before and just after the measured wrk run:
+#   cpu_us_per_req = ticks * 1e6 / CLK_TCK / requests
+# (a tick is 1/CLK_TCK s: keep the duration well above a few ticks).  The
+# servers alternate within a run so that a noisy moment hits both.
+#
+# nginx: Debian's nginx (nginx-light is enough), one process
+# (master_process off, worker_processes 1: the event loop that would be
+# the worker), access_log off, keep-alive without a request limit, and
+#   location = /hello { return 200 "Hello, world!\n"; }
+# corio: http_server --port P; its /hello body is the same 14 bytes (the
+# script checks both bodies before measuring).
+#
+# Output (medians over the runs), name=value lines:
+#   http.corio.rps, http.nginx.rps, .p99_ms, .cpu_us_per_req,
+#   .cpu_busy (server CPU seconds per second: well below 1, the server
+#   was not the bottleneck, wrk or a busy machine was, and req/s says
+#   little; CPU per request still compares the servers),
+#   http.rps_ratio_corio_vs_nginx      (> 1: corio serves more per second)
+#   http.cpu_ratio_corio_vs_nginx      (< 1: corio uses less CPU a request)
+# Progress goes to stderr.  Exit status 1 if a run failed.
+
+set -euo pipefail
+
+duration=5
+runs=3
+warmup=1
+conns=50
+port=22000
+server=
+
+die() {
+	echo "http_compare: $*" >&2
+	exit 2
+}
+
+usage() {
+	sed -n '7,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+}
+
+while (($#)); do
+	case $1 in
+	--server) server=$2; shift 2 ;;
+	--duration) duration=$2; shift 2 ;;
+	--runs) runs=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--conns) conns=$2; shift 2 ;;
+	--port) port=$2; shift 2 ;;
+	-h | --help) usage ;;
+	*) echo "http_compare: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+for v in "$duration" "$runs" "$warmup" "$conns" "$port"; do
+	[[ $v =~ ^[0-9]+$ ]] || die "bad number '$v'"
+done
+((duration > 0 && runs > 0 && conns > 0)) || die "--duration, --runs and --conns must be > 0"
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+[[ -n $server ]] || server=$here/../build-bench/samples/http_server/http_server
+[[ -x $server ]] || die "no http_server binary at $server (build it, or pass --server)"
+
+# wrk and nginx come from Debian; install them when missing.
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+if ((${#need[@]})); then
+	echo "http_compare: installing ${need[*]} (Debian packages) for the comparison" >&2
+	if [[ $(id -u) -ne 0 ]]; then
+		die "run as root, or install them: apt-get install ${need[*]}"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${need[@]}" >/dev/null
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+clk_tck=$(getconf CLK_TCK)
+tmpdir=$(mktemp -d)
+server_pid=
+
+alive() {
+	local stat
+	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+	[[ ${stat##*) } != Z* ]]
+}
+
+# SIGTERM, then SIGKILL after 5 s; returns the exit status of $1.
+stop_proc() {
+	local pid=$1 i rc=0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 500; i++)); do
+		alive "$pid" || break
+		sleep 0.01
+	done
+	if alive "$pid"; then
+		echo "http_compare: pid $pid ignored SIGTERM, killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	return "$rc"
+}
+
+# shellcheck disable=SC2317  # only run from the trap
+cleanup() {
+	[[ -n $server_pid ]] && { stop_proc "$server_pid" || true; }
+	rm -rf "$tmpdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# utime + stime of $1, in ticks.
+cpu_ticks() {
+	local stat f
+	read -r stat <"/proc/$1/stat"
+	# Fields after the command name, which may hold spaces: 14 and 15
+	# of the whole line are 12 and 13 here.
+	read -ra f <<<"${stat##*) }"
+	echo $((f[11] + f[12]))
+}
+
+# The body of GET /hello on port $1, through bash's /dev/tcp.
+fetch_hello() {
+	local resp
+	exec 3<>"/dev/tcp/127.0.0.1/$1"
+	printf 'GET /hello HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+	resp=$(cat <&3)
+	exec 3<&-
+	printf '%s' "${resp#*$'\r\n\r\n'}"
+}
+
+nginx_conf() {
+	mkdir -p "$tmpdir/nginx"
+	cat >"$tmpdir/nginx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $tmpdir/nginx/nginx.pid;
+error_log $tmpdir/nginx/error.log warn;
+events {
+	worker_connections 4096;
+}
+http {
+	access_log off;
+	default_type text/plain;
+	keepalive_timeout 65;
+	keepalive_requests 100000000;
+	client_body_temp_path $tmpdir/nginx/body;
+	proxy_temp_path $tmpdir/nginx/proxy;
+	fastcgi_temp_path $tmpdir/nginx/fastcgi;
+	uwsgi_temp_path $tmpdir/nginx/uwsgi;
+	scgi_temp_path $tmpdir/nginx/scgi;
+	server {
+		listen 127.0.0.1:$1;
+		location = /hello {
+			return 200 "Hello, world!\n";
+		}
+	}
+}
+EOF
+}
+
+# Start server $1 on port $2 pinned to CPU 0; sets server_pid.
+start_server() {
+	local name=$1 p=$2 i
+	case $name in
+	corio)
+		taskset -c 0 "$server" --port "$p" >"$tmpdir/server.out" 2>&1 &
+		;;
+	nginx)
+		nginx_conf "$p"
+		taskset -c 0 "$nginx_bin" -p "$tmpdir/nginx" \
+			-c "$tmpdir/nginx/nginx.conf" -e "$tmpdir/nginx/error.log" \
+			>"$tmpdir/server.out" 2>&1 &
+		;;
+	esac
+	server_pid=$!
+	for ((i = 0; i < 500; i++)); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0
+		alive "$server_pid" || break
+		sleep 0.01
+	done
+	echo "http_compare: $name did not start: $(cat "$tmpdir/server.out" "$tmpdir/nginx/error.log" 2>/dev/null)" >&2
+	return 1
+}
+
+# Median of the arguments (numbers).
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR % 2) print v[(NR + 1) / 2];
+		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# wrk's latency figure (e.g. 1.23ms, 456.00us, 1.2s) in ms.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0
+		if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) ; else if (v ~ /s$/) n *= 1000
+		printf "%.3f\n", n }'
+}
+
+declare -A rps cpu util p99
+failed=0
+for ((run = 1; run <= runs; run++)); do
+	for name in corio nginx; do
+		p=$((port++))
+		if ! start_server "$name" "$p"; then
+			failed=1
+			server_pid=
+			continue
+		fi
+		body=$(fetch_hello "$p")
+		if [[ $body != "Hello, world!" ]]; then
+			echo "http_compare: $name answered /hello with '$body'" >&2
+			failed=1
+		fi
+		url=http://127.0.0.1:$p/hello
+		((warmup == 0)) || taskset -c 1 wrk -t1 -c"$conns" -d"${warmup}s" "$url" >/dev/null
+		before=$(cpu_ticks "$server_pid")
+		taskset -c 1 wrk -t1 -c"$conns" -d"${duration}s" --latency "$url" >"$tmpdir/wrk.out"
+		after=$(cpu_ticks "$server_pid")
+		rc=0
+		stop_proc "$server_pid" || rc=$?
+		server_pid=
+		# nginx without a master exits on SIGTERM with status 0 too.
+		if ((rc != 0)); then
+			echo "http_compare: $name exited with status $rc" >&2
+			failed=1
+		fi
+		if grep -q -e 'Non-2xx' -e 'Socket errors' "$tmpdir/wrk.out"; then
+			echo "http_compare: $name run $run had errors:" >&2
+			grep -e 'Non-2xx' -e 'Socket errors' "$tmpdir/wrk.out" >&2
+			failed=1
+		fi
+		r=$(awk '/^Requests\/sec:/ { print $2 }' "$tmpdir/wrk.out")
+		n=$(awk '/requests in/ { print $1 }' "$tmpdir/wrk.out")
+		l=$(awk '$1 == "99%" { print $2 }' "$tmpdir/wrk.out")
+		[[ -n $r && -n $n && $n -gt 0 ]] || { echo "http_compare: no wrk figures for $name" >&2; cat "$tmpdir/wrk.out" >&2; failed=1; continue; }
+		c=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v n="$n" \
+			'BEGIN { printf "%.4f\n", t * 1e6 / hz / n }')
+		u=$(awk -v t=$((after - before)) -v hz="$clk_tck" -v d="$duration" \
+			'BEGIN { printf "%.3f\n", t / hz / d }')
+		rps[$name]+="$r "
+		cpu[$name]+="$c "
+		util[$name]+="$u "
+		p99[$name]+="$(to_ms "$l") "
+		echo "http_compare: run $run $name: $r req/s, $c us CPU/req, server busy $u, p99 $l" >&2
+	done
+done
+
+for name in corio nginx; do
+	[[ -n ${rps[$name]:-} ]] || continue
+	# shellcheck disable=SC2086  # word lists on purpose
+	{
+		echo "http.$name.rps=$(median ${rps[$name]})"
+		echo "http.$name.p99_ms=$(median ${p99[$name]})"
+		echo "http.$name.cpu_us_per_req=$(median ${cpu[$name]})"
+		echo "http.$name.cpu_busy=$(median ${util[$name]})"
+	}
+done
+if [[ -n ${rps[corio]:-} && -n ${rps[nginx]:-} ]]; then
+	# shellcheck disable=SC2086
+	awk -v cr="$(median ${rps[corio]})" -v nr="$(median ${rps[nginx]})" \
+		-v cc="$(median ${cpu[corio]})" -v nc="$(median ${cpu[nginx]})" \
+		'BEGIN {
+			printf "http.rps_ratio_corio_vs_nginx=%.3f\n", cr / nr
+			if (nc > 0) printf "http.cpu_ratio_corio_vs_nginx=%.3f\n", cc / nc
+		}'
+fi
+printf 'http.conns=%s\nhttp.duration_s=%s\nhttp.runs=%s\n' "$conns" "$duration" "$runs"
+exit "$failed"

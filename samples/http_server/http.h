@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * samples/http_server/http.h - an HTTP/1.1 server on http_parser, written
+ * as sequential corio code.
+ *
+ * http_parser is a push parser: it calls on_url, on_header_field, ...
+ * while it walks the bytes it is given.  Here those callbacks only fill a
+ * struct http_request; a connection task reads requests one at a time:
+ *
+ *	for (;;) {
+ *		r = await http_read_request(conn, req);	1: got one
+ *		if (r <= 0)				0: peer closed
+ *			break;				<0: -errno
+ *		await http_route(srv, conn, req);
+ *		if (!req->keep_alive)
+ *			break;
+ *	}
+ *
+ * Files: request.c (parser callbacks, http_read_request), response.c
+ * (response heads, the output buffer), static.c (files under --root),
+ * server.c (accept loop, connection task, routing), main.c (options).
+ */
+#ifndef SAMPLES_HTTP_H
+#define SAMPLES_HTTP_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <http_parser.h>
+
+#include <corio.h>
+#include <corio/async.h>
+
+/* ---------------------------------------------------------------------- */
+/* Limits.  Each protocol limit is a status the client gets, not a crash. */
+
+#define HTTP_IN_BUF 8192	/* receive buffer of a connection */
+#define HTTP_OUT_BUF 16384	/* responses waiting to be sent */
+#define HTTP_URL_MAX 2048	/* longer request target: 414 */
+#define HTTP_HEAD_MAX 8192	/* URL and header bytes: beyond, 431 */
+#define HTTP_HEADERS_MAX 64	/* more header lines: 431 */
+#define HTTP_BODY_MAX 8192	/* larger request body: 413 */
+#define HTTP_PATH_MAX 1024	/* decoded file path under --root: 414 */
+
+/*
+ * Protocol errors travel as negative errnos like I/O errors do, so one
+ * `r < 0` test covers both; http_error_status() maps the protocol ones to
+ * the status sent before closing.  Any other errno closes silently.
+ */
+#define HTTP_EBADREQ (-EBADMSG)		/* malformed: 400 */
+#define HTTP_EURL (-ENAMETOOLONG)	/* request target too long: 414 */
+#define HTTP_EHEAD (-EMSGSIZE)		/* headers too large: 431 */
+#define HTTP_EBODY (-EFBIG)		/* body too large: 413 */
+
+/* ---------------------------------------------------------------------- */
+/* Requests.                                                              */
+
+/* A run of bytes in http_request.text. */
+struct http_slice {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct http_header {
+	struct http_slice name;
+	struct http_slice value;
+};
+
+/*
+ * One request, as the parser callbacks assemble it.  The callbacks copy
+ * what they are given into @text: the parser's pointers point into the
+ * receive buffer, which the next recv overwrites, and a URL or header may
+ * arrive split across several reads.  Valid from http_read_request's
+ * result 1 until the next http_read_request on the same connection.
+ */
+struct http_request {
+	unsigned method;		/* enum http_method */
+	unsigned short major, minor;	/* HTTP version */
+	bool keep_alive;		/* the connection may carry another
+					 * request after this one */
+	bool complete;			/* on_message_complete ran */
+	bool expect_continue;		/* internal: a 100 Continue is due */
+	uint8_t last;			/* internal: which callback ran last */
+	int err;			/* internal: the HTTP_E* a callback
+					 * stopped the parser with */
+	struct http_slice url;		/* request target as sent */
+	struct http_slice path;		/* its path part (still %-encoded) */
+	struct http_header headers[HTTP_HEADERS_MAX];
+	unsigned nheaders;
+	struct http_slice body;		/* de-chunked body */
+	uint32_t used;			/* bytes of @text in use */
+	char text[HTTP_HEAD_MAX + HTTP_BODY_MAX];
+};
+
+/*
+ * The value of header @name (case-insensitive) in @req and its length in
+ * *@len, or NULL when absent.  Not NUL-terminated.
+ */
+const char *http_header_get(const struct http_request *req, const char *name,
+			    uint32_t *len);
+
+/* Pointer to the bytes of @s in @req. */
+static inline const char *http_str(const struct http_request *req,
+				   struct http_slice s)
+{
+	return req->text + s.off;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connections.                                                           */
+
+/*
+ * The state of one connection, in its task's frame.  Bytes in
+ * in[in_start, in_end) were received but not parsed yet (pipelined
+ * requests); out[0, out_len) are responses not sent yet: they leave in one
+ * send when the connection would otherwise wait for the client.
+ */
+struct http_conn {
+	int fd;				/* the socket; owned by the task */
+	int64_t idle_ns;		/* longest wait for a request byte */
+	http_parser parser;		/* state between requests and reads */
+	uint32_t in_start, in_end;
+	uint32_t out_len;
+	char in[HTTP_IN_BUF];
+	char out[HTTP_OUT_BUF];
+};
+
+/* Set up @c for the socket @fd (does not take it over). */
+void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns);
+
+/*
+ * Async function: read the next request of @c into @req.  Runs the
+ * parser over bytes already buffered first (pipelining), and before
+ * waiting for more, sends the responses still in @c->out (and a 100
+ * Continue when the client asked for one).  Result: 1 with @req complete,
+ * 0 when the peer closed between requests, or a negative errno: an
+ * HTTP_E* protocol error, -ECONNABORTED (closed inside a request), -ETIME
+ * (the request took longer than @c->idle_ns to arrive), or what recv or
+ * send failed with.
+ */
+corio_async_decl(int, http_read_request, ((struct http_conn *, c),
+	(struct http_request *, req)));
+
+/*
+ * The status to answer a protocol error @err (HTTP_E*) with, or 0 when
+ * @err is no protocol error and the connection just closes.
+ */
+int http_error_status(int err);
+
+/* ---------------------------------------------------------------------- */
+/* Responses.                                                             */
+
+/*
+ * Append a response head to @c->out: status line, Server, Date,
+ * Content-Type (when @ctype is not NULL), Content-Length @length, the
+ * header lines @extra (each ending in CRLF; may be NULL), and Connection
+ * when the default for @req's version does not hold.  @req may be NULL
+ * (an error before any request was parsed: the connection closes).
+ * Returns 0, or -ENOBUFS when @c->out lacks HTTP_HEAD_ROOM bytes or
+ * @extra does not fit.
+ */
+#define HTTP_HEAD_ROOM 512
+int http_put_head(struct http_conn *c, const struct http_request *req,
+		  int status, const char *ctype, uint64_t length,
+		  const char *extra);
+
+/* Room left in @c->out. */
+static inline uint32_t http_out_room(const struct http_conn *c)
+{
+	return HTTP_OUT_BUF - c->out_len;
+}
+
+/*
+ * Async function: send @c->out and empty it.  Result: 0 or -errno;
+ * -ETIME when the client read nothing for @c->idle_ns.
+ */
+corio_async_decl(int, http_flush, ((struct http_conn *, c)));
+
+/*
+ * Async function: respond with @status and the @len bytes at @body (none
+ * for HEAD), flushing first when the output buffer is full.  @body must
+ * stay valid until the function finishes.  Result: 0 or -errno.
+ */
+corio_async_decl(int, http_reply, ((struct http_conn *, c),
+	(const struct http_request *, req), (int, status),
+	(const char *, ctype), (const char *, body), (size_t, len)));
+
+/*
+ * Async function: a short text page for an error @status ("404 Not
+ * Found\n"), with the header lines @extra (e.g. Allow for 405; may be
+ * NULL).  Result: 0 or -errno.
+ */
+corio_async_decl(int, http_reply_error, ((struct http_conn *, c),
+	(const struct http_request *, req), (int, status),
+	(const char *, extra)));
+
+/* ---------------------------------------------------------------------- */
+/* Static files.                                                          */
+
+/*
+ * Decode the %-encoded request path @src (@len bytes) into @dst (@size
+ * bytes) as a path relative to the root, "index.html" appended to a path
+ * ending in '/'.  Returns 0, or the status to refuse it with: 400 (bad
+ * escape, NUL), 403 ("." or ".." segment), 414 (too long).
+ */
+int http_map_path(const char *src, uint32_t len, char *dst, size_t size);
+
+/* The Content-Type for the file name @path, from its extension. */
+const char *http_content_type(const char *path);
+
+/*
+ * Async function: answer GET or HEAD @req with the file under the
+ * directory @root_fd it names.  Result: 0 (answered, maybe with an error
+ * status) or -errno (the connection must close: the file shrank while
+ * being sent, or sending failed).
+ */
+corio_async_decl(int, http_serve_file, ((struct http_conn *, c),
+	(const struct http_request *, req), (int, root_fd)));
+
+/* ---------------------------------------------------------------------- */
+/* The server.                                                            */
+
+/* Links the live connections, so that stopping can cancel them. */
+struct http_link {
+	struct http_link *prev;
+	struct http_link *next;
+	struct corio_task *task;	/* NULL in the list head */
+};
+
+/*
+ * One server per loop.  To run several loops, give each its own
+ * struct http_server and SO_REUSEPORT listener (http_listen).
+ */
+struct http_server {
+	int listen_fd;			/* owned; the accept task closes it */
+	int root_fd;			/* directory served, or -1; borrowed */
+	int64_t idle_ns;		/* idle connection timeout */
+	bool stopping;			/* http_server_stop was called */
+	struct corio_task *accept_task;	/* reaped by http_server_finish */
+	struct corio_task *linked;	/* also cancelled on stop; may be
+					 * NULL */
+	struct http_link conns;		/* head of the live connections */
+	uint64_t accepted;		/* connections accepted so far */
+};
+
+/*
+ * A listening TCP socket on 127.0.0.1:@port (0: any free port), with
+ * SO_REUSEADDR, and SO_REUSEPORT when @reuseport (several loops, each
+ * with its own listener on the same port).  Returns the fd or -errno.
+ */
+int http_listen(uint16_t port, bool reuseport);
+
+/* Set up @srv to serve on @listen_fd, files from @root_fd (or -1). */
+void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
+		      int64_t idle_ns);
+
+/* Spawn the accept task on @loop: 0, or -errno (the listener closed). */
+int http_server_start(struct http_server *srv, struct corio_loop *loop);
+
+/* Cancel the accept task, every connection and @srv->linked.  Returns
+ * at once; calling it again does nothing. */
+void http_server_stop(struct http_server *srv);
+
+/* After the loop ran out of tasks: 0 when the server ended by
+ * http_server_stop, else the -errno that made accept fail. */
+int http_server_finish(struct http_server *srv);
+
+/*
+ * Async function: answer one complete request.  Result: 0, or -errno when
+ * the connection must close without answering further.
+ */
+corio_async_decl(int, http_route, ((struct http_server *, srv),
+	(struct http_conn *, c), (struct http_request *, req)));
+
+#endif /* SAMPLES_HTTP_H */

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * samples/http_server/server.c - the accept task, one task per
+ * connection, and the routes.
+ *
+ * Stopping cancels the tasks rather than asking them to finish: a
+ * connection may wait for a client that sends nothing.  A cancelled task
+ * only runs its cleanup section, which cannot await, so it closes the
+ * socket with close(2): nothing is in flight on it any more.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "http_server/http.h"
+
+/* Backlog of the listening socket (capped by net.core.somaxconn). */
+#define LISTEN_BACKLOG 4096
+/* After running out of descriptors or memory, wait before accepting
+ * again; the pending connection stays in the backlog meanwhile. */
+#define ACCEPT_PAUSE CORIO_MS(100)
+/* Closing while the client still sends: read and drop its bytes for at
+ * most this long (and this much) first.  Closing a socket with unread
+ * data sends a reset, which can destroy the answer before the client
+ * read it: the 400 of a malformed request, say. */
+#define LINGER_NS CORIO_MS(2000)
+#define LINGER_BYTES (256 * 1024)
+
+static const char hello[] = "Hello, world!\n";
+
+/* ---------------------------------------------------------------------- */
+/* Routes.                                                                */
+
+static bool path_is(const struct http_request *req, const char *path)
+{
+	size_t n = strlen(path);
+
+	return req->path.len == n &&
+	       memcmp(http_str(req, req->path), path, n) == 0;
+}
+
+static bool get_or_head(const struct http_request *req)
+{
+	return req->method == HTTP_GET || req->method == HTTP_HEAD;
+}
+
+/*
+ *	GET|HEAD /hello		"Hello, world!\n"
+ *	POST /echo		the request body back
+ *	GET|HEAD /...		a file under --root, when there is one
+ */
+corio_async(int, http_route, ((struct http_server *, srv),
+			      (struct http_conn *, c),
+			      (struct http_request *, req)), (
+	int r;
+))
+{
+	corio_begin();
+	if (path_is(self->req, "/hello")) {
+		if (!get_or_head(self->req))
+			goto not_allowed;
+		corio_await(self->r, http_reply, self->c, self->req, 200,
+			    "text/plain", hello, sizeof(hello) - 1);
+	} else if (path_is(self->req, "/echo")) {
+		if (self->req->method != HTTP_POST) {
+			corio_await(self->r, http_reply_error, self->c,
+				    self->req, 405, "Allow: POST\r\n");
+			corio_return(self->r);
+		}
+		corio_await(self->r, http_reply, self->c, self->req, 200,
+			    "application/octet-stream",
+			    http_str(self->req, self->req->body),
+			    self->req->body.len);
+	} else if (self->srv->root_fd >= 0) {
+		if (!get_or_head(self->req))
+			goto not_allowed;
+		corio_await(self->r, http_serve_file, self->c, self->req,
+			    self->srv->root_fd);
+	} else {
+		corio_await(self->r, http_reply_error, self->c, self->req,
+			    404, NULL);
+	}
+	corio_return(self->r);
+not_allowed:
+	corio_await(self->r, http_reply_error, self->c, self->req, 405,
+		    "Allow: GET, HEAD\r\n");
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connections.                                                           */
+
+static void link_add(struct http_server *srv, struct http_link *l,
+		     struct corio_task *task)
+{
+	l->task = task;
+	l->prev = &srv->conns;
+	l->next = srv->conns.next;
+	l->next->prev = l;
+	srv->conns.next = l;
+}
+
+static void link_del(struct http_link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->task = NULL;
+}
+
+/*
+ * Async function: the server closes first.  Send FIN, then drop what the
+ * client still sends until it closes too (or LINGER_NS/LINGER_BYTES),
+ * so that closing cannot reset the connection under the last answer.
+ */
+corio_async_static(int, drain_peer, ((struct http_conn *, c)), (
+	int64_t prev_deadline;
+	size_t total;
+	ssize_t n;
+))
+{
+	corio_begin();
+	if (shutdown(self->c->fd, SHUT_WR) < 0)
+		corio_return(0);
+	self->prev_deadline = corio_deadline_set(corio_now() + LINGER_NS);
+	do {
+		corio_await(self->n, corio_recv, self->c->fd, self->c->in,
+			    sizeof(self->c->in), 0);
+		self->total += self->n > 0 ? (size_t)self->n : 0;
+	} while (self->n > 0 && self->total < LINGER_BYTES);
+	corio_deadline_set(self->prev_deadline);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+corio_async_static(int, http_conn_task, ((struct http_server *, srv),
+					 (int, fd)), (
+	struct http_link link;	/* in srv->conns while link.task is set */
+	struct http_conn conn;
+	struct http_request req;
+	int closing;		/* the fd being closed */
+	int status;
+	int r;
+	bool linger;		/* we close first: drain before closing */
+))
+{
+	corio_begin();
+	/* Not in the list yet, so a stop before now did not cancel us. */
+	if (self->srv->stopping)
+		goto out;
+	link_add(self->srv, &self->link, corio_current_task());
+	/* Answers leave as soon as they are complete, not when an ACK
+	 * comes back (Nagle). */
+	setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
+		   sizeof(int));
+	http_conn_init(&self->conn, self->fd, self->srv->idle_ns);
+	for (;;) {
+		corio_await(self->r, http_read_request, &self->conn,
+			    &self->req);
+		if (self->r == 0)	/* the client closed */
+			goto flush;
+		if (self->r < 0)
+			break;
+		corio_await(self->r, http_route, self->srv, &self->conn,
+			    &self->req);
+		if (self->r < 0)	/* cannot answer any more */
+			goto out;
+		if (!self->req.keep_alive)
+			goto close_first;
+	}
+	/* A protocol error gets its status; I/O errors, idle timeouts and a
+	 * client gone mid-request just close. */
+	self->status = http_error_status(self->r);
+	if (!self->status)
+		goto out;
+	corio_await(self->r, http_reply_error, &self->conn, NULL,
+		    self->status, NULL);
+	if (self->r < 0)
+		goto out;
+close_first:
+	self->linger = true;
+flush:
+	if (self->conn.out_len) {
+		corio_await(self->r, http_flush, &self->conn);
+		if (self->r < 0)
+			goto out;
+	}
+	if (self->linger)
+		corio_await_discard(drain_peer, &self->conn);
+out:
+	/* Forget the fd before awaiting its close: if the task is cancelled
+	 * meanwhile, the cleanup section must not close the number again
+	 * (it may belong to another file by then). */
+	self->closing = self->fd;
+	self->fd = -1;
+	corio_await_discard(corio_close, self->closing);
+	corio_return(0);
+corio_finally:
+	if (self->link.task)
+		link_del(&self->link);
+	if (self->fd >= 0)
+		close(self->fd);
+	corio_end();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Accepting.                                                             */
+
+/* Accept errors that concern one connection or a passing shortage. */
+static bool accept_retryable(int err)
+{
+	switch (err) {
+	case -ECONNABORTED:
+	case -EINTR:
+	case -EAGAIN:
+	case -EMFILE:
+	case -ENFILE:
+	case -ENOBUFS:
+	case -ENOMEM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+corio_async_static(int, accept_loop, ((struct http_server *, srv)), (
+	struct corio_task *task;
+	int fd;			/* accepted, not yet owned by its task */
+	int ret;
+))
+{
+	corio_begin();
+	self->fd = -1;
+	while (!self->srv->stopping) {
+		corio_await(self->ret, corio_accept, self->srv->listen_fd,
+			    NULL, NULL, SOCK_CLOEXEC);
+		if (self->ret < 0) {
+			if (!accept_retryable(self->ret)) {
+				http_server_stop(self->srv);
+				corio_throw(self->ret);
+			}
+			if (self->ret != -ECONNABORTED &&
+			    self->ret != -EINTR)
+				corio_await_discard(corio_sleep, ACCEPT_PAUSE);
+			continue;
+		}
+		self->fd = self->ret;
+		self->ret = corio_spawn(corio_loop_current(),
+					http_conn_task__start(NULL, self->srv,
+							      self->fd, NULL),
+					&self->task);
+		if (self->ret < 0) {
+			/* No memory for this one: drop it, keep serving. */
+			self->ret = self->fd;
+			self->fd = -1;
+			corio_await_discard(corio_close, self->ret);
+			continue;
+		}
+		self->fd = -1;
+		/* Nobody joins a connection: released when it ends. */
+		corio_task_detach(self->task);
+		self->srv->accepted++;
+	}
+	corio_return(0);
+corio_finally:
+	/* An accepted fd whose result arrived as we were cancelled. */
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->srv->listen_fd >= 0) {
+		close(self->srv->listen_fd);
+		self->srv->listen_fd = -1;
+	}
+	corio_end();
+}
+
+int http_listen(uint16_t port, bool reuseport)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd, one = 1, err;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+				     sizeof(one)) < 0) ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
+		      int64_t idle_ns)
+{
+	*srv = (struct http_server){
+		.listen_fd = listen_fd,
+		.root_fd = root_fd,
+		.idle_ns = idle_ns,
+	};
+	srv->conns.next = srv->conns.prev = &srv->conns;
+}
+
+int http_server_start(struct http_server *srv, struct corio_loop *loop)
+{
+	int ret;
+
+	ret = corio_spawn(loop, accept_loop__start(NULL, srv, NULL),
+			  &srv->accept_task);
+	if (ret < 0) {
+		close(srv->listen_fd);
+		srv->listen_fd = -1;
+	}
+	return ret;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	struct corio_task *me = corio_current_task();
+	struct http_link *l;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	/* The caller itself sees @stopping and leaves on its own. */
+	if (srv->accept_task && srv->accept_task != me)
+		corio_task_cancel(srv->accept_task);
+	if (srv->linked && srv->linked != me)
+		corio_task_cancel(srv->linked);
+	/* Cancelling only marks the tasks: none leaves the list yet. */
+	for (l = srv->conns.next; l != &srv->conns; l = l->next)
+		corio_task_cancel(l->task);
+}
+
+int http_server_finish(struct http_server *srv)
+{
+	int ret, status;
+
+	if (!srv->accept_task)
+		return 0;
+	ret = corio_task_reap(srv->accept_task, &status);
+	if (ret < 0)
+		return ret;
+	srv->accept_task = NULL;
+	return status == -ECANCELED ? 0 : status;
+}
