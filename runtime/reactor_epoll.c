@@ -113,6 +113,8 @@ struct ep_reactor {
 	struct corio_loop *loop;	/* set by each entry point */
 	int epfd;
 	bool pwait2;			/* epoll_pwait2 works: ns timeouts */
+	bool waited;			/* the last poll called epoll_wait
+					 * (see ep_poll) */
 	bool wake_in;			/* wake_fd registered */
 	bool sig_in;			/* sig_key_fd registered ... */
 	bool sig_armed;			/* ... and a read is wanted */
@@ -892,18 +894,30 @@ static int ep_poll(struct corio_loop *loop, struct corio__reactor *base,
 		   int64_t timeout_ns)
 {
 	struct ep_reactor *r = (struct ep_reactor *)base;
+	bool skip = false;
 	int n, i;
 
 	r->loop = loop;
-	/* Results are waiting: collect readiness, never sleep. */
-	if (r->done_head)
+	/*
+	 * Results are waiting: never sleep, and right after a wait do not
+	 * even look.  Their tasks will soon wait again, and readiness
+	 * collected before that finds nobody waiting (an event that costs
+	 * an epoll_wait and then an epoll_ctl to take back).  Never two
+	 * skips in a row: a task that always has results (file I/O in a
+	 * loop) cannot starve the descriptors.
+	 */
+	if (r->done_head) {
 		timeout_ns = 0;
+		skip = r->waited;
+	}
 	/* Tasks are ready and nothing waits on a descriptor: skip the
 	 * system call, as the io_uring backend does. */
-	if (timeout_ns == 0 && !r->nwaiting) {
+	if (timeout_ns == 0 && (!r->nwaiting || skip)) {
+		r->waited = false;
 		deliver(loop, r);
 		return 0;
 	}
+	r->waited = true;
 	n = wait_events(r, timeout_ns);
 	loop->stats.submits++;
 	if (n < 0 && n != -EINTR)
