@@ -527,3 +527,32 @@ Test(epoll, io_uring_einval_falls_back_unless_ring_flags_were_given,
 	cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL);
 	cr_assert_null(loop);
 }
+
+/* ---- semantics shared with io_uring (run on the default backend too) --- */
+
+corio_async(void, dontwait_recv, ((int, fd), (ssize_t *, n)), (
+	char c;
+))
+{
+	corio_begin();
+	corio_await(*self->n, corio_recv, self->fd, &self->c, 1, MSG_DONTWAIT);
+corio_finally:
+	corio_end();
+}
+
+Test(epoll, recv_with_msg_dontwait_returns_eagain_on_every_backend,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();	/* whichever is configured */
+	ssize_t n = 0;
+	int sv[2];
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
+		     0);
+	corio_spawn(loop, dontwait_recv__start(NULL, sv[0], &n), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(n, -EAGAIN, "%s: %zd", corio_loop_backend(loop), n);
+	close(sv[0]);
+	close(sv[1]);
+	t_loop_done(loop);
+}
