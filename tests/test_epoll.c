@@ -249,6 +249,58 @@ Test(epoll, close_cancels_waiters_and_drops_the_registration, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* Yield, then write one byte to @fd. */
+corio_async(void, late_byte, ((int, fd)), ())
+{
+	corio_begin();
+	corio_yield();
+	cr_assert_eq(write(self->fd, "b", 1), 1);
+corio_finally:
+	corio_end();
+}
+
+/* Served once through epoll, closed with close(2), number reused. */
+corio_async(void, plain_close_reuse, ((int *, ok)), (
+	int sv[2], old;
+	char c;
+	ssize_t n;
+	int round;
+))
+{
+	corio_begin();
+	for (self->round = 0; self->round < 2; self->round++) {
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+					self->sv), 0);
+		if (self->round)
+			cr_assert_eq(self->sv[0], self->old);
+		self->old = self->sv[0];
+		/* Wait first (the write comes after), so epoll is used. */
+		corio_spawn(corio_loop_current(),
+			    late_byte__start(NULL, self->sv[1]), NULL);
+		corio_await(self->n, corio_recv, self->sv[0], &self->c, 1, 0);
+		cr_assert_eq(self->n, 1);
+		/* Not corio_close: the backend is not told. */
+		close(self->sv[0]);
+		close(self->sv[1]);
+	}
+	*self->ok = 1;
+corio_finally:
+	corio_end();
+}
+
+Test(epoll, a_number_reused_after_plain_close_is_registered_again,
+     .timeout = 10)
+{
+	struct corio_loop *loop = ep_loop();
+	int ok = 0;
+
+	corio_spawn(loop, plain_close_reuse__start(NULL, &ok), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert(ok);
+	assert_idle(loop);
+	t_loop_done(loop);
+}
+
 /* ---- descriptors the user left blocking -------------------------------- */
 
 corio_async(void, pipe_reader, ((int, fd), (ssize_t *, n)), (
