@@ -171,7 +171,7 @@ struct corio_loop {
 	struct corio_loop_stats stats;
 	bool running;			/* inside corio_loop_run */
 	bool stop;			/* corio_loop_stop was called */
-	char backend[96];
+	char backend[256];	/* room for a fallback's reason */
 	struct corio__taskwatch *taskwatch; /* watchers of task ends, or NULL */
 };
 

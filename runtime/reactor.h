@@ -2,7 +2,8 @@
 /*
  * runtime/reactor.h - the internal contract between the loop and its I/O
  * backend.  reactor_uring.c implements it and is the only file that
- * includes <liburing.h>; another backend (epoll) can sit beside it.
+ * includes <liburing.h>; reactor_epoll.c implements it with epoll;
+ * reactor.c chooses.
  */
 #ifndef CORIO_REACTOR_H
 #define CORIO_REACTOR_H
@@ -95,6 +96,14 @@ int corio__reactor_create(struct corio__reactor **out,
 
 /* The io_uring backend (reactor_uring.c); same contract. */
 int corio__uring_create(struct corio__reactor **out,
+			const struct corio_loop_opts *opts,
+			char *desc, size_t desclen, char *why, size_t whylen);
+
+/*
+ * The epoll backend (reactor_epoll.c); same contract.  @opts' io_uring
+ * fields are ignored.
+ */
+int corio__epoll_create(struct corio__reactor **out,
 			const struct corio_loop_opts *opts,
 			char *desc, size_t desclen, char *why, size_t whylen);
 

@@ -451,7 +451,10 @@ Test(io, more_operations_than_submission_slots, .timeout = 20)
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(completed, 500);
 	corio_loop_stats(loop, &stats);
-	cr_assert_gt(stats.sq_full, 0, "the SQ-full path was exercised");
+	/* epoll has no submission queue: only the results count there. */
+	if (!t_on_epoll(loop))
+		cr_assert_gt(stats.sq_full, 0,
+			     "the SQ-full path was exercised");
 	close(fd);
 	t_loop_done(loop);
 }
@@ -487,8 +490,9 @@ Test(io, completion_queue_overflow_loses_nothing, .timeout = 20)
 		struct corio_loop_stats stats;
 
 		corio_loop_stats(loop, &stats);
-		cr_assert_gt(stats.cq_overflows, 0,
-			     "the overflow path was exercised");
+		if (!t_on_epoll(loop))	/* epoll has no CQ */
+			cr_assert_gt(stats.cq_overflows, 0,
+				     "the overflow path was exercised");
 	}
 	close(fds[0]);
 	close(fds[1]);

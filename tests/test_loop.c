@@ -8,11 +8,9 @@
 #include <criterion/redirect.h>
 
 #include <liburing.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <pthread.h>
 #include <stddef.h>
-#include <sys/prctl.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <sys/syscall.h>
@@ -52,12 +50,18 @@ Test(loop, other_threads_are_refused_with_eperm, .timeout = 10)
 	t_loop_done(loop);
 }
 
-Test(loop, backend_description_names_io_uring, .timeout = 10)
+Test(loop, backend_description_names_the_backend, .timeout = 10)
 {
 	struct corio_loop *loop = t_loop();
+	const char *desc = corio_loop_backend(loop);
+	const char *env = getenv("CORIO_BACKEND");
 
-	cr_assert(strstr(corio_loop_backend(loop), "io_uring"), "%s",
-		  corio_loop_backend(loop));
+	if (env && !strcmp(env, "epoll"))
+		cr_assert(!strncmp(desc, "epoll (", 7), "%s", desc);
+	else if (t_on_epoll(loop))	/* io_uring is unavailable here */
+		cr_assert(strstr(desc, "io_uring unavailable: "), "%s", desc);
+	else
+		cr_assert(!strncmp(desc, "io_uring (", 10), "%s", desc);
 	t_loop_done(loop);
 }
 
@@ -78,6 +82,8 @@ static void run_with_flags(unsigned flags)
 	struct corio_loop_opts opts = { .ring_flags = flags };
 	struct corio_loop *loop = t_loop_opts(&opts);
 	int r = 0;
+
+	t_skip_on_epoll(loop, "the io_uring setup ladder");
 
 	corio_spawn(loop, nap__start(NULL, &r), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
@@ -102,9 +108,16 @@ Test(loop, ladder_rung_plain, .timeout = 10)
 
 Test(loop, unknown_setup_flag_is_an_error_not_a_crash, .timeout = 10)
 {
-	struct corio_loop_opts opts = { .ring_flags = 1u << 30 };
+	struct corio_loop_opts opts = { .ring_flags = 1u << 30,
+					.backend = CORIO_LOOP_BACKEND_URING };
 	struct corio_loop *loop = NULL;
 
+	cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL);
+	cr_assert_null(loop);
+	/* Without forcing io_uring: a bad flag is still the caller's
+	 * mistake, not a reason to fall back to epoll. */
+	opts.backend = CORIO_LOOP_BACKEND_AUTO;
+	unsetenv("CORIO_BACKEND");
 	cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL);
 	cr_assert_null(loop);
 	cr_assert_neq(corio_loop_unavailable_reason()[0], '\0');
@@ -184,27 +197,11 @@ Test(loop, stats_count_what_happened, .timeout = 10)
 	t_loop_done(loop);
 }
 
-/*
- * Make io_uring_setup fail with @err in this (forked) test process, as a
- * container's seccomp profile does.
- */
-static void refuse_io_uring_setup(int err)
+/* The reason names the cause (or the sysctl, where that is set). */
+static void assert_seccomp_reason(const char *text)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K,
-			 SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
-
-	cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
-	cr_assert_eq(prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog), 0);
+	cr_assert(strstr(text, "seccomp") || strstr(text, "io_uring_disabled"),
+		  "%s", text);
 }
 
 Test(loop, io_uring_refused_by_seccomp_is_eperm_with_a_reason,
@@ -212,25 +209,52 @@ Test(loop, io_uring_refused_by_seccomp_is_eperm_with_a_reason,
 {
 	struct corio_loop *loop = (void *)1;
 
-	refuse_io_uring_setup(EPERM);
+	t_refuse_syscall(__NR_io_uring_setup, EPERM);
+	/* Forced, io_uring's refusal is the answer. */
+	setenv("CORIO_BACKEND", "uring", 1);
 	cr_assert_eq(corio_loop_create(&loop, NULL), -EPERM);
 	cr_assert_null(loop);
-	/* The reason names the cause (or the sysctl, where that is set). */
-	cr_assert(strstr(corio_loop_unavailable_reason(), "seccomp") ||
-		  strstr(corio_loop_unavailable_reason(), "io_uring_disabled"),
-		  "%s", corio_loop_unavailable_reason());
+	assert_seccomp_reason(corio_loop_unavailable_reason());
 	cr_assert_null(corio_loop_current());
+}
+
+Test(loop, io_uring_refused_by_seccomp_falls_back_to_epoll, .timeout = 10)
+{
+	struct corio_loop *loop = NULL;
+	int r = 0;
+
+	t_refuse_syscall(__NR_io_uring_setup, EPERM);
+	unsetenv("CORIO_BACKEND");
+	cr_assert_eq(corio_loop_create(&loop, NULL), 0, "%s",
+		     corio_loop_unavailable_reason());
+	cr_assert(!strncmp(corio_loop_backend(loop),
+			   "epoll (io_uring unavailable: ", 29), "%s",
+		  corio_loop_backend(loop));
+	assert_seccomp_reason(corio_loop_backend(loop));
+	/* The reason stays available after the fallback. */
+	assert_seccomp_reason(corio_loop_unavailable_reason());
+	corio_spawn(loop, nap__start(NULL, &r), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(r, 1);
+	t_loop_done(loop);
 }
 
 Test(loop, kernel_without_io_uring_is_enosys_with_a_reason, .timeout = 10)
 {
 	struct corio_loop *loop = (void *)1;
 
-	refuse_io_uring_setup(ENOSYS);
+	t_refuse_syscall(__NR_io_uring_setup, ENOSYS);
+	setenv("CORIO_BACKEND", "uring", 1);
 	cr_assert_eq(corio_loop_create(&loop, NULL), -ENOSYS);
 	cr_assert(strstr(corio_loop_unavailable_reason(),
 			 "no io_uring support"), "%s",
 		  corio_loop_unavailable_reason());
+	/* Not forced: epoll takes over. */
+	unsetenv("CORIO_BACKEND");
+	cr_assert_eq(corio_loop_create(&loop, NULL), 0);
+	cr_assert(strstr(corio_loop_backend(loop), "no io_uring support"),
+		  "%s", corio_loop_backend(loop));
+	t_loop_done(loop);
 }
 
 Test(loop, create_and_destroy_release_every_descriptor, .timeout = 30)

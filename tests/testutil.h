@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,6 +51,12 @@ struct corio_frame *t_cancel_and_join__start(struct corio_frame *parent,
 					     struct corio_task *victim,
 					     int *result);
 
+/*
+ * Make system call @nr fail with @err in this (forked) test process, as a
+ * container's seccomp profile or an old kernel does (testutil.c).
+ */
+void t_refuse_syscall(long nr, int err);
+
 /* An order log: tests append short strings and compare the sequence. */
 struct t_log {
 	char buf[4096];
@@ -74,5 +81,25 @@ static inline void t_log_add(struct t_log *log, const char *fmt, ...)
 	if (log->len >= sizeof(log->buf))
 		log->len = sizeof(log->buf) - 1;
 }
+
+/*
+ * Does @loop run on the epoll backend (forced, or io_uring unavailable)?
+ * Tests of io_uring mechanics (SQ and CQ sizes, ring flags) check them
+ * only when this is false; semantics tests run on both.
+ */
+static inline bool t_on_epoll(const struct corio_loop *loop)
+{
+	return strncmp(corio_loop_backend(loop), "epoll", 5) == 0;
+}
+
+/* Skip an io_uring-only test when the suite runs on epoll. */
+#define t_skip_on_epoll(loop, what)					\
+	do {								\
+		if (t_on_epoll(loop)) {					\
+			t_loop_done(loop);				\
+			cr_skip_test("%s: io_uring only, this run "	\
+				     "is on epoll", what);		\
+		}							\
+	} while (0)
 
 #endif /* CORIO_TESTUTIL_H */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * corio/loop.h - the event loop: one per thread, one io_uring each.
+ * corio/loop.h - the event loop: one per thread, one io_uring each (or
+ * an epoll instance where io_uring is unavailable: see opts.backend).
  *
  * An iteration runs a bounded batch of ready tasks, submits every prepared
  * operation and waits in a single io_uring_enter (the nearest timer is the
@@ -34,7 +35,24 @@ struct corio_loop_opts {
 	unsigned stall_ms;	/* > 0: a watchdog thread reports on stderr a
 				 * task step that runs this long without
 				 * awaiting (a blocking call in a task) */
+	unsigned backend;	/* CORIO_LOOP_BACKEND_*; 0 = as the
+				 * CORIO_BACKEND environment variable says */
 };
+
+/*
+ * backend: the I/O backend.  AUTO (0) reads the environment variable
+ * CORIO_BACKEND ("uring" or "epoll"); when it is unset or empty, io_uring
+ * is used, and epoll when io_uring_setup fails with EPERM (seccomp,
+ * kernel.io_uring_disabled), ENOSYS (no io_uring in the kernel) or EINVAL
+ * (too old a kernel; not when @ring_flags were given).  URING and EPOLL
+ * force one backend, whatever the environment says.  On epoll, file I/O,
+ * openat, statx, fsync and close run on the loop's thread and block it
+ * while they run (corio_blocking takes such work off the loop), and
+ * @ring_entries and @ring_flags are ignored.
+ */
+#define CORIO_LOOP_BACKEND_AUTO 0u
+#define CORIO_LOOP_BACKEND_URING 1u
+#define CORIO_LOOP_BACKEND_EPOLL 2u
 
 /*
  * flags: allocate every frame and task from the allocator instead of the
@@ -62,17 +80,20 @@ struct corio_loop_opts {
  * Create a loop owned by the calling thread; it becomes the thread's
  * current loop (frames started on this thread come from it).  @opts may be
  * NULL.  Returns 0 and stores the loop in *@loopp, or -ENOMEM, -EBUSY (the
- * thread already has a loop), -ENOSYS / -EPERM (io_uring is unavailable:
- * not built into the kernel, disabled by kernel.io_uring_disabled, or
- * refused by a seccomp filter; corio_loop_unavailable_reason() says which)
- * or another -errno from io_uring_setup.
+ * thread already has a loop), -EINVAL (CORIO_BACKEND or @opts->backend
+ * names no backend; corio_loop_unavailable_reason() lists the valid ones),
+ * -ENOSYS / -EPERM (io_uring was forced but is unavailable: not built into
+ * the kernel, disabled by kernel.io_uring_disabled, or refused by a
+ * seccomp filter; corio_loop_unavailable_reason() says which) or another
+ * -errno from io_uring_setup or epoll_create1.
  */
 CORIO_EXTERN int corio_loop_create(struct corio_loop **loopp,
 				   const struct corio_loop_opts *opts);
 
 /*
  * A sentence explaining why the last corio_loop_create() on this thread
- * failed to set up io_uring, or "" if it did not fail.
+ * failed, or failed to set up io_uring and fell back to epoll; "" if
+ * neither happened.
  */
 CORIO_EXTERN const char *corio_loop_unavailable_reason(void);
 
@@ -99,8 +120,10 @@ CORIO_EXTERN int corio_loop_destroy(struct corio_loop *loop);
 CORIO_EXTERN struct corio_loop *corio_loop_current(void);
 
 /*
- * The io_uring setup that was obtained, e.g.
- * "io_uring (SINGLE_ISSUER|DEFER_TASKRUN, sq 256, cq 1024)".
+ * The backend that was obtained, e.g.
+ * "io_uring (SINGLE_ISSUER|DEFER_TASKRUN, sq 256, cq 1024)",
+ * "epoll (epoll_pwait2, ns timeouts)" when forced, or
+ * "epoll (io_uring unavailable: <reason>)" after a fallback.
  */
 CORIO_EXTERN const char *corio_loop_backend(const struct corio_loop *loop);
 

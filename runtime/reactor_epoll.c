@@ -1,0 +1,1027 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/reactor_epoll.c - the epoll backend, for kernels and sandboxes
+ * without io_uring (chosen by reactor.c).
+ *
+ * io_uring performs an operation and reports its result; epoll only says
+ * when a descriptor is ready.  This backend closes the gap the way
+ * readiness loops do: it runs the system call itself, without blocking,
+ * and when the call says EAGAIN it waits for readiness and runs it again.
+ * Results are what that system call returned, as io_uring reports them.
+ *
+ * How each opcode proceeds is one row of a table (opdefs[]):
+ *   EP_NOW   run the call at start; it may block the loop (regular-file
+ *            I/O, openat, statx, fsync, close: epoll cannot wait for
+ *            those; corio_blocking is the way to take them off the loop)
+ *   EP_TRY   run the call at start, non-blocking; on -EAGAIN wait for the
+ *            row's readiness and run it again (recv, send, accept,
+ *            connect, read/write on pipes, sockets and devices)
+ *   EP_WAIT  wait for readiness first, then run (poll; recv with
+ *            CORIO_RECV_POLL_FIRST)
+ * A missing row is an opcode this backend does not know: -EOPNOTSUPP.
+ *
+ * Completions are never delivered from start (the task is still
+ * suspending): a finished operation goes to the done queue, which poll
+ * hands to corio__io_complete().  An operation counts in
+ * loop->stats.ops_inflight from start until that delivery, as on io_uring.
+ *
+ * Each descriptor with waiters has a record (struct ep_fd) holding them in
+ * FIFO order; epoll is registered for the union of their interests.
+ * Interest is dropped lazily: when an event arrives that no waiter wants,
+ * the registration shrinks (or goes), so level-triggered epoll never spins
+ * and the common "recv, send, recv" sequence costs no epoll_ctl at all.
+ */
+#define _GNU_SOURCE /* preadv2, accept4, struct statx */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "reactor.h"
+
+/* epoll data of the runtime's own descriptors; user fds are >= 0. */
+#define WAKE_KEY ((uint64_t)1 << 32)
+#define SIGNAL_KEY ((uint64_t)2 << 32)
+
+#define MAX_EVENTS 256		/* events taken per epoll_wait */
+#define MAX_RW 0x7ffff000u	/* longest transfer, as io_uring clamps */
+
+/* Readiness bits a waiter may ask for (EPOLL* and POLL* agree on them). */
+#define WAITABLE (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDNORM | \
+		  EPOLLRDBAND | EPOLLWRNORM | EPOLLWRBAND | EPOLLMSG | \
+		  EPOLLRDHUP)
+/* What poll(2) reports for a file that cannot wait (DEFAULT_POLLMASK). */
+#define ALWAYS_READY (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
+
+enum ep_kind {
+	EP_UNSUPPORTED = 0,	/* no row: -EOPNOTSUPP */
+	EP_NOW,			/* run at start, whatever it costs */
+	EP_TRY,			/* run at start; on -EAGAIN wait, run again */
+	EP_WAIT,		/* wait first, then run */
+};
+
+enum ep_state {
+	EP_FREE = 0,		/* on the free list */
+	EP_WAITING,		/* on its fd record's list */
+	EP_DONE,		/* on the done queue with @res */
+};
+
+/* ep_op flags. */
+#define OPF_PLAIN	0x01u	/* read/write: no RWF_NOWAIT (the file
+				 * refused it, or may block anyway) */
+#define OPF_GUARD	0x02u	/* blocking fd, no per-call non-blocking
+				 * flag: poll(2) it before each run */
+#define OPF_ANYPOS	0x04u	/* the fd cannot seek: offset ignored */
+#define OPF_CONNECTING	0x08u	/* connect returned EINPROGRESS */
+#define OPF_ALL		0x10u	/* MSG_WAITALL: run until @len is done */
+
+/* One operation in flight. */
+struct ep_op {
+	struct corio_task *task;	/* whose completion it is */
+	struct ep_op *hnext;		/* in its hash bucket */
+	struct ep_op *next, *prev;	/* WAITING: in the fd's list (prev
+					 * unused in the done queue and the
+					 * free list) */
+	struct corio__io io;		/* a copy: start's is a temporary */
+	uint64_t progress;		/* bytes moved so far (MSG_WAITALL) */
+	int64_t res;			/* DONE: the result */
+	uint32_t events;		/* readiness it waits for */
+	uint8_t state;			/* enum ep_state */
+	uint8_t flags;			/* OPF_* */
+};
+
+/* A descriptor with waiters, or still registered in epoll. */
+struct ep_fd {
+	struct ep_op *head, *tail;	/* waiters, FIFO */
+	uint32_t registered;		/* interest epoll has (a superset of
+					 * the waiters' while it shrinks) */
+	bool in_epoll;
+};
+
+struct ep_reactor {
+	struct corio__reactor base;	/* first: the loop holds &base */
+	struct corio_loop *loop;	/* set by each entry point */
+	int epfd;
+	bool pwait2;			/* epoll_pwait2 works: ns timeouts */
+	bool waited;			/* the last poll called epoll_wait
+					 * (see ep_poll) */
+	bool wake_in;			/* wake_fd registered */
+	bool sig_in;			/* sig_key_fd registered ... */
+	bool sig_armed;			/* ... and a read is wanted */
+	int sig_key_fd;			/* the signalfd registered */
+	struct ep_fd *fds;		/* indexed by fd */
+	uint32_t nfds;
+	uint32_t nwaiting;		/* ops on some fd list */
+	struct ep_op *done_head, *done_tail;	/* FIFO, linked by next */
+	struct ep_op *free_ops;		/* recycled records, by next */
+	struct ep_op **buckets;		/* task -> op, chained by hnext */
+	size_t nbuckets;		/* a power of two */
+	size_t nops;			/* records in the hash */
+	struct epoll_event events[MAX_EVENTS];
+};
+
+struct ep_opdef {
+	uint8_t kind;			/* enum ep_kind */
+	uint32_t events;		/* readiness awaited on -EAGAIN */
+	/* Adjust @op before it starts; returns the kind to use. */
+	uint8_t (*prep)(struct ep_op *op, uint8_t kind);
+	/*
+	 * The system call: its result, or -EAGAIN to wait (again) for
+	 * @op->events.  @revents: what epoll reported, 0 at start.
+	 */
+	int64_t (*run)(struct ep_reactor *r, struct ep_op *op,
+		       uint32_t revents);
+};
+
+static const struct ep_opdef opdefs[CORIO__OP_COUNT];
+
+static int64_t neg_errno(void)
+{
+	return -(int64_t)errno;
+}
+
+static size_t clamp_len(uint64_t len)
+{
+	return len > MAX_RW ? MAX_RW : (size_t)len;
+}
+
+/* ---- task -> operation (cancel must find the op) ---------------------- */
+
+static size_t bucket_of(const struct ep_reactor *r,
+			const struct corio_task *task)
+{
+	uint64_t h = (uint64_t)(uintptr_t)task * 0x9E3779B97F4A7C15ull;
+
+	return (size_t)(h >> 32) & (r->nbuckets - 1);
+}
+
+/* Double the table when it is full; on ENOMEM chains just get longer. */
+static void hash_grow(struct ep_reactor *r)
+{
+	size_t oldn = r->nbuckets, i;
+	struct ep_op **old = r->buckets, **nb, *op;
+
+	nb = corio__malloc(sizeof(*nb) * oldn * 2);
+	if (!nb)
+		return;
+	memset(nb, 0, sizeof(*nb) * oldn * 2);
+	r->buckets = nb;
+	r->nbuckets = oldn * 2;
+	for (i = 0; i < oldn; i++) {
+		while ((op = old[i])) {
+			size_t b = bucket_of(r, op->task);
+
+			old[i] = op->hnext;
+			op->hnext = nb[b];
+			nb[b] = op;
+		}
+	}
+	corio__free(old);
+}
+
+static void hash_add(struct ep_reactor *r, struct ep_op *op)
+{
+	size_t b;
+
+	if (r->nops >= r->nbuckets)
+		hash_grow(r);
+	b = bucket_of(r, op->task);
+	op->hnext = r->buckets[b];
+	r->buckets[b] = op;
+	r->nops++;
+}
+
+static struct ep_op *hash_find(const struct ep_reactor *r,
+			       const struct corio_task *task)
+{
+	struct ep_op *op = r->buckets[bucket_of(r, task)];
+
+	while (op && op->task != task)
+		op = op->hnext;
+	return op;
+}
+
+static void hash_del(struct ep_reactor *r, struct ep_op *op)
+{
+	struct ep_op **pp = &r->buckets[bucket_of(r, op->task)];
+
+	while (*pp != op)
+		pp = &(*pp)->hnext;
+	*pp = op->hnext;
+	r->nops--;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+/* A record, recycled when possible: the hot path does not allocate. */
+static struct ep_op *op_get(struct ep_reactor *r)
+{
+	struct ep_op *op = r->free_ops;
+
+	if (op)
+		r->free_ops = op->next;
+	else
+		op = corio__malloc(sizeof(*op));
+	if (op)
+		memset(op, 0, sizeof(*op));
+	return op;
+}
+
+static void op_put(struct ep_reactor *r, struct ep_op *op)
+{
+	op->state = EP_FREE;
+	op->next = r->free_ops;
+	r->free_ops = op;
+}
+
+/* @fd's record, growing the table; NULL on ENOMEM. */
+static struct ep_fd *fd_record(struct ep_reactor *r, int fd)
+{
+	uint32_t len;
+	struct ep_fd *v;
+
+	if ((uint32_t)fd < r->nfds)
+		return &r->fds[fd];
+	len = r->nfds ? r->nfds : 64;
+	while (len <= (uint32_t)fd)
+		len *= 2;
+	v = corio__malloc(sizeof(*v) * len);
+	if (!v)
+		return NULL;
+	memset(v, 0, sizeof(*v) * len);
+	if (r->nfds)
+		memcpy(v, r->fds, sizeof(*v) * r->nfds);
+	corio__free(r->fds);
+	r->fds = v;
+	r->nfds = len;
+	return &r->fds[fd];
+}
+
+/* Register @fd for exactly @events (ADD or MOD, whichever applies). */
+static int fd_register(struct ep_reactor *r, int fd, struct ep_fd *f,
+		       uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = (uint64_t)fd };
+	int ctl = f->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+
+	if (epoll_ctl(r->epfd, ctl, fd, &ev) < 0) {
+		/* The fd was closed behind our back and reopened (ENOENT),
+		 * or is registered already through a record we dropped
+		 * (EEXIST): the other verb is right. */
+		if (errno != ENOENT && errno != EEXIST)
+			return -errno;
+		ctl = ctl == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+		if (epoll_ctl(r->epfd, ctl, fd, &ev) < 0)
+			return -errno;
+	}
+	f->in_epoll = true;
+	f->registered = events;
+	return 0;
+}
+
+/* Take @fd out of epoll (before a close, or when nobody waits). */
+static void fd_unregister(struct ep_reactor *r, int fd, struct ep_fd *f)
+{
+	if (f->in_epoll)
+		(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+	f->in_epoll = false;
+	f->registered = 0;
+}
+
+/* ---- the life of an operation ----------------------------------------- */
+
+/* @op has its result: queue it for the next poll to deliver. */
+static void finish(struct ep_reactor *r, struct ep_op *op, int64_t res)
+{
+	/* Bytes already moved are never dropped (MSG_WAITALL cut short). */
+	if (res < 0 && op->progress)
+		res = (int64_t)op->progress;
+	op->res = res;
+	op->state = EP_DONE;
+	op->next = NULL;
+	if (r->done_tail)
+		r->done_tail->next = op;
+	else
+		r->done_head = op;
+	r->done_tail = op;
+}
+
+static void waiter_unlink(struct ep_reactor *r, struct ep_fd *f,
+			  struct ep_op *op)
+{
+	if (op->prev)
+		op->prev->next = op->next;
+	else
+		f->head = op->next;
+	if (op->next)
+		op->next->prev = op->prev;
+	else
+		f->tail = op->prev;
+	op->next = op->prev = NULL;
+	r->nwaiting--;
+}
+
+/* Make @op wait on its fd.  0, or -errno (-EPERM: the fd cannot wait). */
+static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
+{
+	int fd = op->io.fd;
+	struct ep_fd *f;
+	int err;
+
+	if (fd < 0)
+		return -EBADF;
+	f = fd_record(r, fd);
+	if (!f)
+		return -ENOMEM;
+	/* The first waiter always tells epoll: the fd may have been closed
+	 * and reopened behind our back since the last one, which silently
+	 * drops a registration (MOD then fails with ENOENT and we ADD). */
+	if (!f->head) {
+		err = fd_register(r, fd, f, op->events);
+		if (err)
+			return err;
+	} else if ((f->registered & op->events) != op->events) {
+		err = fd_register(r, fd, f, f->registered | op->events);
+		if (err)
+			return err;
+	}
+	op->state = EP_WAITING;
+	op->next = NULL;
+	op->prev = f->tail;
+	if (f->tail)
+		f->tail->next = op;
+	else
+		f->head = op;
+	f->tail = op;
+	r->nwaiting++;
+	return 0;
+}
+
+/* Cancel every waiter of @fd's record (close with cancel first). */
+static void cancel_waiters(struct ep_reactor *r, struct ep_fd *f)
+{
+	struct ep_op *op;
+
+	while ((op = f->head)) {
+		waiter_unlink(r, f, op);
+		finish(r, op, -ECANCELED);
+	}
+}
+
+static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
+		    struct corio_task *task, const struct corio__io *io)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	const struct ep_opdef *def;
+	struct ep_op *op;
+	int64_t res;
+	uint8_t kind;
+	int err;
+
+	r->loop = loop;
+	if (io->opcode >= CORIO__OP_COUNT ||
+	    opdefs[io->opcode].kind == EP_UNSUPPORTED)
+		return -EOPNOTSUPP;
+	def = &opdefs[io->opcode];
+	op = op_get(r);
+	if (!op)
+		return -ENOMEM;
+	op->task = task;
+	op->io = *io;
+	op->events = def->events;
+	kind = def->prep ? def->prep(op, def->kind) : def->kind;
+	if (kind != EP_WAIT) {
+		res = def->run(r, op, 0);
+		if (kind == EP_NOW || res != -EAGAIN) {
+			finish(r, op, res);
+			goto started;
+		}
+	}
+	err = wait_on_fd(r, op);
+	if (err == -EPERM) {
+		/* A regular file or a device without poll support: poll(2)
+		 * calls it always ready, so run the call as it is. */
+		op->flags = (uint8_t)((op->flags | OPF_PLAIN) & ~OPF_GUARD);
+		finish(r, op, def->run(r, op, ALWAYS_READY));
+	} else if (err) {
+		finish(r, op, err);
+	}
+started:
+	hash_add(r, op);
+	loop->stats.ops_inflight++;
+	return 0;
+}
+
+static void ep_cancel(struct corio_loop *loop, struct corio__reactor *base,
+		      struct corio_task *task)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct ep_op *op;
+
+	r->loop = loop;
+	loop->stats.cancels++;
+	op = hash_find(r, task);
+	/* Done already: its real result is on the done queue. */
+	if (!op || op->state != EP_WAITING)
+		return;
+	waiter_unlink(r, &r->fds[op->io.fd], op);
+	finish(r, op, -ECANCELED);
+}
+
+/* ---- the system calls, one per row ------------------------------------- */
+
+static int64_t run_nop(struct ep_reactor *r, struct ep_op *op,
+		       uint32_t revents)
+{
+	(void)r, (void)op, (void)revents;
+	return 0;
+}
+
+/* Is @fd ready for @events now?  Guards a call that could block. */
+static bool ready_now(int fd, uint32_t events)
+{
+	struct pollfd p = { .fd = fd, .events = (short)events };
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/* A result of a transfer that may take several runs (MSG_WAITALL). */
+static int64_t transferred(struct ep_op *op, ssize_t n, size_t want)
+{
+	if (n < 0)
+		return neg_errno();
+	op->progress += (uint64_t)n;
+	if ((op->flags & OPF_ALL) && n > 0 && op->progress < want)
+		return -EAGAIN;
+	return (int64_t)op->progress;
+}
+
+/*
+ * read, write, readv, writev.  Regular files, block devices and
+ * directories run at once (OPF_PLAIN).  Other files try preadv2/pwritev2
+ * with RWF_NOWAIT, which makes this one call non-blocking without touching
+ * the descriptor's O_NONBLOCK (sockets, pipes, eventfds support it); a
+ * file that refuses it (EOPNOTSUPP) is called plainly, guarded by poll(2)
+ * when the descriptor is blocking.
+ */
+static uint8_t prep_rw(struct ep_op *op, uint8_t kind)
+{
+	struct stat st;
+
+	if (fstat(op->io.fd, &st) < 0 || S_ISREG(st.st_mode) ||
+	    S_ISBLK(st.st_mode) || S_ISDIR(st.st_mode)) {
+		op->flags |= OPF_PLAIN;
+		return EP_NOW;	/* or the call reports the fstat error */
+	}
+	return kind;
+}
+
+static int64_t run_rw(struct ep_reactor *r, struct ep_op *op,
+		      uint32_t revents)
+{
+	const struct corio__io *io = &op->io;
+	bool out = io->opcode == CORIO__OP_WRITE ||
+		   io->opcode == CORIO__OP_WRITEV;
+	struct iovec one, *iov = io->addr;
+	int cnt = (int)io->len, fl;
+	off_t off;
+	ssize_t n;
+	int flags;
+
+	(void)r, (void)revents;
+	if (io->opcode == CORIO__OP_READ || io->opcode == CORIO__OP_WRITE) {
+		one.iov_base = io->addr;
+		one.iov_len = clamp_len(io->len);
+		iov = &one;
+		cnt = 1;
+	}
+	for (;;) {
+		if ((op->flags & OPF_GUARD) && !ready_now(io->fd, op->events))
+			return -EAGAIN;
+		flags = (op->flags & OPF_PLAIN) ? 0 : RWF_NOWAIT;
+		off = (op->flags & OPF_ANYPOS) ? -1 : (off_t)io->off;
+		n = out ? pwritev2(io->fd, iov, cnt, off, flags) :
+			  preadv2(io->fd, iov, cnt, off, flags);
+		if (n >= 0)
+			return n;
+		if (errno == ESPIPE && off != -1) {
+			/* A pipe or socket: io_uring ignores the offset. */
+			op->flags |= OPF_ANYPOS;
+			continue;
+		}
+		if (errno == EOPNOTSUPP && flags) {
+			op->flags |= OPF_PLAIN;
+			fl = fcntl(io->fd, F_GETFL);
+			if (fl >= 0 && !(fl & O_NONBLOCK))
+				op->flags |= OPF_GUARD;
+			continue;
+		}
+		return neg_errno();
+	}
+}
+
+/*
+ * recv and send: MSG_DONTWAIT makes the one call non-blocking.  A caller's
+ * own MSG_DONTWAIT means "do not wait" (io_uring returns its -EAGAIN):
+ * run once.  CORIO_RECV_POLL_FIRST: wait for data before the first try.
+ */
+static uint8_t prep_xfer(struct ep_op *op, uint8_t kind)
+{
+	op->io.op_flags &= ~(uint32_t)CORIO_RECV_POLL_FIRST &
+			   ~(uint32_t)MSG_DONTWAIT;
+	if (op->io.op_flags & MSG_WAITALL)
+		op->flags |= OPF_ALL;
+	return kind;
+}
+
+static uint8_t prep_recv(struct ep_op *op, uint8_t kind)
+{
+	uint32_t f = op->io.op_flags;
+
+	kind = prep_xfer(op, kind);
+	if (f & MSG_DONTWAIT)
+		return EP_NOW;
+	return (f & (uint32_t)CORIO_RECV_POLL_FIRST) ? EP_WAIT : kind;
+}
+
+static uint8_t prep_send(struct ep_op *op, uint8_t kind)
+{
+	uint32_t f = op->io.op_flags;
+
+	kind = prep_xfer(op, kind);
+	return (f & MSG_DONTWAIT) ? EP_NOW : kind;
+}
+
+static int64_t run_recv(struct ep_reactor *r, struct ep_op *op,
+			uint32_t revents)
+{
+	size_t len = clamp_len(op->io.len);
+
+	(void)r, (void)revents;
+	return transferred(op, recv(op->io.fd, (char *)op->io.addr +
+				    op->progress, len - op->progress,
+				    (int)op->io.op_flags | MSG_DONTWAIT), len);
+}
+
+static int64_t run_send(struct ep_reactor *r, struct ep_op *op,
+			uint32_t revents)
+{
+	size_t len = clamp_len(op->io.len);
+
+	(void)r, (void)revents;
+	return transferred(op, send(op->io.fd, (const char *)op->io.addr +
+				    op->progress, len - op->progress,
+				    (int)op->io.op_flags | MSG_DONTWAIT), len);
+}
+
+/*
+ * accept4 has no per-call non-blocking flag and its own flags (the new
+ * socket's SOCK_NONBLOCK, SOCK_CLOEXEC) pass through untouched.  A
+ * non-blocking listener is tried directly; a blocking one is guarded by
+ * poll(2) (another process sharing the listener can still win the race
+ * and block the loop until the next connection: make shared listeners
+ * non-blocking).
+ */
+static uint8_t prep_accept(struct ep_op *op, uint8_t kind)
+{
+	int fl = fcntl(op->io.fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		op->flags |= OPF_GUARD;
+	return kind;
+}
+
+static int64_t run_accept(struct ep_reactor *r, struct ep_op *op,
+			  uint32_t revents)
+{
+	int fd;
+
+	(void)r, (void)revents;
+	if ((op->flags & OPF_GUARD) && !ready_now(op->io.fd, EPOLLIN))
+		return -EAGAIN;
+	fd = accept4(op->io.fd, op->io.addr, op->io.addr2,
+		     (int)op->io.op_flags);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+/*
+ * connect: non-blocking semantics (EINPROGRESS, wait writable, SO_ERROR).
+ * A blocking socket is switched to O_NONBLOCK for the one connect(2) call
+ * and switched back at once: nothing else can observe the flag meanwhile
+ * unless another thread uses the socket being connected.
+ */
+static int64_t run_connect(struct ep_reactor *r, struct ep_op *op,
+			   uint32_t revents)
+{
+	int fd = op->io.fd, fl, err = 0;
+	socklen_t len = sizeof(err);
+	int64_t res;
+
+	(void)r, (void)revents;
+	if (op->flags & OPF_CONNECTING) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			return neg_errno();
+		return -(int64_t)err;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return neg_errno();
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return neg_errno();
+	res = connect(fd, op->io.addr, (socklen_t)op->io.len) < 0 ?
+	      neg_errno() : 0;
+	if (!(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl);
+	if (res == -EINPROGRESS) {
+		op->flags |= OPF_CONNECTING;
+		return -EAGAIN;
+	}
+	/* -EAGAIN (a full AF_UNIX backlog): wait writable, try again. */
+	return res;
+}
+
+/* poll: readiness itself; the mask as io_uring's poll reports it. */
+static uint8_t prep_poll(struct ep_op *op, uint8_t kind)
+{
+	op->events = op->io.op_flags & WAITABLE;
+	return kind;
+}
+
+static int64_t run_poll(struct ep_reactor *r, struct ep_op *op,
+			uint32_t revents)
+{
+	uint32_t m = revents & (op->events | EPOLLERR | EPOLLHUP);
+
+	(void)r;
+	return m ? (int64_t)m : -EAGAIN;
+}
+
+/*
+ * close: waiters on the fd cannot be woken once it is closed (its epoll
+ * registration goes with it), so they complete with -ECANCELED first, and
+ * the fd leaves epoll before close(2) so that a recycled number never
+ * inherits a stale registration.  The backend's own epoll fd is refused,
+ * as io_uring refuses its ring's.
+ */
+static int64_t run_close(struct ep_reactor *r, struct ep_op *op,
+			 uint32_t revents)
+{
+	int fd = op->io.fd;
+	struct ep_fd *f;
+
+	(void)revents;
+	if (fd == r->epfd)
+		return -EBADF;
+	if (fd >= 0 && (uint32_t)fd < r->nfds) {
+		f = &r->fds[fd];
+		if (f->head) {
+			if (op->io.op_flags & CORIO__CLOSE_CANCEL_FIRST)
+				r->loop->stats.cancels++;
+			cancel_waiters(r, f);
+		}
+		fd_unregister(r, fd, f);
+	}
+	return close(fd) < 0 ? neg_errno() : 0;
+}
+
+static int64_t run_openat(struct ep_reactor *r, struct ep_op *op,
+			  uint32_t revents)
+{
+	int fd;
+
+	(void)r, (void)revents;
+	fd = openat(op->io.fd, op->io.addr, (int)op->io.op_flags,
+		    (mode_t)op->io.mode);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+static int64_t run_fsync(struct ep_reactor *r, struct ep_op *op,
+			 uint32_t revents)
+{
+	int ret;
+
+	(void)r, (void)revents;
+	ret = op->io.op_flags ? fdatasync(op->io.fd) : fsync(op->io.fd);
+	return ret < 0 ? neg_errno() : 0;
+}
+
+static int64_t run_statx(struct ep_reactor *r, struct ep_op *op,
+			 uint32_t revents)
+{
+	(void)r, (void)revents;
+	return statx(op->io.fd, op->io.addr, (int)op->io.op_flags,
+		     op->io.mode, op->io.addr2) < 0 ? neg_errno() : 0;
+}
+
+/*
+ * The table.  Adding an opcode: one row (kind, readiness, an optional
+ * prep) and its run function.
+ */
+static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
+	[CORIO__OP_NOP]     = { EP_NOW, 0, NULL, run_nop },
+	[CORIO__OP_READ]    = { EP_TRY, EPOLLIN, prep_rw, run_rw },
+	[CORIO__OP_WRITE]   = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
+	[CORIO__OP_READV]   = { EP_TRY, EPOLLIN, prep_rw, run_rw },
+	[CORIO__OP_WRITEV]  = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
+	[CORIO__OP_RECV]    = { EP_TRY, EPOLLIN, prep_recv, run_recv },
+	[CORIO__OP_SEND]    = { EP_TRY, EPOLLOUT, prep_send, run_send },
+	[CORIO__OP_ACCEPT]  = { EP_TRY, EPOLLIN, prep_accept, run_accept },
+	[CORIO__OP_CONNECT] = { EP_TRY, EPOLLOUT, NULL, run_connect },
+	[CORIO__OP_CLOSE]   = { EP_NOW, 0, NULL, run_close },
+	[CORIO__OP_OPENAT]  = { EP_NOW, 0, NULL, run_openat },
+	[CORIO__OP_FSYNC]   = { EP_NOW, 0, NULL, run_fsync },
+	[CORIO__OP_STATX]   = { EP_NOW, 0, NULL, run_statx },
+	[CORIO__OP_POLL]    = { EP_WAIT, 0, prep_poll, run_poll },
+};
+
+/* ---- the runtime's own descriptors ------------------------------------ */
+
+static int ep_arm_wake(struct corio_loop *loop, struct corio__reactor *base)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_KEY };
+
+	/* Level-triggered: it stays armed; reading the eventfd re-arms. */
+	if (r->wake_in)
+		return 0;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) < 0)
+		return -errno;
+	r->wake_in = true;
+	return 0;
+}
+
+static int ep_arm_signal(struct corio_loop *loop, struct corio__reactor *base)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SIGNAL_KEY };
+
+	if (!r->sig_in) {
+		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, loop->sig_fd, &ev) < 0)
+			return -errno;
+		r->sig_in = true;
+		r->sig_key_fd = loop->sig_fd;
+	}
+	r->sig_armed = true;
+	return 0;
+}
+
+static void wake_ready(struct corio_loop *loop)
+{
+	/* EFD_NONBLOCK: a spurious wake-up reads nothing, harmlessly. */
+	if (read(loop->wake_fd, &loop->wake_buf, sizeof(loop->wake_buf)) < 0)
+		loop->wake_buf = 0;
+	corio__remote_drain(loop);
+}
+
+/* One read per arming, as io_uring's armed read does. */
+static void signal_ready(struct corio_loop *loop, struct ep_reactor *r)
+{
+	ssize_t n;
+
+	if (r->sig_armed) {
+		r->sig_armed = false;
+		n = read(r->sig_key_fd, loop->sig_buf, sizeof(loop->sig_buf));
+		corio__signal_arrived(loop, n < 0 ? -errno : (int)n);
+	}
+	/* Unarmed: a signal nobody awaits stays queued in the signalfd;
+	 * stop hearing about it until a waiter arms the read again. */
+	if (!r->sig_armed && r->sig_in) {
+		(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->sig_key_fd, NULL);
+		r->sig_in = false;
+	}
+}
+
+/* ---- poll ---------------------------------------------------------------- */
+
+/* Run @fd's waiters that @revents concerns, in FIFO order. */
+static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
+{
+	struct ep_fd *f;
+	struct ep_op *op, *next;
+	uint32_t want = 0;
+	bool finished = false;
+	int64_t res;
+
+	if (fd < 0 || (uint32_t)fd >= r->nfds || !r->fds[fd].in_epoll)
+		return;
+	f = &r->fds[fd];
+	for (op = f->head; op; op = next) {
+		next = op->next;
+		if (revents & (op->events | EPOLLERR | EPOLLHUP)) {
+			res = opdefs[op->io.opcode].run(r, op, revents);
+			if (res != -EAGAIN) {
+				waiter_unlink(r, f, op);
+				finish(r, op, res);
+				finished = true;
+				continue;
+			}
+		}
+		want |= op->events;
+	}
+	/* The lazy shrink.  An event that served a waiter leaves the
+	 * registration alone: the task usually waits again soon for the
+	 * same thing.  An event that served nobody means the interest is
+	 * stale: take the fd out when nobody waits (epoll reports errors
+	 * and hang-ups whatever the mask), else narrow it to the waiters'. */
+	if (finished)
+		return;
+	if (!f->head)
+		fd_unregister(r, fd, f);
+	else if (revents & ~want & WAITABLE)
+		(void)fd_register(r, fd, f, want);
+}
+
+/* Wait up to @timeout_ns (< 0: no limit) for events; count or -errno. */
+static int wait_events(struct ep_reactor *r, int64_t timeout_ns)
+{
+	int n;
+
+#ifdef __NR_epoll_pwait2
+	if (r->pwait2) {
+		struct timespec ts = {
+			.tv_sec = timeout_ns / 1000000000,
+			.tv_nsec = timeout_ns % 1000000000,
+		};
+
+		n = (int)syscall(__NR_epoll_pwait2, r->epfd, r->events,
+				 MAX_EVENTS, timeout_ns < 0 ? NULL : &ts,
+				 NULL, 0);
+		return n < 0 ? -errno : n;
+	}
+#endif
+	{
+		/* Milliseconds, rounded up: a wait cut short would wake
+		 * before the timer is due and spin until it is. */
+		int64_t ms = timeout_ns < 0 ? -1 :
+			     (timeout_ns + 999999) / 1000000;
+
+		n = epoll_wait(r->epfd, r->events, MAX_EVENTS,
+			       ms > INT_MAX ? INT_MAX : (int)ms);
+	}
+	return n < 0 ? -errno : n;
+}
+
+/* Hand the done queue to the tasks, oldest first. */
+static void deliver(struct corio_loop *loop, struct ep_reactor *r)
+{
+	struct ep_op *op = r->done_head, *next;
+	struct corio_task *task;
+	int64_t res;
+
+	r->done_head = r->done_tail = NULL;
+	for (; op; op = next) {
+		next = op->next;
+		task = op->task;
+		res = op->res;
+		hash_del(r, op);
+		op_put(r, op);
+		loop->stats.ops_inflight--;
+		corio__io_complete(loop, task, (int32_t)res);
+	}
+}
+
+static int ep_poll(struct corio_loop *loop, struct corio__reactor *base,
+		   int64_t timeout_ns)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	bool skip = false;
+	int n, i;
+
+	r->loop = loop;
+	/*
+	 * Results are waiting: never sleep, and right after a wait do not
+	 * even look.  Their tasks will soon wait again, and readiness
+	 * collected before that finds nobody waiting (an event that costs
+	 * an epoll_wait and then an epoll_ctl to take back).  Never two
+	 * skips in a row: a task that always has results (file I/O in a
+	 * loop) cannot starve the descriptors.
+	 */
+	if (r->done_head) {
+		timeout_ns = 0;
+		skip = r->waited;
+	}
+	/* Tasks are ready and nothing waits on a descriptor: skip the
+	 * system call, as the io_uring backend does. */
+	if (timeout_ns == 0 && (!r->nwaiting || skip)) {
+		r->waited = false;
+		deliver(loop, r);
+		return 0;
+	}
+	r->waited = true;
+	n = wait_events(r, timeout_ns);
+	loop->stats.submits++;
+	if (n < 0 && n != -EINTR)
+		return n;
+	for (i = 0; i < n; i++) {
+		uint64_t key = r->events[i].data.u64;
+		uint32_t revents = r->events[i].events;
+
+		if (key == WAKE_KEY)
+			wake_ready(loop);
+		else if (key == SIGNAL_KEY)
+			signal_ready(loop, r);
+		else
+			fd_ready(r, (int)key, revents);
+	}
+	deliver(loop, r);
+	return 0;
+}
+
+static void ep_destroy(struct corio__reactor *base)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct ep_op *op;
+	size_t i;
+
+	if (!r)
+		return;
+	close(r->epfd);
+	for (i = 0; i < r->nbuckets; i++) {
+		while ((op = r->buckets[i])) {
+			r->buckets[i] = op->hnext;
+			corio__free(op);
+		}
+	}
+	while ((op = r->free_ops)) {
+		r->free_ops = op->next;
+		corio__free(op);
+	}
+	corio__free(r->buckets);
+	corio__free(r->fds);
+	corio__free(r);
+}
+
+static const struct corio__reactor_ops epoll_ops = {
+	.start = ep_start,
+	.cancel = ep_cancel,
+	.arm_wake = ep_arm_wake,
+	.arm_signal = ep_arm_signal,
+	.poll = ep_poll,
+	.destroy = ep_destroy,
+};
+
+/* Does epoll_pwait2 work here (kernel 5.11+, and no seccomp filter)? */
+static bool probe_pwait2(int epfd)
+{
+#ifdef __NR_epoll_pwait2
+	struct timespec zero = { 0, 0 };
+	struct epoll_event ev;
+
+	return syscall(__NR_epoll_pwait2, epfd, &ev, 1, &zero, NULL, 0) >= 0;
+#else
+	(void)epfd;
+	return false;
+#endif
+}
+
+int corio__epoll_create(struct corio__reactor **out,
+			const struct corio_loop_opts *opts,
+			char *desc, size_t desclen, char *why, size_t whylen)
+{
+	struct ep_reactor *r;
+	int err;
+
+	(void)opts;	/* ring_entries and ring_flags are io_uring's */
+	r = corio__malloc(sizeof(*r));
+	if (!r)
+		goto err_nomem;
+	memset(r, 0, sizeof(*r));
+	r->nbuckets = 64;
+	r->buckets = corio__malloc(sizeof(*r->buckets) * r->nbuckets);
+	if (!r->buckets)
+		goto err_free_reactor;
+	memset(r->buckets, 0, sizeof(*r->buckets) * r->nbuckets);
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0) {
+		err = -errno;
+		snprintf(why, whylen, "epoll_create1 failed: %s",
+			 strerror(-err));
+		corio__free(r->buckets);
+		corio__free(r);
+		return err;
+	}
+	r->pwait2 = probe_pwait2(r->epfd);
+	r->sig_key_fd = -1;
+	r->base.ops = &epoll_ops;
+	snprintf(desc, desclen, "epoll (%s)", r->pwait2 ?
+		 "epoll_pwait2, ns timeouts" :
+		 "epoll_wait, timeouts rounded up to 1 ms");
+	*out = &r->base;
+	return 0;
+
+err_free_reactor:
+	corio__free(r);
+err_nomem:
+	snprintf(why, whylen, "out of memory");
+	return -ENOMEM;
+}
