@@ -19,5 +19,6 @@
 #include "corio/completion.h"
 #include "corio/pool.h"
 #include "corio/signal.h"
+#include "corio/runtime.h"
 
 #endif /* CORIO_H */
