@@ -37,7 +37,7 @@ static void stop_server(void *arg, int signo)
 }
 
 /* Descriptors wanted: thousands of connections, whatever the default. */
-#define WANT_FDS 65536
+#define WANT_FDS 16384
 #define MAX_LOOPS 64
 
 /* ---------------------------------------------------------------------- */

@@ -72,8 +72,9 @@ CORIO_EXTERN int corio_loop_post(struct corio_loop *loop,
 /* ---------------------------------------------------------------------- */
 /* A runtime of N loops.                                                  */
 
-/* Makes the root frame of a task; called on the thread of the target
- * loop.  NULL means out of memory. */
+/* Makes the root frame of a task (f__start(NULL, ...)); called on the
+ * thread of the target loop.  NULL means out of memory.  It should do
+ * nothing else: in particular not call corio_runtime_stop(). */
 typedef struct corio_frame *(*corio_start_fn)(void *arg);
 
 /* The spawn functions' @index: pick the loops in turn. */

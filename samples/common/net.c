@@ -80,7 +80,13 @@ int sample_raise_nofile(rlim_t want)
 	rl.rlim_cur = want;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
 		rl.rlim_max = want;	/* only root may do this */
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return 0;
+	/* Not allowed past the hard limit: take as much as it lets us. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
-	return 0;
+	return -EPERM;
 }

@@ -39,7 +39,8 @@ int sample_local_port(int fd);
 /*
  * Make sure the process may open @want descriptors: raise the soft
  * RLIMIT_NOFILE, and the hard one too if allowed (root).  Returns 0, or
- * -errno (-EPERM: the hard limit is lower and cannot be raised).
+ * -errno (-EPERM: the hard limit is lower and cannot be raised; the soft
+ * limit was raised to it).
  */
 int sample_raise_nofile(rlim_t want);
 
