@@ -543,6 +543,43 @@ Test(runtime, declared_message_is_no_deadlock, .timeout = 20)
 	t_runtime_done(rt);
 }
 
+/* A message already queued is a waker on its way: no deadlock. */
+struct queued_event {
+	struct corio_event ev;
+	int result;
+};
+
+static void set_queued_event(void *arg)
+{
+	struct queued_event *q = arg;
+
+	corio_event_set(&q->ev);
+}
+
+corio_async(void, wait_queued_event, ((struct queued_event *, q)), ())
+{
+	corio_begin();
+	corio_await(self->q->result, corio_event_wait, &self->q->ev);
+corio_finally:
+	corio_end();
+}
+
+Test(runtime, queued_message_is_no_deadlock, .timeout = 20)
+{
+	struct corio_loop *loop = t_loop();
+	struct queued_event q = { .result = 1 };
+
+	cr_assert_eq(corio_event_init(&q.ev, "set by a message"), 0);
+	corio_spawn(loop, wait_queued_event__start(NULL, &q), NULL);
+	/* Queued before the task waits: when the loop finds nothing ready,
+	 * no I/O and no timer, the message is still on its way. */
+	cr_assert_eq(corio_loop_post(loop, set_queued_event, &q), 0);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(q.result, 0);
+	cr_assert_eq(corio_event_destroy(&q.ev), 0);
+	t_loop_done(loop);
+}
+
 struct stuck {
 	struct corio_event ev;
 	int result;
