@@ -63,6 +63,8 @@ struct spawn {
 	void *arg;
 	const char *name;
 	struct corio_completion *notify;	/* or NULL */
+	const char *file;			/* spawn site, for reports */
+	int line;
 };
 
 static void note_error(struct corio_runtime *rt, int err)
@@ -119,7 +121,7 @@ static void spawn_here(void *arg)
 		spawn_finished(s, -ENOMEM);
 		return;
 	}
-	ret = corio_spawn_at(loop, runner, __FILE__, __LINE__, &t);
+	ret = corio_spawn_at(loop, runner, s->file, s->line, &t);
 	if (ret < 0) {
 		corio_frame_free(root);	/* the runner went with the spawn */
 		spawn_finished(s, ret);
@@ -130,7 +132,8 @@ static void spawn_here(void *arg)
 }
 
 static int spawn_on(struct corio_runtime *rt, int index, corio_start_fn fn,
-		    void *arg, const char *name, struct corio_completion *done)
+		    void *arg, const char *name, struct corio_completion *done,
+		    const char *file, int line)
 {
 	struct corio_loop *loop;
 	struct spawn *s;
@@ -146,7 +149,7 @@ static int spawn_on(struct corio_runtime *rt, int index, corio_start_fn fn,
 	if (!s)
 		return -ENOMEM;
 	*s = (struct spawn){ .rt = rt, .fn = fn, .arg = arg, .name = name,
-			     .notify = done };
+			     .notify = done, .file = file, .line = line };
 	pthread_rwlock_rdlock(&rt->gate);
 	if (rt->stopping) {
 		pthread_rwlock_unlock(&rt->gate);
@@ -172,23 +175,28 @@ static int spawn_on(struct corio_runtime *rt, int index, corio_start_fn fn,
 		pthread_mutex_unlock(&rt->lock);
 		return ret;
 	}
-	/* Any other error came from the eventfd, with the message queued. */
-	return ret < 0 ? ret : index;
+	/* Any other error came from writing the eventfd after the message
+	 * was queued (never seen: a full counter counts as written); the
+	 * task is on its way all the same. */
+	return index;
 }
 
-int corio_runtime_spawn(struct corio_runtime *rt, int index,
-			corio_start_fn fn, void *arg, const char *name)
+int corio_runtime_spawn_at(struct corio_runtime *rt, int index,
+			   corio_start_fn fn, void *arg, const char *name,
+			   const char *file, int line)
 {
-	return spawn_on(rt, index, fn, arg, name, NULL);
+	return spawn_on(rt, index, fn, arg, name, NULL, file, line);
 }
 
-int corio_runtime_spawn_notify(struct corio_runtime *rt, int index,
-			       corio_start_fn fn, void *arg, const char *name,
-			       struct corio_completion *done)
+int corio_runtime_spawn_notify_at(struct corio_runtime *rt, int index,
+				  corio_start_fn fn, void *arg,
+				  const char *name,
+				  struct corio_completion *done,
+				  const char *file, int line)
 {
 	if (!done)
 		return -EINVAL;
-	return spawn_on(rt, index, fn, arg, name, done);
+	return spawn_on(rt, index, fn, arg, name, done, file, line);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -228,10 +236,8 @@ struct corio_frame *corio_run_on__start(struct corio_frame *parent,
 		corio__free(c);
 		return corio__op_done(t, ret);
 	}
-	ret = spawn_on(rt, index, fn, arg, NULL, c);
-	if (ret < 0 && ret != -EAGAIN && ret != -ENOMEM &&
-	    ret != -EINVAL && ret != -ESHUTDOWN)
-		ret = 0;	/* eventfd trouble: the task is queued anyway */
+	/* The site of the caller's task: the await's own is in a frame. */
+	ret = spawn_on(rt, index, fn, arg, NULL, c, t->file, (int)t->line);
 	if (ret < 0) {
 		corio_completion_destroy(c);
 		corio__free(c);

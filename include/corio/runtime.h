@@ -112,28 +112,41 @@ CORIO_EXTERN int corio_runtime_self(const struct corio_runtime *rt);
  * Start a detached task on loop @index (or CORIO_ANY_LOOP: the next loop
  * in turn), from any thread.  @fn(@arg) is called on that loop's thread to
  * make the task's root frame; @name (not copied; NULL = the root
- * function's name) names it in reports.  Called on the target loop's own
- * thread, the task is spawned at once; otherwise a message carries it.
- * The task counts in corio_runtime_wait() until it finishes; its status
- * is dropped (use corio_runtime_spawn_notify or corio_run_on to get it).
+ * function's name) names it in reports, and @file:@line is the spawn site
+ * they give.  Called on the target loop's own thread, the task is spawned
+ * at once; otherwise a message carries it.  The task counts in
+ * corio_runtime_wait() until it finishes; its status is dropped (use
+ * corio_runtime_spawn_notify or corio_run_on to get it).
  * Returns the index of the loop, or -EINVAL (@rt or @fn NULL, @index out
  * of range), -ENOMEM, -ESHUTDOWN (corio_runtime_stop was called).
  */
-CORIO_EXTERN int corio_runtime_spawn(struct corio_runtime *rt, int index,
-				     corio_start_fn fn, void *arg,
-				     const char *name);
+CORIO_EXTERN int corio_runtime_spawn_at(struct corio_runtime *rt, int index,
+					corio_start_fn fn, void *arg,
+					const char *name, const char *file,
+					int line);
+
+/* corio_runtime_spawn_at() recording the caller's file and line. */
+#define corio_runtime_spawn(rt, index, fn, arg, name) \
+	corio_runtime_spawn_at((rt), (index), (fn), (arg), (name), \
+			       __FILE__, __LINE__)
 
 /*
- * corio_runtime_spawn(), and when the task finishes resolve @done (a
+ * corio_runtime_spawn_at(), and when the task finishes resolve @done (a
  * completion created with CORIO_COMPLETION_REMOTE, on any loop) with its
  * status: 0, the -errno it failed with, -ECANCELED, or -ENOMEM when @fn
  * returned NULL.  On failure @done is left untouched.  Returns as
- * corio_runtime_spawn, and -EINVAL when @done is NULL.
+ * corio_runtime_spawn_at, and -EINVAL when @done is NULL.
  */
-CORIO_EXTERN int corio_runtime_spawn_notify(struct corio_runtime *rt,
-					    int index, corio_start_fn fn,
-					    void *arg, const char *name,
-					    struct corio_completion *done);
+CORIO_EXTERN int corio_runtime_spawn_notify_at(struct corio_runtime *rt,
+					       int index, corio_start_fn fn,
+					       void *arg, const char *name,
+					       struct corio_completion *done,
+					       const char *file, int line);
+
+/* corio_runtime_spawn_notify_at() recording the caller's file and line. */
+#define corio_runtime_spawn_notify(rt, index, fn, arg, name, done) \
+	corio_runtime_spawn_notify_at((rt), (index), (fn), (arg), (name), \
+				      (done), __FILE__, __LINE__)
 
 /*
  * Awaitable: run @fn(@arg)'s frame as a task on loop @index of @rt (or
