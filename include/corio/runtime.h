@@ -82,7 +82,8 @@ typedef struct corio_frame *(*corio_start_fn)(void *arg);
 
 /*
  * Start @nloops threads (1 to 1024), each creating its own loop with
- * @opts (may be NULL) and running it.  Returns 0 and stores the runtime
+ * @opts (may be NULL) and running it.  The threads inherit the caller's
+ * signal mask: block the signals a signalfd should read before this.  Returns 0 and stores the runtime
  * in *@rtp once every loop is up, or -EINVAL, -ENOMEM, -EAGAIN (no
  * thread), or the first error of corio_loop_create() (-ENOSYS, -EPERM:
  * io_uring unavailable); nothing is left running then.
