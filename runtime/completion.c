@@ -95,9 +95,10 @@ int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
 	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
 	do {
 		c->remote_next = head;
-		/* release: the value and link are visible before the push */
+		/* release (seq_cst: see corio__remote_drain): the value and
+		 * link are visible before the push */
 	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
-			&head, c, memory_order_release, memory_order_relaxed));
+			&head, c, memory_order_seq_cst, memory_order_relaxed));
 	return corio__loop_wake_once(loop);
 }
 
@@ -106,12 +107,14 @@ void corio__remote_drain(struct corio_loop *loop)
 	struct corio_completion *c, *fifo = NULL, *next;
 
 	/* Before taking the queue: a sender that pushes after the exchange
-	 * below finds the flag clear and writes the eventfd again (both
-	 * are sequentially consistent, as is the sender's flag exchange). */
+	 * below finds the flag clear and writes the eventfd again.  The
+	 * flag store, this exchange, the sender's push and its flag
+	 * exchange are all sequentially consistent: with weaker orders
+	 * both sides could miss each other (a store-buffering pattern). */
 	atomic_store(&loop->wake_pending, 0);
-	/* acquire: pairs with the release of each push */
+	/* also acquire: pairs with the release of each push */
 	c = atomic_exchange_explicit(&loop->remote_head, NULL,
-				     memory_order_acquire);
+				     memory_order_seq_cst);
 	for (; c; c = next) {	/* the stack is newest first: reverse it */
 		next = c->remote_next;
 		c->remote_next = fifo;

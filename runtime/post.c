@@ -42,9 +42,10 @@ int corio_loop_post(struct corio_loop *loop, void (*fn)(void *arg), void *arg)
 	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
 	do {
 		m->c.remote_next = head;
-		/* release: the message is complete before it is pushed */
+		/* release, and seq_cst against the wake flag (see
+		 * corio__remote_drain) */
 	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
-			&head, &m->c, memory_order_release,
+			&head, &m->c, memory_order_seq_cst,
 			memory_order_relaxed));
 	return corio__loop_wake_once(loop);
 }
