@@ -17,7 +17,10 @@
  *  3. destroy: a message to each loop clears its hold; queued after every
  *     resolution of step 2, it runs after them, so a loop never ends with
  *     a resolution for it still in flight.  The loop returns from
- *     corio_loop_run once its own tasks are gone; its thread destroys it.
+ *     corio_loop_run once its own tasks are gone; its thread destroys it,
+ *     but only once the release's post call has returned (@released):
+ *     the loop may run the message before the sender is done writing the
+ *     loop's eventfd.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -39,6 +42,8 @@ struct slot {
 	pthread_t thread;
 	bool started;			/* @thread exists: join it */
 	bool ready;			/* its loop_create returned */
+	bool released;			/* the release message was posted and
+					 * its post call returned */
 	int err;			/* what loop_create returned */
 };
 
@@ -90,11 +95,17 @@ static void spawn_finished(struct spawn *s, int status)
 }
 
 corio_async_static(void, spawn_runner, ((struct corio_frame *, root),
-					(struct spawn *, s)), ())
+					(struct spawn *, s)), (
+	bool started;
+))
 {
 	corio_begin();
+	self->started = true;	/* the await owns @root from here */
 	corio_await_frame(self->root);
 corio_finally:
+	/* Cancelled before it first ran: @root never started. */
+	if (!self->started)
+		corio_frame_free(self->root);
 	/* On success and failure alike. */
 	spawn_finished(self->s, self->hdr.err);
 	corio_end();
@@ -351,6 +362,10 @@ static void *loop_thread(void *arg)
 		report_deadlock(loop, (unsigned)(sl - rt->slots));
 		cancel_all(NULL);
 	}
+	pthread_mutex_lock(&rt->lock);
+	while (!sl->released)
+		pthread_cond_wait(&rt->cond, &rt->lock);
+	pthread_mutex_unlock(&rt->lock);
 	ret = corio_loop_destroy(loop);
 	if (ret < 0)
 		note_error(rt, ret);
@@ -369,6 +384,10 @@ static void end_threads(struct corio_runtime *rt)
 			continue;
 		if (sl->loop)
 			corio_loop_post(sl->loop, release_loop, NULL);
+		pthread_mutex_lock(&rt->lock);
+		sl->released = true;
+		pthread_cond_broadcast(&rt->cond);
+		pthread_mutex_unlock(&rt->lock);
 		pthread_join(sl->thread, NULL);
 	}
 }
@@ -482,18 +501,18 @@ int corio_runtime_stop(struct corio_runtime *rt)
 
 	if (!rt)
 		return -EINVAL;
+	/* The posts happen under the lock too: a concurrent destroy (which
+	 * stops first) cannot end a loop while a post to it is under way. */
 	pthread_rwlock_wrlock(&rt->gate);
 	first = !rt->stopping;
 	rt->stopping = true;
-	pthread_rwlock_unlock(&rt->gate);
-	if (!first)
-		return 0;
-	for (i = 0; i < rt->n; i++) {
+	for (i = 0; first && i < rt->n; i++) {
 		int ret = corio_loop_post(rt->slots[i].loop, cancel_all, NULL);
 
 		if (ret < 0)
 			note_error(rt, ret);
 	}
+	pthread_rwlock_unlock(&rt->gate);
 	return 0;
 }
 
