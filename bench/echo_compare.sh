@@ -4,9 +4,10 @@
 # echo_compare.sh - echo benchmark: baseline servers (and extra ones) under
 # the same closed-loop load in one run, results as name=value lines.
 #
-# Usage: bench/echo_compare.sh [--conns "1 50 500"] [--duration 5] [--runs 3]
-#            [--warmup 1] [--size 64] [--port BASE] [--bindir DIR]
+# Usage: bench/echo_compare.sh [--conns "1 50 500 5000"] [--duration 5]
+#            [--runs 3] [--warmup 1] [--size 64] [--port BASE] [--bindir DIR]
 #            [--servers "uring epoll threads"] [--extra NAME=COMMAND ...]
+#            [--corio ECHO_SERVER [--loops "1 2"]] [--table]
 #
 # --servers     which baselines to run (ratios need uring / epoll among them).
 # --bindir DIR  holds echo_uring, echo_epoll, echo_threads and echo_load;
@@ -15,11 +16,19 @@
 # --extra       adds a server; COMMAND must contain {port} (replaced by the
 #               port to listen on, 127.0.0.1 only) and must run the server
 #               as one process, e.g. --extra corio="build/echo_server {port}".
+# --corio BIN   adds corio's echo_server once per loop count of --loops:
+#               "corio" (one loop, `BIN {port}`) and "corio_Nloops"
+#               (`BIN --loops N {port}`: N loops on N threads, one
+#               SO_REUSEPORT listener each).
+# --table       after the name=value lines, a Markdown table of the medians.
 #
 # Per server, connection count and run: the server starts pinned to CPU 0
 # on a fresh port, the script polls until the port accepts connections,
 # echo_load runs pinned to CPU 1, then the server gets SIGTERM and must exit
-# with status 0.
+# with status 0.  A server of N > 1 loops is pinned to CPUs 0..N-1 instead:
+# it needs N cores, so with two it shares CPU 1 with the load generator
+# (the output says so).  Every process raises RLIMIT_NOFILE itself: 5,000
+# connections need over 5,000 descriptors on each side.
 #
 # Server CPU time: echo_load -P reads utime+stime of the server from
 # /proc/PID/stat exactly when its measured window opens and when it closes,
@@ -31,12 +40,14 @@
 # Output (medians over the runs) per server NAME and connection count N:
 #   echo.NAME.cN.rps, .p50_us, .p99_us, .cpu_us_per_req,
 #   .cpu_ratio_vs_uring, .cpu_ratio_vs_epoll (ratios > 1: more CPU per
-#   request than that baseline), and .failed_runs when a run failed.
+#   request than that baseline), .errors (echo errors summed over the
+#   runs: short, wrong or dropped echoes, failed connects) and .failed_runs
+#   when a run failed.
 # Progress goes to stderr. Exit status 1 if any run failed.
 
 set -euo pipefail
 
-conns_list="1 50 500"
+conns_list="1 50 500 5000"
 duration=5
 runs=3
 warmup=1
@@ -45,6 +56,9 @@ port=21000
 bindir=
 baselines="uring epoll threads"
 extras=()
+corio_bin=
+loops_list="1 2"
+table=0
 
 die() {
 	echo "echo_compare: $*" >&2
@@ -67,12 +81,16 @@ while (($#)); do
 	--bindir) bindir=$2; shift 2 ;;
 	--servers) baselines=$2; shift 2 ;;
 	--extra) extras+=("$2"); shift 2 ;;
+	--corio) corio_bin=$2; shift 2 ;;
+	--loops) loops_list=$2; shift 2 ;;
+	--table) table=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "echo_compare: unknown argument '$1'" >&2; usage ;;
 	esac
 done
 
-for v in "$duration" "$runs" "$warmup" "$size" "$port" $conns_list; do
+for v in "$duration" "$runs" "$warmup" "$size" "$port" $conns_list \
+	$loops_list; do
 	[[ $v =~ ^[0-9]+$ ]] || die "bad number '$v'"
 done
 ((duration > 0 && runs > 0)) || die "--duration and --runs must be > 0"
@@ -145,6 +163,8 @@ done
 
 servers=()
 declare -A cmd
+# CPUs each server is pinned to (taskset -c); the load is always on 1.
+declare -A cpus
 for s in $baselines; do
 	[[ $s == @(uring|epoll|threads) ]] || die "no baseline server '$s'"
 	cmd[$s]="exec $(printf %q "$bindir/echo_$s") {port}"
@@ -158,21 +178,45 @@ for e in "${extras[@]}"; do
 	cmd[$name]="exec ${e#*=}"
 	servers+=("$name")
 done
+if [[ -n $corio_bin ]]; then
+	[[ -x $corio_bin ]] || die "no $corio_bin"
+	ncpu=$(nproc)
+	declare -A seen
+	for n in $loops_list; do
+		((n > 0)) || die "--loops: counts must be > 0"
+		if ((n == 1)); then
+			name=corio
+			cmd[$name]="exec $(printf %q "$corio_bin") {port}"
+		else
+			name=corio_${n}loops
+			cmd[$name]="exec $(printf %q "$corio_bin") --loops $n {port}"
+			cpus[$name]=0-$(((n < ncpu ? n : ncpu) - 1))
+			echo "echo_compare: note: $name runs $n loops on CPUs" \
+			     "${cpus[$name]}, so it shares CPU 1 with the load" \
+			     "generator; the others have CPU 0 to themselves" >&2
+		fi
+		[[ ! -v seen[$name] ]] || die "loop count $n twice"
+		seen[$name]=1
+		servers+=("$name")
+	done
+fi
 
 # Results of the successful runs, space-separated, keyed "server.cN.field".
 declare -A res
 declare -A failed
+declare -A errors
 any_failed=0
 
 # One run; on success appends its figures to res[].
 run_once() {
 	local name=$1 c=$2 out=$tmpdir/load.out log=$tmpdir/server.log
 	local lrc=0 src=0 key val requests='' ticks='' rps='' p50='' p99=''
+	local errs=''
 
 	while connects "$port"; do	# someone else is on it: skip
 		port=$((port + 1))
 	done
-	taskset -c 0 bash -c "${cmd[$name]//\{port\}/$port}" \
+	taskset -c "${cpus[$name]:-0}" bash -c "${cmd[$name]//\{port\}/$port}" \
 		</dev/null >"$log" 2>&1 &
 	server_pid=$!
 	if ! wait_listening "$server_pid" "$port"; then
@@ -200,8 +244,11 @@ run_once() {
 		p50_us) p50=$val ;;
 		p99_us) p99=$val ;;
 		server_cpu_ticks) ticks=$val ;;
+		errors) errs=$val ;;
 		esac
 	done <"$out"
+	# Counted whether or not the run succeeded; no line: it never ran.
+	errors[$name.c$c]=$((${errors[$name.c$c]:-0} + ${errs:-0}))
 	if ((lrc != 0 || src != 0)) || [[ -z $ticks || -z $requests ]] ||
 	   ((requests == 0)); then
 		echo "echo_compare: $name c$c failed" \
@@ -242,6 +289,7 @@ for name in "${servers[@]}"; do
 		if [[ -n ${failed[$k]:-} ]]; then
 			echo "echo.$k.failed_runs=${failed[$k]}"
 		fi
+		echo "echo.$k.errors=${errors[$k]:-0}"
 		[[ -n ${res[$k.rps]:-} ]] || continue
 		for f in rps:%.0f p50_us:%.1f p99_us:%.1f; do
 			printf "echo.%s.%s=${f#*:}\n" "$k" "${f%:*}" \
@@ -258,4 +306,36 @@ for name in "${servers[@]}"; do
 		done
 	done
 done
+
+if ((table)); then
+	echo
+	printf '%s-byte messages, median of %s runs of %s s; server CPU µs per\n' \
+		"$size" "$runs" "$duration"
+	echo "request = server utime+stime over the measured window / requests."
+	echo
+	echo "| server | conns | req/s | p50 µs | p99 µs | CPU µs/req | errors |"
+	echo "|---|---:|---:|---:|---:|---:|---:|"
+	for name in "${servers[@]}"; do
+		for c in $conns_list; do
+			k=$name.c$c
+			if [[ -z ${res[$k.rps]:-} ]]; then
+				echo "| $name | $c | failed | | | | ${errors[$k]:-0} |"
+				continue
+			fi
+			printf '| %s | %s | %.0f | %.1f | %.1f | %.2f | %s |\n' \
+				"$name" "$c" "$(median "${res[$k.rps]}")" \
+				"$(median "${res[$k.p50_us]}")" \
+				"$(median "${res[$k.p99_us]}")" \
+				"$(median "${res[$k.cpu_us_per_req]}")" \
+				"${errors[$k]:-0}"
+		done
+	done
+	for name in "${servers[@]}"; do
+		[[ -n ${cpus[$name]:-} ]] || continue
+		echo
+		echo "$name: server pinned to CPUs ${cpus[$name]} (one loop per" \
+		     "core), sharing CPU 1 with the load generator; every other" \
+		     "server has CPU 0 alone."
+	done
+fi
 exit "$any_failed"

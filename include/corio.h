@@ -21,5 +21,6 @@
 #include "corio/signal.h"
 #include "corio/bus.h"
 #include "corio/periodic.h"
+#include "corio/runtime.h"
 
 #endif /* CORIO_H */

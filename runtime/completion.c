@@ -95,19 +95,26 @@ int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
 	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
 	do {
 		c->remote_next = head;
-		/* release: the value and link are visible before the push */
+		/* release (seq_cst: see corio__remote_drain): the value and
+		 * link are visible before the push */
 	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
-			&head, c, memory_order_release, memory_order_relaxed));
-	return corio_loop_wake(loop);
+			&head, c, memory_order_seq_cst, memory_order_relaxed));
+	return corio__loop_wake_once(loop);
 }
 
 void corio__remote_drain(struct corio_loop *loop)
 {
 	struct corio_completion *c, *fifo = NULL, *next;
 
-	/* acquire: pairs with the release of each push */
+	/* Before taking the queue: a sender that pushes after the exchange
+	 * below finds the flag clear and writes the eventfd again.  The
+	 * flag store, this exchange, the sender's push and its flag
+	 * exchange are all sequentially consistent: with weaker orders
+	 * both sides could miss each other (a store-buffering pattern). */
+	atomic_store(&loop->wake_pending, 0);
+	/* also acquire: pairs with the release of each push */
 	c = atomic_exchange_explicit(&loop->remote_head, NULL,
-				     memory_order_acquire);
+				     memory_order_seq_cst);
 	for (; c; c = next) {	/* the stack is newest first: reverse it */
 		next = c->remote_next;
 		c->remote_next = fifo;
@@ -116,6 +123,12 @@ void corio__remote_drain(struct corio_loop *loop)
 	for (c = fifo; c; c = next) {
 		next = c->remote_next;
 		c->remote_next = NULL;
+		if (atomic_load_explicit(remote_state(c),
+					 memory_order_relaxed) ==
+		    CORIO__REMOTE_POST) {
+			corio__post_run(loop, c);
+			continue;
+		}
 		loop->external_refs--;
 		resolve(c, c->value);
 		atomic_store(remote_state(c), 3);	/* delivered */
@@ -153,6 +166,21 @@ int corio_loop_wake(struct corio_loop *loop)
 		return 0;
 	/* EAGAIN: the counter is saturated, so the loop wakes anyway. */
 	return errno == EAGAIN ? 0 : -errno;
+}
+
+int corio__loop_wake_once(struct corio_loop *loop)
+{
+	int ret;
+
+	/* Pairs with the store in corio__remote_drain: whoever sets the
+	 * flag first after a drain writes; the others ride on that write. */
+	if (atomic_exchange(&loop->wake_pending, 1))
+		return 0;
+	atomic_fetch_add_explicit(&loop->wake_writes, 1, memory_order_relaxed);
+	ret = corio_loop_wake(loop);
+	if (ret < 0)	/* nothing on its way: let the next sender try */
+		atomic_store(&loop->wake_pending, 0);
+	return ret;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -173,6 +173,16 @@ struct corio_loop {
 	bool stop;			/* corio_loop_stop was called */
 	char backend[256];	/* room for a fallback's reason */
 	struct corio__taskwatch *taskwatch; /* watchers of task ends, or NULL */
+	/* Messages from other threads (post.c, runtime.c). */
+	_Atomic int wake_pending;	/* the eventfd was written and the
+					 * queue not drained since: a later
+					 * sender need not write it again */
+	_Atomic uint64_t posts_pending;	/* posted, not yet run: outside
+					 * wakers already on their way */
+	_Atomic uint64_t wake_writes;	/* eventfd writes by senders */
+	uint64_t posts_run;		/* messages run on this loop */
+	bool hold;			/* a runtime's loop: keep running,
+					 * asleep, with no task left */
 };
 
 /* The calling thread's loop (one per thread). */
@@ -366,5 +376,13 @@ void corio__taskwatch_destroy(struct corio_loop *loop);
 /* Misuse from a runtime entry point: message on stderr. */
 void corio__warn(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/* completion.c: wake @loop unless a wake-up is already on its way (one
+ * eventfd write per burst of messages).  0 or -errno. */
+int corio__loop_wake_once(struct corio_loop *loop);
+/* post.c: value of a queued completion's remote field that marks a posted
+ * message; run it on the loop's thread (corio__remote_drain). */
+#define CORIO__REMOTE_POST 4
+void corio__post_run(struct corio_loop *loop, struct corio_completion *c);
 
 #endif /* CORIO_INTERNAL_H */

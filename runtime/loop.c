@@ -156,8 +156,18 @@ static int64_t wait_budget(struct corio_loop *loop)
  * that remain can never be woken. */
 static bool stalled(const struct corio_loop *loop)
 {
+	/* A message already queued (post.c) will wake the loop. */
 	return !loop->ready_head && !loop->timers.len &&
-	       !loop->stats.ops_inflight;
+	       !loop->stats.ops_inflight &&
+	       !atomic_load(&((struct corio_loop *)loop)->posts_pending);
+}
+
+/* Is there anything left to run for?  A runtime's loop (@hold) sleeps on
+ * its eventfd with no task rather than return. */
+static bool has_work(struct corio_loop *loop)
+{
+	return loop->unfinished || loop->hold ||
+	       atomic_load(&loop->posts_pending);
 }
 
 int corio_loop_run(struct corio_loop *loop)
@@ -182,15 +192,17 @@ int corio_loop_run(struct corio_loop *loop)
 	loop->running = true;
 	loop->stop = false;
 	corio__deadlock_free(loop);	/* a report speaks of one run */
-	while (!loop->stop && loop->unfinished) {
+	while (!loop->stop && has_work(loop)) {
 		int64_t budget;
 
 		loop->stats.iterations++;
 		/* Bounded: tasks woken meanwhile wait for the next round. */
 		corio__run_ready(loop, loop->run_batch);
-		if (!loop->unfinished || loop->stop)
+		if (!has_work(loop) || loop->stop)
 			break;
-		if (stalled(loop) && corio__deadlock_global(loop)) {
+		/* No task at all: nothing to deadlock; wait for messages. */
+		if (loop->unfinished && stalled(loop) &&
+		    corio__deadlock_global(loop)) {
 			ret = -EDEADLK;
 			break;
 		}
@@ -237,4 +249,8 @@ void corio_loop_stats(const struct corio_loop *loop,
 	stats->timers = loop->timers.len;
 	stats->stalls = atomic_load(&loop->watch.stalls);
 	corio__pool_stats(loop, stats);
+	stats->posts = loop->posts_run;
+	stats->wake_writes = atomic_load_explicit(
+		&((struct corio_loop *)loop)->wake_writes,
+		memory_order_relaxed);
 }

@@ -329,8 +329,11 @@ static int uring_poll(struct corio_loop *loop, struct corio__reactor *base,
 	if (timeout_ns == 0) {
 		/* Tasks are ready: submit and collect, never sleep.  Skip the
 		 * syscall when there is nothing to submit or collect. */
-		if (!io_uring_sq_ready(&r->ring) && !loop->stats.ops_inflight)
-			return 0;
+		if (!io_uring_sq_ready(&r->ring) && !loop->stats.ops_inflight &&
+		    !atomic_load_explicit(&loop->wake_pending,
+					  memory_order_relaxed))
+			return 0;	/* (a message pending needs the call:
+					 * its eventfd read completes in it) */
 		ret = io_uring_submit_and_get_events(&r->ring);
 	} else {
 		struct __kernel_timespec ts = {

@@ -93,4 +93,41 @@ fi
 grep -Eq "^readings handled +40 +40$" "$tmp/tt.out" ||
 	fail "time_triggered: $(cat "$tmp/tt.out")"
 echo "ok: time_triggered"
+# echo_server --loops 2: one SO_REUSEPORT listener per loop; SIGTERM with
+# connections open closes them all and exits 0.
+"$bin/echo_server" --loops 2 0 >"$tmp/server2.out" 2>&1 &
+server=$!
+port=
+for _ in $(seq 1 200); do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (2 loops)$/\1/p' \
+		"$tmp/server2.out")
+	[ -n "$port" ] && break
+	kill -0 "$server" 2>/dev/null || fail "echo_server --loops 2 died: $(cat "$tmp/server2.out")"
+	sleep 0.05
+done
+[ -n "$port" ] || fail "echo_server --loops 2 never said where it listens"
+python3 - "$port" "$server" <<'PY' || fail "echo over 2 loops"
+import os, signal, socket, sys
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+conns = [socket.create_connection(("127.0.0.1", port), timeout=10)
+         for _ in range(40)]
+for i, c in enumerate(conns):
+    msg = b"loop message %d" % i
+    c.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        chunk = c.recv(65536)
+        if not chunk:
+            sys.exit("connection closed early")
+        got += chunk
+    if got != msg:
+        sys.exit("echo differs")
+os.kill(pid, signal.SIGTERM)
+for c in conns:
+    if c.recv(16) != b"":
+        sys.exit("data after the stop")
+PY
+wait "$server" || fail "echo_server --loops 2 exited $? after SIGTERM"
+server=
+echo "ok: echo_server --loops 2"
 echo "samples: ok"

@@ -142,6 +142,9 @@ struct corio_loop_stats {
 	uint64_t blocking_threads; /* worker threads started */
 	uint64_t blocking_queued; /* corio_blocking calls waiting for one */
 	uint64_t blocking_running; /* ... and running now */
+	uint64_t posts;		/* messages run (corio_loop_post) */
+	uint64_t wake_writes;	/* eventfd writes by senders of messages and
+				 * remote resolutions: one per burst */
 };
 
 /* Fill *@stats with @loop's counters. */

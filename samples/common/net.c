@@ -24,7 +24,8 @@ int sample_parse_port(const char *arg, uint16_t *port)
 	return 0;
 }
 
-int sample_listen_tcp(uint16_t port)
+/* A listener on 127.0.0.1:@port; @reuseport: share the port. */
+static int listen_tcp(uint16_t port, int reuseport)
 {
 	struct sockaddr_in sin = {
 		.sin_family = AF_INET,
@@ -37,6 +38,8 @@ int sample_listen_tcp(uint16_t port)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
+				     sizeof(one)) < 0) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
 	    listen(fd, SAMPLE_BACKLOG) < 0) {
 		err = -errno;
@@ -44,6 +47,16 @@ int sample_listen_tcp(uint16_t port)
 		return err;
 	}
 	return fd;
+}
+
+int sample_listen_tcp(uint16_t port)
+{
+	return listen_tcp(port, 0);
+}
+
+int sample_listen_tcp_shared(uint16_t port)
+{
+	return listen_tcp(port, 1);
 }
 
 int sample_local_port(int fd)
@@ -67,7 +80,13 @@ int sample_raise_nofile(rlim_t want)
 	rl.rlim_cur = want;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
 		rl.rlim_max = want;	/* only root may do this */
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		return 0;
+	/* Not allowed past the hard limit: take as much as it lets us. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -errno;
+	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return -errno;
-	return 0;
+	return -EPERM;
 }

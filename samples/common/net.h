@@ -26,13 +26,21 @@ int sample_parse_port(const char *arg, uint16_t *port);
  */
 int sample_listen_tcp(uint16_t port);
 
+/*
+ * sample_listen_tcp() with SO_REUSEPORT as well: several sockets (one per
+ * loop) listen on the same port and the kernel spreads the incoming
+ * connections over them.  Returns the fd, or -errno.
+ */
+int sample_listen_tcp_shared(uint16_t port);
+
 /* The local port @fd is bound to, or -errno. */
 int sample_local_port(int fd);
 
 /*
  * Make sure the process may open @want descriptors: raise the soft
  * RLIMIT_NOFILE, and the hard one too if allowed (root).  Returns 0, or
- * -errno (-EPERM: the hard limit is lower and cannot be raised).
+ * -errno (-EPERM: the hard limit is lower and cannot be raised; the soft
+ * limit was raised to it).
  */
 int sample_raise_nofile(rlim_t want);
 
