@@ -911,8 +911,11 @@ static int ep_poll(struct corio_loop *loop, struct corio__reactor *base,
 		skip = r->waited;
 	}
 	/* Tasks are ready and nothing waits on a descriptor: skip the
-	 * system call, as the io_uring backend does. */
-	if (timeout_ns == 0 && (!r->nwaiting || skip)) {
+	 * system call, as the io_uring backend does.  A message from another
+	 * thread (wake_pending) needs the call: its eventfd is read there. */
+	if (timeout_ns == 0 && (skip || (!r->nwaiting &&
+	    !atomic_load_explicit(&loop->wake_pending,
+				  memory_order_relaxed)))) {
 		r->waited = false;
 		deliver(loop, r);
 		return 0;
