@@ -19,5 +19,6 @@
 #include "corio/completion.h"
 #include "corio/pool.h"
 #include "corio/signal.h"
+#include "corio/net.h"
 
 #endif /* CORIO_H */
