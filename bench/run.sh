@@ -12,6 +12,9 @@
 #                         epoll and thread-per-connection baselines
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
 #                         e.g. ECHO_ARGS='--runs 5 --duration 5')
+#   net_send              corio_send_all against corio_send_zc over loopback
+#                         TCP at 4 KiB, 64 KiB, 1 MiB (bench/net_send.c;
+#                         NET_SEND_MIB sets the MiB sent per run)
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
 # generator to CPU 1.
@@ -33,6 +36,7 @@ for n in "${names[@]}"; do
 	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost)
 		micro+=("$n") ;;
 	echo) ;;
+	net_send) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -46,4 +50,9 @@ for n in "${names[@]}"; do
 	[ "$n" = echo ] || continue
 	bench/echo_compare.sh --bindir "$build/bench" "${echo_args[@]}" \
 		--extra corio="$build/samples/echo_server {port}"
+done
+for n in "${names[@]}"; do
+	[ "$n" = net_send ] || continue
+	# It pins its sender to CPU 0 and its receiver to CPU 1 itself.
+	"$build/bench/net_send" "${NET_SEND_MIB:-256}"
 done
