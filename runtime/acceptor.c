@@ -212,6 +212,8 @@ struct corio_frame *corio_accept_next__start(struct corio_frame *parent,
 		if (err)
 			return corio__op_done(t, err);
 	}
+	/* Reports name the multishot op the task waits on. */
+	t->op = CORIO__OP_ACCEPT_MULTI;
 	return corio__sync_wait(&acc->waiters, t, NULL);
 }
 

@@ -92,7 +92,9 @@ struct corio__reactor_ops {
 	 * Start @io (CORIO__OP_ACCEPT_MULTI or CORIO__OP_RECV_MULTI) for
 	 * @src: each of its completions goes to src->on_cqe.  Counts one
 	 * operation in flight until the completion without CORIO__CQE_MORE.
-	 * 0 or -errno (nothing started).
+	 * @destroy cancels the sources still in flight and hands their final
+	 * completions to their callbacks first: no multishot outlives the
+	 * backend holding a file open.  0 or -errno (nothing started).
 	 */
 	int (*source_start)(struct corio_loop *loop, struct corio__reactor *r,
 			    struct corio__source *src,

@@ -6,7 +6,8 @@
  * user_data of every SQE is the address of the task that awaits it, or an
  * odd tag for requests the runtime makes on its own behalf (cancellations)
  * whose completions only need counting, or the address of a struct
- * corio__source with bit 1 set (SOURCE_TAG) for multishot operations.  A task is never released while its
+ * corio__source with bit 1 set (SOURCE_TAG) for multishot operations.
+ * A task is never released while its
  * operation is in flight (cancellation waits for the original completion),
  * so a completion always finds its task.
  */

@@ -35,6 +35,12 @@
 #include "internal.h"
 #include "reactor.h"
 
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len) ((void)(addr), (void)(len))
+#endif
+
 struct corio_bufpool {
 	struct corio__bufring br;	/* ring mode: registered */
 	struct corio_loop *loop;
@@ -312,7 +318,11 @@ static void on_cqe(struct corio__source *src, int32_t res, uint32_t flags,
 		pool->avail--;
 		if (res <= 0 || rd->closed || rd->ended) {
 			put_buffer(pool, bid);
-		} else if (!push_chunk(rd, (uint32_t)res, bid)) {
+		} else if (push_chunk(rd, (uint32_t)res, bid)) {
+			/* The kernel wrote it, out of valgrind's sight. */
+			VALGRIND_MAKE_MEM_DEFINED(buf_addr(pool, bid),
+						  (size_t)res);
+		} else {
 			put_buffer(pool, bid);
 			end_stream(rd, -ENOMEM);
 		}
@@ -397,6 +407,8 @@ static struct corio_frame *wait_data(struct corio_reader *rd, ssize_t *result)
 		if (err)
 			return corio__op_done(t, err);
 	}
+	/* Reports name the multishot op the task waits on. */
+	t->op = CORIO__OP_RECV_MULTI;
 	return corio__sync_wait(&rd->waiters, t, NULL);
 }
 

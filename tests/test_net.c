@@ -923,7 +923,8 @@ corio_async(int, pattern_reader, ((struct corio_reader *, rd),
 				break;
 			cr_assert_eq((size_t)self->n, self->b.len);
 			for (self->i = 0; self->i < self->b.len; self->i++)
-				cr_assert_eq((unsigned char)self->b.data[self->i],
+				cr_assert_eq(
+					(unsigned char)self->b.data[self->i],
 					     pat(self->got + self->i),
 					     "byte %zu", self->got + self->i);
 			corio_buf_release(&self->b);
@@ -1255,4 +1256,74 @@ Test(net, send_zc, .timeout = 30)
 Test(net, send_zc_fallback, .timeout = 30)
 {
 	send_zc(true);
+}
+
+/* ---- deadlines on the multishot waits -------------------------------- */
+
+/* Nothing arrives before the deadline: -ETIME; what arrives later is
+ * still there for the next await. */
+corio_async(int, wait_past_deadline, ((int, port),
+				      (struct corio_acceptor *, acc),
+				      (struct corio_reader *, rd), (int, a)), (
+	int64_t prev;
+	char c;
+	ssize_t n;
+	int fd;
+))
+{
+	corio_begin();
+	self->prev = corio_deadline_set(corio_now() + CORIO_MS(50));
+	corio_await(self->fd, corio_accept_next, self->acc);
+	cr_assert_eq(self->fd, -ETIME);
+	corio_deadline_set(corio_now() + CORIO_MS(50));
+	corio_await(self->n, corio_reader_read, self->rd, &self->c, 1);
+	cr_assert_eq(self->n, -ETIME);
+	corio_deadline_set(self->prev);
+	corio_await(self->n, corio_send_all, self->a, "!", 1, 0);
+	corio_await(self->n, corio_reader_read, self->rd, &self->c, 1);
+	cr_assert_eq(self->n, 1);
+	cr_assert_eq(self->c, '!');
+	corio_await_discard(connect_and_say, self->port, 7);
+	corio_await(self->fd, corio_accept_next, self->acc);
+	cr_assert_geq(self->fd, 0);
+	close(self->fd);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+static void multishot_deadlines(bool fallback)
+{
+	struct corio_loop *loop = net_loop(fallback);
+	struct corio_acceptor *acc;
+	struct corio_bufpool *pool;
+	struct corio_reader *rd;
+	int lfd = corio_tcp_listen("127.0.0.1", 0, NULL), a, b, r = 1;
+
+	cr_assert_geq(lfd, 0);
+	tcp_pair(&a, &b);
+	cr_assert_eq(corio_acceptor_open(&acc, lfd, SOCK_CLOEXEC), 0);
+	cr_assert_eq(corio_bufpool_create(&pool, 4, 64), 0);
+	cr_assert_eq(corio_reader_open(&rd, b, pool), 0);
+	corio_spawn(loop, wait_past_deadline__start(NULL,
+		corio_socket_port(lfd), acc, rd, a, &r), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(r, 0);
+	cr_assert_eq(corio_reader_close(rd), 0);
+	cr_assert_eq(corio_bufpool_destroy(pool), 0);
+	cr_assert_eq(corio_acceptor_close(acc), 0);
+	close(lfd);
+	close(a);
+	close(b);
+	t_loop_done(loop);
+}
+
+Test(net, multishot_waits_honour_deadlines, .timeout = 10)
+{
+	multishot_deadlines(false);
+}
+
+Test(net, multishot_waits_honour_deadlines_fallback, .timeout = 10)
+{
+	multishot_deadlines(true);
 }

@@ -120,6 +120,10 @@ struct corio_event;
 struct corio_waitgroup;
 struct corio_group;
 struct corio_completion;
+struct msghdr;
+struct corio_acceptor;
+struct corio_reader;
+struct corio_buf;
 
 /*
  * The runtime's awaitable operations as async functions: each NAME here
@@ -163,6 +167,22 @@ async int corio_group_wait_all(struct corio_group *g);
 async int corio_group_wait_n(struct corio_group *g, size_t n);
 async int corio_group_wait_any(struct corio_group *g);
 async int64_t corio_completion_wait(struct corio_completion *c);
+async ssize_t corio_recvmsg(int fd, struct msghdr *msg, int flags);
+async ssize_t corio_sendmsg(int fd, const struct msghdr *msg, int flags);
+async int corio_shutdown(int fd, int how);
+async ssize_t corio_recvfrom(int fd, void *buf, size_t len, int flags,
+			     struct sockaddr *addr, socklen_t *addrlen);
+async ssize_t corio_sendto(int fd, const void *buf, size_t len, int flags,
+			   const struct sockaddr *addr, socklen_t addrlen);
+async ssize_t corio_send_zc(int fd, const void *buf, size_t len, int flags);
+async int corio_tcp_connect(const char *host, int port, int64_t timeout_ns);
+async int corio_unix_connect(const char *path);
+async ssize_t corio_recv_exact(int fd, void *buf, size_t len);
+async int corio_accept_next(struct corio_acceptor *acc);
+async ssize_t corio_reader_read(struct corio_reader *rd, void *buf,
+				size_t len);
+async ssize_t corio_reader_borrow(struct corio_reader *rd,
+				  struct corio_buf *buf);
 
 /*
  * Fail the calling async function with @err (a negative errno): its

@@ -179,7 +179,9 @@ struct corio_acceptor;
  * Start accepting connections on listening socket @listen_fd; @flags
  * (SOCK_CLOEXEC, SOCK_NONBLOCK) apply to the accepted fds.  With
  * multishot accept, connections are accepted as they arrive and queue in
- * the acceptor until corio_accept_next takes them.  @listen_fd stays the
+ * the acceptor until corio_accept_next takes them (the queue grows while
+ * nobody takes them; the kernel's backlog no longer limits it).  A closed
+ * acceptor must not be used again.  @listen_fd stays the
  * caller's: close it after corio_acceptor_close.  Returns 0 and stores the
  * acceptor in *@out, or -EINVAL (no loop on this thread, bad flags or fd),
  * -ENOMEM, or the -errno of starting the accept.
