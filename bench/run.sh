@@ -15,6 +15,9 @@
 #   http                  samples/http_server against nginx with one
 #                         worker, under wrk (bench/http_compare.sh;
 #                         HTTP_ARGS adds options, e.g. HTTP_ARGS='--runs 5')
+#   net_send              corio_send_all against corio_send_zc over loopback
+#                         TCP at 4 KiB, 64 KiB, 1 MiB (bench/net_send.c;
+#                         NET_SEND_MIB sets the MiB sent per run)
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
 # generator to CPU 1.
@@ -37,6 +40,7 @@ for n in "${names[@]}"; do
 		micro+=("$n") ;;
 	echo) ;;
 	http) ;;
+	net_send) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -57,4 +61,9 @@ for n in "${names[@]}"; do
 	[ "$n" = http ] || continue
 	bench/http_compare.sh --server "$build/samples/http_server/http_server" \
 		"${http_args[@]}"
+done
+for n in "${names[@]}"; do
+	[ "$n" = net_send ] || continue
+	# It pins its sender to CPU 0 and its receiver to CPU 1 itself.
+	"$build/bench/net_send" "${NET_SEND_MIB:-256}"
 done

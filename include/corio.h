@@ -22,5 +22,6 @@
 #include "corio/bus.h"
 #include "corio/periodic.h"
 #include "corio/runtime.h"
+#include "corio/net.h"
 
 #endif /* CORIO_H */

@@ -183,6 +183,8 @@ struct corio_loop {
 	uint64_t posts_run;		/* messages run on this loop */
 	bool hold;			/* a runtime's loop: keep running,
 					 * asleep, with no task left */
+	bool no_multishot;		/* CORIO_LOOP_NO_MULTISHOT */
+	uint16_t next_bgid;		/* buffer group ids handed out */
 };
 
 /* The calling thread's loop (one per thread). */
@@ -244,6 +246,19 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
  */
 void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 		      bool deadline);
+
+/* io.c: SEND_ZC's result arrived (@res); its notification will follow. */
+void corio__io_more(struct corio_loop *loop, struct corio_task *t,
+		    int32_t res);
+/* io.c: SEND_ZC's notification: complete with the result kept. */
+void corio__io_notified(struct corio_loop *loop, struct corio_task *t);
+/* net.c: the backend's CORIO__CAP_* less those the loop's flags
+ * turn off (CORIO_LOOP_NO_MULTISHOT). */
+unsigned corio__net_caps(struct corio_loop *loop);
+/* net.c: fill *@un for @path ('@': abstract name); its length or
+ * -EINVAL, -ENAMETOOLONG. */
+struct sockaddr_un;
+int corio__unix_addr(const char *path, struct sockaddr_un *un);
 
 /* sync.c: take @t out of the primitive it waits on, deliver @err as the
  * wait's result (none when 0: cancellation) and wake it. */

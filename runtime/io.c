@@ -33,6 +33,12 @@ static const char *const op_names[CORIO__OP_COUNT] = {
 	[CORIO__OP_FSYNC] = "fsync",
 	[CORIO__OP_STATX] = "statx",
 	[CORIO__OP_POLL] = "poll",
+	[CORIO__OP_RECVMSG] = "recvmsg",
+	[CORIO__OP_SENDMSG] = "sendmsg",
+	[CORIO__OP_SHUTDOWN] = "shutdown",
+	[CORIO__OP_SEND_ZC] = "send_zc",
+	[CORIO__OP_ACCEPT_MULTI] = "accept_multishot",
+	[CORIO__OP_RECV_MULTI] = "recv_multishot",
 };
 
 const char *corio__op_name(unsigned opcode)
@@ -189,6 +195,27 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 	corio__task_wake(loop, t);
 }
 
+/*
+ * SEND_ZC completes twice: first its result (more to come), then the
+ * notification that the kernel no longer reads the buffer.  The result
+ * waits in the task's slot; the notification wakes the task with it.
+ */
+void corio__io_more(struct corio_loop *loop, struct corio_task *t,
+		    int32_t res)
+{
+	(void)loop;
+	corio__task_deliver(t, res);
+}
+
+void corio__io_notified(struct corio_loop *loop, struct corio_task *t)
+{
+	int64_t res = 0;
+
+	if (t->result && t->result_kind == CORIO__RES_SSIZE)
+		res = *(ssize_t *)t->result;
+	corio__io_complete(loop, t, (int32_t)res);
+}
+
 void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 		      bool deadline)
 {
@@ -328,4 +355,51 @@ struct corio_frame *corio_poll__start(struct corio_frame *parent, int fd,
 	(void)parent;
 	return start_io(&(struct corio__io){ .opcode = CORIO__OP_POLL,
 		.fd = fd, .op_flags = events }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_recvmsg__start(struct corio_frame *parent, int fd,
+					 struct msghdr *msg, int flags,
+					 ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_RECVMSG,
+		.fd = fd, .addr = msg, .op_flags = (uint32_t)flags },
+		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_sendmsg__start(struct corio_frame *parent, int fd,
+					 const struct msghdr *msg, int flags,
+					 ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_SENDMSG,
+		.fd = fd, .addr = (void *)msg,
+		.op_flags = (uint32_t)(flags | MSG_NOSIGNAL) },
+		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_shutdown__start(struct corio_frame *parent, int fd,
+					  int how, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_SHUTDOWN,
+		.fd = fd, .op_flags = (uint32_t)how }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_send_zc__start(struct corio_frame *parent, int fd,
+					 const void *buf, size_t len,
+					 int flags, ssize_t *result)
+{
+	struct corio_loop *loop = corio__tls_loop;
+	unsigned op = CORIO__OP_SEND_ZC;
+
+	(void)parent;
+	/* Without zero-copy a plain send has the same contract: the buffer
+	 * is free again when the await returns. */
+	if (!loop || !(corio__net_caps(loop) & CORIO__CAP_SEND_ZC))
+		op = CORIO__OP_SEND;
+	return start_io(&(struct corio__io){ .opcode = (uint8_t)op,
+		.fd = fd, .addr = (void *)buf, .len = len,
+		.op_flags = (uint32_t)(flags | MSG_NOSIGNAL) },
+		result, CORIO__RES_SSIZE);
 }

@@ -75,6 +75,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->deadlock_check = !(opts &&
 				 (opts->flags & CORIO_LOOP_NO_DEADLOCK_CHECK));
 	loop->virtual_clock = opts && (opts->flags & CORIO_LOOP_VIRTUAL_CLOCK);
+	loop->no_multishot = opts && (opts->flags & CORIO_LOOP_NO_MULTISHOT);
 	loop->vnow = corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();

@@ -21,6 +21,12 @@ enum corio__opcode {
 	CORIO__OP_FSYNC,
 	CORIO__OP_STATX,
 	CORIO__OP_POLL,
+	CORIO__OP_RECVMSG,
+	CORIO__OP_SENDMSG,
+	CORIO__OP_SHUTDOWN,
+	CORIO__OP_SEND_ZC,
+	CORIO__OP_ACCEPT_MULTI,	/* sources only (reactor.h) */
+	CORIO__OP_RECV_MULTI,	/* sources only: buffer ring @len */
 	CORIO__OP_COUNT
 };
 

@@ -17,6 +17,8 @@ struct corio_loop;
 struct corio_loop_opts;
 struct corio_task;
 struct corio__reactor;
+struct corio__source;
+struct corio__bufring;
 
 /* One operation to start, in backend-neutral terms. */
 struct corio__io {
@@ -79,6 +81,80 @@ struct corio__reactor_ops {
 		    int64_t timeout_ns);
 	/* Release the backend; operations still in flight are dropped. */
 	void (*destroy)(struct corio__reactor *r);
+	/*
+	 * The optional members below may be NULL: a backend without them has
+	 * none of the CORIO__CAP_* capabilities, and the runtime falls back
+	 * to one-shot operations started through @start.
+	 *
+	 * What this backend can do on this kernel (CORIO__CAP_*).
+	 */
+	unsigned (*caps)(struct corio__reactor *r);
+	/*
+	 * Start @io (CORIO__OP_ACCEPT_MULTI or CORIO__OP_RECV_MULTI) for
+	 * @src: each of its completions goes to src->on_cqe.  Counts one
+	 * operation in flight until the completion without CORIO__CQE_MORE.
+	 * @destroy cancels the sources still in flight and hands their final
+	 * completions to their callbacks first: no multishot outlives the
+	 * backend holding a file open.  0 or -errno (nothing started).
+	 */
+	int (*source_start)(struct corio_loop *loop, struct corio__reactor *r,
+			    struct corio__source *src,
+			    const struct corio__io *io);
+	/* Ask for @src's operation to end; its final completion still
+	 * arrives (usually -ECANCELED). */
+	void (*source_cancel)(struct corio_loop *loop, struct corio__reactor *r,
+			      struct corio__source *src);
+	/* Register @br with the kernel and give it every buffer.  0 or
+	 * -errno. */
+	int (*bufring_create)(struct corio_loop *loop, struct corio__reactor *r,
+			      struct corio__bufring *br);
+	/* Give buffer @bid of @br back to the kernel. */
+	void (*bufring_put)(struct corio__reactor *r, struct corio__bufring *br,
+			    uint16_t bid);
+	/* Unregister @br; no operation may still select from it. */
+	void (*bufring_destroy)(struct corio__reactor *r,
+				struct corio__bufring *br);
+};
+
+/* Capabilities (ops->caps). */
+#define CORIO__CAP_ACCEPT_MULTI	0x1u	/* CORIO__OP_ACCEPT_MULTI sources */
+#define CORIO__CAP_BUF_RING	0x2u	/* buffer rings, CORIO__OP_RECV_MULTI */
+#define CORIO__CAP_SEND_ZC	0x4u	/* CORIO__OP_SEND_ZC */
+
+/* Flags of a completion handed to a source (backend-neutral). */
+#define CORIO__CQE_MORE		0x1u	/* more completions will follow */
+#define CORIO__CQE_BUFFER	0x2u	/* @bid names the buffer filled */
+
+struct corio__source;
+typedef void corio__source_fn(struct corio__source *src, int32_t res,
+			      uint32_t flags, uint16_t bid);
+
+/*
+ * An operation that completes more than once (multishot): its completions
+ * go to a callback instead of waking one task.  Embedded in the object
+ * that owns it (acceptor, reader), which must outlive the final completion.
+ */
+struct corio__source {
+	corio__source_fn *on_cqe;	/* runs on the loop's thread */
+	struct corio_loop *loop;
+	uint32_t inflight;		/* operations started whose final
+					 * completion has not arrived */
+	struct corio__source *next, *prev; /* backend's list while in
+					 * flight (drained at destroy) */
+};
+
+/*
+ * A provided-buffer ring: @nbufs buffers of @buf_size bytes at @bufs, the
+ * kernel picking one per received chunk.  Filled in by the owner except
+ * @ring, which the backend owns.
+ */
+struct corio__bufring {
+	void *ring;		/* backend: the shared ring memory */
+	size_t ring_bytes;	/* backend: its mapping's size */
+	char *bufs;		/* nbufs * buf_size bytes */
+	uint32_t nbufs;		/* a power of two, at most 32768 */
+	uint32_t buf_size;
+	uint16_t bgid;		/* buffer group id, unique in the loop */
 };
 
 struct corio__reactor {
@@ -145,6 +221,12 @@ static inline int corio__reactor_poll(struct corio_loop *loop,
 				      int64_t timeout_ns)
 {
 	return r->ops->poll(loop, r, timeout_ns);
+}
+
+/* The backend's capabilities, none when it does not say. */
+static inline unsigned corio__reactor_caps(struct corio__reactor *r)
+{
+	return r->ops->caps ? r->ops->caps(r) : 0;
 }
 
 #endif /* CORIO_REACTOR_H */

@@ -5,13 +5,16 @@
  *
  * user_data of every SQE is the address of the task that awaits it, or an
  * odd tag for requests the runtime makes on its own behalf (cancellations)
- * whose completions only need counting.  A task is never released while its
+ * whose completions only need counting, or the address of a struct
+ * corio__source with bit 1 set (SOURCE_TAG) for multishot operations.
+ * A task is never released while its
  * operation is in flight (cancellation waits for the original completion),
  * so a completion always finds its task.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <liburing.h>
 
@@ -21,11 +24,14 @@
 #define INTERNAL_TAG 1ull	/* user_data of runtime-owned requests */
 #define WAKE_TAG 3ull		/* user_data of the eventfd read */
 #define SIGNAL_TAG 5ull		/* user_data of the signalfd read */
+#define SOURCE_TAG 2ull		/* or'ed into a source's address */
 
 struct uring_reactor {
 	struct corio__reactor base;	/* first: the loop holds &base */
 	struct io_uring ring;
 	unsigned setup_flags;	/* the flags setup accepted */
+	unsigned caps;		/* CORIO__CAP_*, probed at setup */
+	struct corio__source *sources;	/* sources in flight */
 };
 
 /* Longest transfer one SQE can express (len is 32 bits), as read(2). */
@@ -76,6 +82,25 @@ static void explain_unavailable(int err, char *why, size_t whylen)
 
 static const struct corio__reactor_ops uring_ops;
 
+/*
+ * What this kernel supports.  SEND_ZC arrived in 6.0, after multishot
+ * accept (5.19), buffer rings (5.19) and multishot recv (6.0): the probe
+ * only lists opcodes, so its presence stands for all three.
+ */
+static unsigned probe_caps(struct io_uring *ring)
+{
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	unsigned caps = 0;
+
+	if (!probe)
+		return 0;
+	if (io_uring_opcode_supported(probe, IORING_OP_SEND_ZC))
+		caps = CORIO__CAP_ACCEPT_MULTI | CORIO__CAP_BUF_RING |
+		       CORIO__CAP_SEND_ZC;
+	io_uring_free_probe(probe);
+	return caps;
+}
+
 int corio__uring_create(struct corio__reactor **out,
 			  const struct corio_loop_opts *opts,
 			  char *desc, size_t desclen, char *why, size_t whylen)
@@ -123,10 +148,57 @@ int corio__uring_create(struct corio__reactor **out,
 		return ret;
 	}
 	r->base.ops = &uring_ops;
+	r->caps = probe_caps(&r->ring);
 	/* Registering the ring fd saves an fdget per enter; optional. */
 	(void)io_uring_register_ring_fd(&r->ring);
 	*out = &r->base;
 	return 0;
+}
+
+static void dispatch_source(struct uring_reactor *r, uint64_t ud,
+			    const struct io_uring_cqe *cqe);
+
+/*
+ * Multishot operations still armed at teardown keep files open inside the
+ * ring (a pending multishot accept kept its port bound past
+ * io_uring_queue_exit): cancel them and let their final completions reach
+ * their owners, which then release their memory.  Bounded: a source whose
+ * cancel never completes is given up after about a second.
+ */
+static void drain_sources(struct uring_reactor *r)
+{
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 10000000 };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	int tries;
+
+	if (!r->sources)
+		return;
+	sqe = io_uring_get_sqe(&r->ring);
+	if (!sqe) {
+		io_uring_submit(&r->ring);
+		sqe = io_uring_get_sqe(&r->ring);
+	}
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+	}
+	for (tries = 0; r->sources && tries < 100; tries++) {
+		unsigned head, n = 0;
+
+		if (io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, &ts,
+						     NULL) < 0 &&
+		    !io_uring_cq_ready(&r->ring))
+			continue;
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
+
+			n++;
+			if ((ud & 3) == SOURCE_TAG)
+				dispatch_source(r, ud, cqe);
+		}
+		io_uring_cq_advance(&r->ring, n);
+	}
 }
 
 static void uring_destroy(struct corio__reactor *base)
@@ -134,6 +206,7 @@ static void uring_destroy(struct corio__reactor *base)
 	struct uring_reactor *r = (struct uring_reactor *)base;
 	if (!r)
 		return;
+	drain_sources(r);
 	io_uring_queue_exit(&r->ring);
 	corio__free(r);
 }
@@ -236,6 +309,24 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 	case CORIO__OP_POLL:
 		io_uring_prep_poll_add(sqe, io->fd, io->op_flags);
 		break;
+	case CORIO__OP_RECVMSG:
+		io_uring_prep_recvmsg(sqe, io->fd, io->addr,
+				      (unsigned)io->op_flags);
+		break;
+	case CORIO__OP_SENDMSG:
+		io_uring_prep_sendmsg(sqe, io->fd, io->addr,
+				      (unsigned)io->op_flags);
+		break;
+	case CORIO__OP_SHUTDOWN:
+		io_uring_prep_shutdown(sqe, io->fd, (int)io->op_flags);
+		break;
+	case CORIO__OP_SEND_ZC:
+		if (!(r->caps & CORIO__CAP_SEND_ZC))
+			goto unsupported;
+		io_uring_prep_send_zc(sqe, io->fd, io->addr,
+				      clamp_len(io->len), (int)io->op_flags, 0);
+		break;
+	unsupported:
 	default:
 		/* Give the SQE back as a harmless no-op. */
 		io_uring_prep_nop(sqe);
@@ -290,6 +381,37 @@ static int uring_arm_signal(struct corio_loop *loop,
 	return 0;
 }
 
+/* Hand a completion to its source; unlink the source after its last. */
+static void dispatch_source(struct uring_reactor *r, uint64_t ud,
+			    const struct io_uring_cqe *cqe)
+{
+	struct corio__source *src =
+		(struct corio__source *)(uintptr_t)(ud & ~SOURCE_TAG);
+	uint32_t flags = 0;
+	uint16_t bid = 0;
+
+	if (cqe->flags & IORING_CQE_F_MORE) {
+		flags |= CORIO__CQE_MORE;
+	} else {
+		src->loop->stats.ops_inflight--;
+		if (--src->inflight == 0) {
+			if (src->prev)
+				src->prev->next = src->next;
+			else
+				r->sources = src->next;
+			if (src->next)
+				src->next->prev = src->prev;
+			src->next = src->prev = NULL;
+		}
+	}
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		flags |= CORIO__CQE_BUFFER;
+		bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	}
+	/* Last: the callback may release the source. */
+	src->on_cqe(src, cqe->res, flags, bid);
+}
+
 /* Hand every completion in the CQ to its task; returns how many. */
 static unsigned reap(struct corio_loop *loop, struct uring_reactor *r)
 {
@@ -309,9 +431,25 @@ static unsigned reap(struct corio_loop *loop, struct uring_reactor *r)
 			corio__signal_arrived(loop, cqe->res);
 			continue;
 		}
+		if ((ud & 3) == SOURCE_TAG) {
+			dispatch_source(r, ud, cqe);
+			continue;
+		}
+		if (cqe->flags & IORING_CQE_F_MORE) {
+			/* SEND_ZC's result; its notification follows and
+			 * is the one that ends the operation. */
+			corio__io_more(loop, (struct corio_task *)(uintptr_t)ud,
+				       cqe->res);
+			continue;
+		}
 		loop->stats.ops_inflight--;
 		if (ud & INTERNAL_TAG)
 			continue;
+		if (cqe->flags & IORING_CQE_F_NOTIF) {
+			corio__io_notified(loop,
+				(struct corio_task *)(uintptr_t)ud);
+			continue;
+		}
 		corio__io_complete(loop, (struct corio_task *)(uintptr_t)ud,
 				   cqe->res);
 	}
@@ -361,6 +499,138 @@ static int uring_poll(struct corio_loop *loop, struct corio__reactor *base,
 	return 0;
 }
 
+static unsigned uring_caps(struct corio__reactor *base)
+{
+	return ((struct uring_reactor *)base)->caps;
+}
+
+static int uring_source_start(struct corio_loop *loop,
+			      struct corio__reactor *base,
+			      struct corio__source *src,
+			      const struct corio__io *io)
+{
+	struct uring_reactor *r = (struct uring_reactor *)base;
+	struct io_uring_sqe *sqe;
+
+	switch (io->opcode) {
+	case CORIO__OP_ACCEPT_MULTI:
+		if (!(r->caps & CORIO__CAP_ACCEPT_MULTI))
+			return -EOPNOTSUPP;
+		break;
+	case CORIO__OP_RECV_MULTI:
+		if (!(r->caps & CORIO__CAP_BUF_RING))
+			return -EOPNOTSUPP;
+		break;
+	default:
+		return -EINVAL;
+	}
+	sqe = get_sqe(loop, r, 1);
+	if (!sqe)
+		return -EAGAIN;
+	if (io->opcode == CORIO__OP_ACCEPT_MULTI) {
+		io_uring_prep_multishot_accept(sqe, io->fd, NULL, NULL,
+					       (int)io->op_flags);
+	} else {
+		/* Length 0: each chunk fills at most one whole buffer. */
+		io_uring_prep_recv_multishot(sqe, io->fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = (uint16_t)io->len;
+	}
+	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)src | SOURCE_TAG);
+	src->loop = loop;
+	if (src->inflight++ == 0) {
+		src->prev = NULL;
+		src->next = r->sources;
+		if (r->sources)
+			r->sources->prev = src;
+		r->sources = src;
+	}
+	loop->stats.ops_inflight++;
+	return 0;
+}
+
+static void uring_source_cancel(struct corio_loop *loop,
+				struct corio__reactor *base,
+				struct corio__source *src)
+{
+	struct uring_reactor *r = (struct uring_reactor *)base;
+	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
+
+	if (!sqe)
+		return;
+	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)src | SOURCE_TAG,
+			       IORING_ASYNC_CANCEL_ALL);
+	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+	loop->stats.ops_inflight++;
+	loop->stats.cancels++;
+}
+
+/*
+ * The ring's memory is shared with the kernel and must be page-aligned:
+ * mmap it (liburing 2.3 has no io_uring_setup_buf_ring to do this).
+ */
+static int uring_bufring_create(struct corio_loop *loop,
+				struct corio__reactor *base,
+				struct corio__bufring *br)
+{
+	struct uring_reactor *r = (struct uring_reactor *)base;
+	struct io_uring_buf_reg reg = { 0 };
+	struct io_uring_buf_ring *ring;
+	size_t bytes = br->nbufs * sizeof(struct io_uring_buf);
+	uint32_t i;
+	int mask, ret;
+
+	(void)loop;
+	if (!(r->caps & CORIO__CAP_BUF_RING))
+		return -EOPNOTSUPP;
+	ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		    MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	if (ring == MAP_FAILED)
+		return -ENOMEM;
+	reg.ring_addr = (uint64_t)(uintptr_t)ring;
+	reg.ring_entries = br->nbufs;
+	reg.bgid = br->bgid;
+	ret = io_uring_register_buf_ring(&r->ring, &reg, 0);
+	if (ret < 0) {
+		munmap(ring, bytes);
+		return ret;
+	}
+	io_uring_buf_ring_init(ring);
+	mask = io_uring_buf_ring_mask(br->nbufs);
+	for (i = 0; i < br->nbufs; i++)
+		io_uring_buf_ring_add(ring, br->bufs + (size_t)i * br->buf_size,
+				      br->buf_size, (unsigned short)i, mask,
+				      (int)i);
+	/* Publishes the tail with a release store: the kernel sees the
+	 * entries written above before the new tail. */
+	io_uring_buf_ring_advance(ring, (int)br->nbufs);
+	br->ring = ring;
+	br->ring_bytes = bytes;
+	return 0;
+}
+
+static void uring_bufring_put(struct corio__reactor *base,
+			      struct corio__bufring *br, uint16_t bid)
+{
+	(void)base;
+	io_uring_buf_ring_add(br->ring, br->bufs + (size_t)bid * br->buf_size,
+			      br->buf_size, bid,
+			      io_uring_buf_ring_mask(br->nbufs), 0);
+	io_uring_buf_ring_advance(br->ring, 1);
+}
+
+static void uring_bufring_destroy(struct corio__reactor *base,
+				  struct corio__bufring *br)
+{
+	struct uring_reactor *r = (struct uring_reactor *)base;
+
+	if (!br->ring)
+		return;
+	io_uring_unregister_buf_ring(&r->ring, br->bgid);
+	munmap(br->ring, br->ring_bytes);
+	br->ring = NULL;
+}
+
 static const struct corio__reactor_ops uring_ops = {
 	.start = uring_start,
 	.cancel = uring_cancel,
@@ -368,4 +638,10 @@ static const struct corio__reactor_ops uring_ops = {
 	.arm_signal = uring_arm_signal,
 	.poll = uring_poll,
 	.destroy = uring_destroy,
+	.caps = uring_caps,
+	.source_start = uring_source_start,
+	.source_cancel = uring_source_cancel,
+	.bufring_create = uring_bufring_create,
+	.bufring_put = uring_bufring_put,
+	.bufring_destroy = uring_bufring_destroy,
 };

@@ -120,6 +120,10 @@ struct corio_event;
 struct corio_waitgroup;
 struct corio_group;
 struct corio_completion;
+struct msghdr;
+struct corio_acceptor;
+struct corio_reader;
+struct corio_buf;
 
 /*
  * The runtime's awaitable operations as async functions: each NAME here
@@ -169,6 +173,22 @@ async int corio_bus_publish(struct corio_bus *bus, uint64_t topic,
 async int corio_bus_next(struct corio_bus *bus, int64_t id, void *msg);
 struct corio_periodic;
 async int corio_periodic_next(struct corio_periodic *p);
+async ssize_t corio_recvmsg(int fd, struct msghdr *msg, int flags);
+async ssize_t corio_sendmsg(int fd, const struct msghdr *msg, int flags);
+async int corio_shutdown(int fd, int how);
+async ssize_t corio_recvfrom(int fd, void *buf, size_t len, int flags,
+			     struct sockaddr *addr, socklen_t *addrlen);
+async ssize_t corio_sendto(int fd, const void *buf, size_t len, int flags,
+			   const struct sockaddr *addr, socklen_t addrlen);
+async ssize_t corio_send_zc(int fd, const void *buf, size_t len, int flags);
+async int corio_tcp_connect(const char *host, int port, int64_t timeout_ns);
+async int corio_unix_connect(const char *path);
+async ssize_t corio_recv_exact(int fd, void *buf, size_t len);
+async int corio_accept_next(struct corio_acceptor *acc);
+async ssize_t corio_reader_read(struct corio_reader *rd, void *buf,
+				size_t len);
+async ssize_t corio_reader_borrow(struct corio_reader *rd,
+				  struct corio_buf *buf);
 
 /*
  * Fail the calling async function with @err (a negative errno): its

@@ -77,6 +77,13 @@ struct corio_loop_opts {
 #define CORIO_LOOP_VIRTUAL_CLOCK 0x4u
 
 /*
+ * Use one-shot accept and recv even where the backend offers multishot
+ * operations, buffer rings and zero-copy send (corio/net.h falls back to
+ * what a backend without them does): for tests and comparisons.
+ */
+#define CORIO_LOOP_NO_MULTISHOT 0x80u
+
+/*
  * Create a loop owned by the calling thread; it becomes the thread's
  * current loop (frames started on this thread come from it).  @opts may be
  * NULL.  Returns 0 and stores the loop in *@loopp, or -ENOMEM, -EBUSY (the
