@@ -724,6 +724,49 @@ static int64_t run_statx(struct ep_reactor *r, struct ep_op *op,
 }
 
 /*
+ * recvmsg and sendmsg: as recv and send, one call (a short transfer with
+ * MSG_WAITALL is returned as it is: the message header cannot be resumed
+ * part-way as a flat buffer can).
+ */
+static uint8_t prep_msg(struct ep_op *op, uint8_t kind)
+{
+	uint32_t f = op->io.op_flags;
+
+	op->io.op_flags &= ~(uint32_t)MSG_DONTWAIT;
+	return (f & MSG_DONTWAIT) ? EP_NOW : kind;
+}
+
+static int64_t run_recvmsg(struct ep_reactor *r, struct ep_op *op,
+			   uint32_t revents)
+{
+	ssize_t n;
+
+	(void)r, (void)revents;
+	n = recvmsg(op->io.fd, op->io.addr,
+		    (int)op->io.op_flags | MSG_DONTWAIT);
+	return n < 0 ? neg_errno() : n;
+}
+
+static int64_t run_sendmsg(struct ep_reactor *r, struct ep_op *op,
+			   uint32_t revents)
+{
+	ssize_t n;
+
+	(void)r, (void)revents;
+	n = sendmsg(op->io.fd, op->io.addr,
+		    (int)op->io.op_flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+	return n < 0 ? neg_errno() : n;
+}
+
+static int64_t run_shutdown(struct ep_reactor *r, struct ep_op *op,
+			    uint32_t revents)
+{
+	(void)r, (void)revents;
+	return shutdown(op->io.fd, (int)op->io.op_flags) < 0 ?
+	       neg_errno() : 0;
+}
+
+/*
  * The table.  Adding an opcode: one row (kind, readiness, an optional
  * prep) and its run function.
  */
@@ -742,6 +785,9 @@ static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
 	[CORIO__OP_FSYNC]   = { EP_NOW, 0, NULL, run_fsync },
 	[CORIO__OP_STATX]   = { EP_NOW, 0, NULL, run_statx },
 	[CORIO__OP_POLL]    = { EP_WAIT, 0, prep_poll, run_poll },
+	[CORIO__OP_RECVMSG] = { EP_TRY, EPOLLIN, prep_msg, run_recvmsg },
+	[CORIO__OP_SENDMSG] = { EP_TRY, EPOLLOUT, prep_msg, run_sendmsg },
+	[CORIO__OP_SHUTDOWN] = { EP_NOW, 0, NULL, run_shutdown },
 };
 
 /* ---- the runtime's own descriptors ------------------------------------ */

@@ -74,6 +74,7 @@ struct corio_reader {
 	struct corio_buf *want_out;
 	struct corio_reader *starved_next; /* in pool->starved */
 	bool multishot;			/* not the fallback */
+	bool plain_busy;		/* fallback: a task's recv pending */
 	bool armed;			/* its recv is in flight */
 	bool starved;			/* on pool->starved */
 	bool ended;			/* end of stream or error seen */
@@ -417,9 +418,26 @@ static int check_reader(const struct corio_reader *rd)
 {
 	if (!rd || rd->closed)
 		return -EINVAL;
-	if (rd->waiters.head)
+	if (rd->waiters.head || rd->plain_busy)
 		return -EBUSY;
 	return 0;
+}
+
+/* The fallback's read: a plain recv, marked so that a second reader or a
+ * close meanwhile gets -EBUSY as in multishot mode. */
+corio_async_static(ssize_t, read_plain, ((struct corio_reader *, rd),
+					 (void *, buf), (size_t, len)), (
+	ssize_t n;
+))
+{
+	corio_begin();
+	self->rd->plain_busy = true;
+	corio_await(self->n, corio_recv, self->rd->fd, self->buf, self->len,
+		    0);
+	corio_return(self->n);
+corio_finally:
+	self->rd->plain_busy = false;
+	corio_end();
 }
 
 struct corio_frame *corio_reader_read__start(struct corio_frame *parent,
@@ -439,7 +457,7 @@ struct corio_frame *corio_reader_read__start(struct corio_frame *parent,
 	}
 	/* The fallback holds nothing but the fd: a plain recv. */
 	if (!rd->multishot)
-		return corio_recv__start(parent, rd->fd, buf, len, 0, result);
+		return read_plain__start(parent, rd, buf, len, result);
 	rd->want_buf = buf;
 	rd->want_len = len;
 	rd->want_out = NULL;
@@ -447,7 +465,7 @@ struct corio_frame *corio_reader_read__start(struct corio_frame *parent,
 }
 
 /* The fallback's borrow: a recv into a buffer allocated for it. */
-corio_async_static(ssize_t, borrow_plain, ((int, fd),
+corio_async_static(ssize_t, borrow_plain, ((struct corio_reader *, rd),
 					   (struct corio_bufpool *, pool),
 					   (struct corio_buf *, out)), (
 	char *mem;
@@ -455,10 +473,11 @@ corio_async_static(ssize_t, borrow_plain, ((int, fd),
 ))
 {
 	corio_begin();
+	self->rd->plain_busy = true;
 	self->mem = corio__malloc(self->pool->br.buf_size);
 	if (!self->mem)
 		corio_return(-ENOMEM);
-	corio_await(self->n, corio_recv, self->fd, self->mem,
+	corio_await(self->n, corio_recv, self->rd->fd, self->mem,
 		    self->pool->br.buf_size, 0);
 	if (self->n > 0) {
 		*self->out = (struct corio_buf){ .data = self->mem,
@@ -469,6 +488,7 @@ corio_async_static(ssize_t, borrow_plain, ((int, fd),
 	}
 	corio_return(self->n);
 corio_finally:
+	self->rd->plain_busy = false;
 	corio__free(self->mem);
 	/* The pending borrow kept the pool alive (see the start). */
 	self->pool->borrowed--;
@@ -496,7 +516,7 @@ struct corio_frame *corio_reader_borrow__start(struct corio_frame *parent,
 		/* Counted as borrowed while pending: closing the reader and
 		 * destroying the pool meanwhile must not free the pool. */
 		rd->pool->borrowed++;
-		return borrow_plain__start(parent, rd->fd, rd->pool, buf,
+		return borrow_plain__start(parent, rd, rd->pool, buf,
 					   result);
 	}
 	rd->want_buf = NULL;
@@ -527,7 +547,7 @@ int corio_reader_close(struct corio_reader *rd)
 
 	if (!rd || rd->closed)
 		return -EINVAL;
-	if (rd->waiters.head)
+	if (rd->waiters.head || rd->plain_busy)
 		return -EBUSY;
 	loop = rd->src.loop;
 	rd->closed = true;
