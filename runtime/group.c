@@ -91,11 +91,16 @@ static void member_done(struct corio_group *g, struct corio__group_member *m,
 corio_async_static(void, group_member, ((struct corio_group *, g),
 					(struct corio_frame *, root)), (
 	struct corio__group_member link;
+	bool started;
 ))
 {
 	corio_begin();
+	self->started = true;	/* the await owns @root from here */
 	corio_await_frame(self->root);
 corio_finally:
+	/* Cancelled before it first ran: @root never started. */
+	if (!self->started)
+		corio_frame_free(self->root);
 	member_done(self->g, &self->link, self->hdr.err);
 	corio_end();
 }
