@@ -20,6 +20,8 @@
 
 #include <corio.h>
 
+#include "stats.h"
+
 #define RUNS 5
 
 static long n_ops = 2000000;
@@ -94,13 +96,6 @@ static void subscribe_unsubscribe(void)
 		corio_bus_unsubscribe(bus, corio_bus_subscribe(bus, 4, &o));
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Median ns per operation of RUNS runs of @fn. */
 static double measure(void (*fn)(void))
 {
@@ -113,8 +108,7 @@ static double measure(void (*fn)(void))
 		fn();
 		ns[r] = (double)(mono_ns() - t0) / (double)n_ops;
 	}
-	qsort(ns, RUNS, sizeof(ns[0]), cmp_double);
-	return ns[RUNS / 2];
+	return bench_median(ns, RUNS);
 }
 
 int main(int argc, char **argv)

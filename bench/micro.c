@@ -19,6 +19,8 @@
 #include <corio.h>
 #include <corio/async.h>
 
+#include "stats.h"
+
 #define RUNS 5
 
 static struct corio_loop *loop;
@@ -26,19 +28,6 @@ static struct corio_loop *loop;
 static int64_t now_ns(void)
 {
 	return corio_now();
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
 }
 
 static void run_loop(void)
@@ -335,7 +324,7 @@ static void report(const char *name, double (*fn)(void))
 
 	for (i = 0; i < RUNS; i++)
 		v[i] = fn();
-	printf("%s=%.2f\n", name, median(v, RUNS));
+	printf("%s=%.2f\n", name, bench_median(v, RUNS));
 	fflush(stdout);
 }
 

@@ -35,20 +35,9 @@
 #include <corio.h>
 #include <corio/async.h>
 
+#include "stats.h"
+
 #define RUNS 5
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void pin(int cpu)
 {
@@ -215,8 +204,8 @@ int main(int argc, char **argv)
 				gb[z][r] = run(loop, buf, msg, total, z,
 					       &cpu[z][r]);
 		for (z = 0; z < 2; z++) {
-			m[z] = median(gb[z], RUNS);
-			c[z] = median(cpu[z], RUNS);
+			m[z] = bench_median(gb[z], RUNS);
+			c[z] = bench_median(cpu[z], RUNS);
 			printf("net_send.%s.%s.gbps=%.2f\n",
 			       z ? "zc" : "plain", sizes[i].name, m[z]);
 			printf("net_send.%s.%s.cpu_ns_per_kb=%.1f\n",

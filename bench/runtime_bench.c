@@ -25,25 +25,14 @@
 #include <corio.h>
 #include <corio/async.h>
 
+#include "stats.h"
+
 #define RUNS 5
 #define MESSAGES 200000
 #define BURST 64
 #define TRIPS 20000
 
 static struct corio_runtime *rt;
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
 
 static void check(int ret, const char *what)
 {
@@ -143,8 +132,8 @@ static void bench_post(void)
 		}
 		writes[r] = (double)(b.wake_writes - a.wake_writes) / MESSAGES;
 	}
-	printf("post.ns_per_message=%.1f\n", median(ns, RUNS));
-	printf("post.eventfd_writes_per_message=%.4f\n", median(writes, RUNS));
+	printf("post.ns_per_message=%.1f\n", bench_median(ns, RUNS));
+	printf("post.eventfd_writes_per_message=%.4f\n", bench_median(writes, RUNS));
 }
 
 /* ---- run_on: round trips --------------------------------------------- */
@@ -195,7 +184,7 @@ static double trips(int target)
 		check(corio_runtime_wait(rt), "wait");
 		ns[r] = (double)(corio_now() - t0) / TRIPS;
 	}
-	return median(ns, RUNS);
+	return bench_median(ns, RUNS);
 }
 
 static void bench_run_on(void)
