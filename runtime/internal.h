@@ -105,11 +105,26 @@ struct corio_task {
 	uint8_t result_kind;		/* enum corio__result_kind */
 	uint8_t flags;			/* CORIO__T_* */
 	uint8_t op;			/* WAIT_IO: enum corio__opcode */
+	uint8_t prio;			/* enum corio_priority; sits in what
+					 * was padding: the record stays
+					 * 120 bytes */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
 };
 
 struct corio__reactor;
+
+/*
+ * The ready queues: two per priority level, ready[2 * prio] for tasks with
+ * a deadline (sorted by it, equal deadlines FIFO) and ready[2 * prio + 1]
+ * for the others (FIFO).  Lower index runs first, subject to the aging
+ * rule in task.c.  Linked through the tasks' @next.
+ */
+#define CORIO__RUNQS (2 * CORIO_PRIO_LEVELS)
+struct corio__runq {
+	struct corio_task *head;
+	struct corio_task *tail;
+};
 
 /* The stall watchdog's view of the step running now (watchdog.c). */
 struct corio__watch {
@@ -127,9 +142,15 @@ struct corio__watch {
 
 struct corio_loop {
 	struct corio__reactor *reactor;
-	struct corio_task *ready_head;	/* FIFO of READY tasks */
-	struct corio_task *ready_tail;
-	uint32_t ready_count;		/* tasks in the ready queue */
+	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
+	uint32_t ready_mask;		/* bit q: ready[q] is not empty */
+	uint32_t ready_count;		/* tasks in the ready queues */
+	uint32_t sched_steps;		/* task steps run while two or more
+					 * queues held tasks (wraps) */
+	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues
+					 * hold tasks: sched_steps when
+					 * ready[q] last ran or began to
+					 * wait */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
@@ -180,6 +201,11 @@ extern __thread struct corio_loop *corio__tls_loop
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
+/* The ready queue @t belongs in (enum in the comment of ready[]). */
+static inline unsigned corio__runq_of(const struct corio_task *t)
+{
+	return 2u * t->prio + (t->deadline == CORIO_NO_DEADLINE);
+}
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);
 struct corio_frame *corio__op_no_task(void *result,

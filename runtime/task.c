@@ -97,19 +97,146 @@ static void unpark(struct corio_loop *loop, struct corio_task *t)
 	t->wait_arg = NULL;
 }
 
+/*
+ * The ready queues (internal.h: two per level, deadline-sorted then FIFO).
+ * The common case costs what a single FIFO did: one queue in use, append
+ * at its tail, pop at its head, find it with a count of trailing zeros.
+ * Only tasks with a deadline pay for a sorted insert, O(ready tasks with a
+ * deadline in their level), O(1) when deadlines come in increasing order.
+ */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct corio_task) == 120,
+	       "the task record grew: idle_task_bytes depends on it");
+#endif
+_Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
+_Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
+	       "the starvation bound in corio/task.h assumes this");
+
+/* Insert @t, which has a deadline earlier than the tail's, after the
+ * tasks whose deadline is not later than its own. */
+static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
+{
+	struct corio_task *p = rq->head;
+
+	if (t->deadline < p->deadline) {
+		t->next = p;
+		rq->head = t;
+		return;
+	}
+	while (p->next->deadline <= t->deadline)
+		p = p->next;	/* stops before the tail: t is earlier */
+	t->next = p->next;
+	p->next = t;
+}
+
+static void runq_push(struct corio_loop *loop, struct corio_task *t)
+{
+	unsigned q = corio__runq_of(t);
+	struct corio__runq *rq = &loop->ready[q];
+
+	t->next = NULL;
+	if (!rq->head) {
+		uint32_t mask = loop->ready_mask;
+
+		rq->head = rq->tail = t;
+		/* Ages only count while queues compete (runq_pop): when a
+		 * second queue fills, the first starts waiting now too. */
+		if (mask) {
+			if (!(mask & (mask - 1)))
+				loop->ready_since[__builtin_ctz(mask)] =
+					loop->sched_steps;
+			loop->ready_since[q] = loop->sched_steps;
+		}
+		loop->ready_mask = mask | 1u << q;
+	} else if (corio__likely(q & 1) || t->deadline >= rq->tail->deadline) {
+		rq->tail->next = t;
+		rq->tail = t;
+	} else {
+		runq_insert_sorted(rq, t);
+	}
+	loop->ready_count++;
+}
+
+/*
+ * Aging: several queues hold tasks and @q, the first in priority order,
+ * would run.  A queue that saw CORIO_PRIO_AGING_STEPS steps of others
+ * since it last ran (or filled) is overdue; the one overdue longest runs
+ * instead, ties to the higher priority.  An overdue queue thus waits for
+ * at most the other seven before its turn (the bound in corio/task.h).
+ */
+static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
+			  uint32_t mask)
+{
+	uint32_t rest = mask & (mask - 1);	/* all but @q */
+	uint32_t longest = CORIO_PRIO_AGING_STEPS - 1;
+
+	while (rest) {
+		unsigned r = (unsigned)__builtin_ctz(rest);
+		uint32_t waited = loop->sched_steps - loop->ready_since[r];
+
+		rest &= rest - 1;
+		if (waited > longest) {
+			longest = waited;
+			q = r;
+		}
+	}
+	return q;
+}
+
+/* Take the task to run next; the queues are not empty. */
+static struct corio_task *runq_pop(struct corio_loop *loop)
+{
+	uint32_t mask = loop->ready_mask;
+	unsigned q = (unsigned)__builtin_ctz(mask);
+	struct corio__runq *rq;
+	struct corio_task *t;
+
+	/* A lone queue makes nobody wait: no bookkeeping for aging. */
+	if (corio__unlikely(mask & (mask - 1))) {
+		q = runq_aged(loop, q, mask);
+		loop->ready_since[q] = ++loop->sched_steps;
+	}
+	rq = &loop->ready[q];
+	t = rq->head;
+	rq->head = t->next;
+	if (!rq->head) {
+		rq->tail = NULL;
+		loop->ready_mask = mask & ~(1u << q);
+	}
+	loop->ready_count--;
+	return t;
+}
+
+/* Take the ready @t out of its queue: O(tasks ahead of it). */
+static void runq_remove(struct corio_loop *loop, struct corio_task *t)
+{
+	unsigned q = corio__runq_of(t);
+	struct corio__runq *rq = &loop->ready[q];
+	struct corio_task *p = NULL, *c = rq->head;
+
+	while (c != t) {
+		p = c;
+		c = c->next;
+	}
+	if (p)
+		p->next = t->next;
+	else
+		rq->head = t->next;
+	if (rq->tail == t)
+		rq->tail = p;
+	if (!rq->head)
+		loop->ready_mask &= ~(1u << q);
+	t->next = NULL;
+	loop->ready_count--;
+}
+
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
 {
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
-	t->next = NULL;
-	if (loop->ready_tail)
-		loop->ready_tail->next = t;
-	else
-		loop->ready_head = t;
-	loop->ready_tail = t;
-	loop->ready_count++;
+	runq_push(loop, t);
 }
 
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
@@ -261,15 +388,8 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	 */
 	uint32_t n = loop->ready_count > budget ? loop->ready_count : budget;
 
-	while (n-- > 0 && loop->ready_head) {
-		struct corio_task *t = loop->ready_head;
-
-		loop->ready_head = t->next;
-		if (!loop->ready_head)
-			loop->ready_tail = NULL;
-		loop->ready_count--;
-		run_task(loop, t);
-	}
+	while (n-- > 0 && loop->ready_mask)
+		run_task(loop, runq_pop(loop));
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_idle(loop);
 }
@@ -277,8 +397,9 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 /* ---------------------------------------------------------------------- */
 /* The public task API.                                                   */
 
-int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
-		   const char *file, int line, struct corio_task **taskp)
+/* Spawn at level @prio, or the spawning task's level when -1. */
+static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
+		 const char *file, int line, struct corio_task **taskp)
 {
 	struct corio_task *t;
 
@@ -293,6 +414,12 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		return -EPERM;
 	if (!root)
 		return -ENOMEM;
+	if (prio < -1 || prio >= CORIO_PRIO_LEVELS) {
+		corio__slab_free(&loop->slab, root, root->info->frame_size);
+		return -EINVAL;
+	}
+	if (prio < 0)
+		prio = loop->current ? loop->current->prio : CORIO_PRIO_NORMAL;
 	t = corio__slab_alloc(&loop->slab, sizeof(*t));
 	if (!t) {
 		corio__slab_free(&loop->slab, root, root->info->frame_size);
@@ -306,6 +433,7 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		.deadline = CORIO_NO_DEADLINE,
 		.id = ++loop->next_id ? loop->next_id : ++loop->next_id,
 		.parent_id = loop->current ? loop->current->id : 0,
+		.prio = (uint8_t)prio,
 	};
 	root->parent = NULL;
 	/* Without a handle nobody can join or reap it: detach it now. */
@@ -318,6 +446,22 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 	if (taskp)
 		*taskp = t;
 	return 0;
+}
+
+int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
+		   const char *file, int line, struct corio_task **taskp)
+{
+	return spawn(loop, root, -1, file, line, taskp);
+}
+
+int corio_spawn_prio_at(struct corio_loop *loop, struct corio_frame *root,
+			int prio, const char *file, int line,
+			struct corio_task **taskp)
+{
+	/* Out of range, -1 included: spawn() rejects CORIO_PRIO_LEVELS. */
+	if (prio < 0)
+		prio = CORIO_PRIO_LEVELS;
+	return spawn(loop, root, prio, file, line, taskp);
 }
 
 struct corio_frame *corio_join__start(struct corio_frame *parent,
@@ -474,6 +618,32 @@ int64_t corio_deadline_set(int64_t deadline)
 	prev = t->deadline;
 	t->deadline = deadline;
 	return prev;
+}
+
+int corio_task_set_priority(struct corio_task *t, int prio)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!loop)
+		return -EPERM;
+	if (!t || t->state == CORIO__DONE || prio < 0 ||
+	    prio >= CORIO_PRIO_LEVELS)
+		return -EINVAL;
+	if (t->prio == prio)
+		return 0;
+	if (t->state == CORIO__READY) {
+		runq_remove(loop, t);
+		t->prio = (uint8_t)prio;
+		runq_push(loop, t);
+	} else {
+		t->prio = (uint8_t)prio;
+	}
+	return 0;
+}
+
+int corio_task_priority(const struct corio_task *t)
+{
+	return t->prio;
 }
 
 void corio__zombies_report(struct corio_loop *loop)
