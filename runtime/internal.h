@@ -145,6 +145,7 @@ struct corio_loop {
 	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
 	uint32_t ready_mask;		/* bit q: ready[q] is not empty */
 	uint32_t ready_count;		/* tasks in the ready queues */
+	uint32_t ready_background;	/* of which LOW or IDLE */
 	uint32_t sched_steps;		/* task steps run while two or more
 					 * queues held tasks (wraps) */
 	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues

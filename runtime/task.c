@@ -109,6 +109,8 @@ _Static_assert(sizeof(struct corio_task) == 120,
 	       "the task record grew: idle_task_bytes depends on it");
 #endif
 _Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
+/* The first queue whose tasks do not lengthen a phase (run_ready). */
+#define CORIO__RUNQ_BACKGROUND (2u * CORIO_PRIO_LOW)
 _Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
 	       "the starvation bound in corio/task.h assumes this");
 
@@ -155,6 +157,8 @@ static void runq_push(struct corio_loop *loop, struct corio_task *t)
 		runq_insert_sorted(rq, t);
 	}
 	loop->ready_count++;
+	if (q >= CORIO__RUNQ_BACKGROUND)
+		loop->ready_background++;
 }
 
 /*
@@ -204,6 +208,8 @@ static struct corio_task *runq_pop(struct corio_loop *loop)
 		loop->ready_mask = mask & ~(1u << q);
 	}
 	loop->ready_count--;
+	if (q >= CORIO__RUNQ_BACKGROUND)
+		loop->ready_background--;
 	return t;
 }
 
@@ -228,6 +234,8 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 		loop->ready_mask &= ~(1u << q);
 	t->next = NULL;
 	loop->ready_count--;
+	if (q >= CORIO__RUNQ_BACKGROUND)
+		loop->ready_background--;
 }
 
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
@@ -384,9 +392,13 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	 * Run every task that was ready when the phase began, and go on with
 	 * tasks woken meanwhile up to @budget in all: many ready tasks cost
 	 * one trip to the kernel, while a task that keeps yielding still
-	 * lets I/O be submitted and reaped after @budget steps.
+	 * lets I/O be submitted and reaped after @budget steps.  LOW and
+	 * IDLE tasks do not lengthen the phase: under a flood of them the
+	 * loop still polls every @budget steps, so a task woken by I/O or a
+	 * timer at a higher level waits for @budget steps, not the flood.
 	 */
-	uint32_t n = loop->ready_count > budget ? loop->ready_count : budget;
+	uint32_t urgent = loop->ready_count - loop->ready_background;
+	uint32_t n = urgent > budget ? urgent : budget;
 
 	while (n-- > 0 && loop->ready_mask)
 		run_task(loop, runq_pop(loop));

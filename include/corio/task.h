@@ -138,6 +138,12 @@ CORIO_EXTERN int64_t corio_deadline_set(int64_t deadline);
  * CORIO_PRIO_AGING_STEPS + 8 while higher levels stay busy.  A step is one
  * run of a task, up to its next suspension.
  *
+ * An iteration of the loop runs every task that was ready when it began
+ * (corio_loop_opts.run_batch steps at least) before it polls for I/O and
+ * timers; LOW and IDLE tasks do not lengthen it.  So a flood of LOW tasks
+ * delays a HIGH task woken by I/O or a timer by about run_batch steps,
+ * not by the whole flood.
+ *
  * A task spawned by another task inherits its priority (work done on
  * behalf of urgent work is urgent); one spawned from outside any task
  * starts at CORIO_PRIO_NORMAL.  Priorities order the ready queues only:
