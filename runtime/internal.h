@@ -105,9 +105,10 @@ struct corio_task {
 	uint8_t result_kind;		/* enum corio__result_kind */
 	uint8_t flags;			/* CORIO__T_* */
 	uint8_t op;			/* WAIT_IO: enum corio__opcode */
-	uint8_t prio;			/* enum corio_priority; sits in what
-					 * was padding: the record stays
-					 * 120 bytes */
+	uint8_t runq;			/* its ready queue: 2 * its priority
+					 * (enum corio_priority), + 1 when
+					 * it has no deadline; sits in what
+					 * was padding (120 bytes still) */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
 };
@@ -144,8 +145,9 @@ struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
 	uint32_t ready_mask;		/* bit q: ready[q] is not empty */
-	uint32_t ready_count;		/* tasks in the ready queues */
-	uint32_t ready_background;	/* of which LOW or IDLE */
+	uint32_t ready_count[2];		/* tasks in ready[0..3] (HIGH and
+					 * NORMAL), in ready[4..7] (LOW and
+					 * IDLE): index runq / 4 */
 	uint32_t sched_steps;		/* task steps run while two or more
 					 * queues held tasks (wraps) */
 	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues
@@ -202,10 +204,11 @@ extern __thread struct corio_loop *corio__tls_loop
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
-/* The ready queue @t belongs in (enum in the comment of ready[]). */
+/* The ready queue @t belongs in (see the comment of ready[]). */
 static inline unsigned corio__runq_of(const struct corio_task *t)
 {
-	return 2u * t->prio + (t->deadline == CORIO_NO_DEADLINE);
+	/* Kept in @runq rather than computed: wake-ups read one byte. */
+	return t->runq;
 }
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);

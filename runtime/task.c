@@ -109,8 +109,9 @@ _Static_assert(sizeof(struct corio_task) == 120,
 	       "the task record grew: idle_task_bytes depends on it");
 #endif
 _Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
-/* The first queue whose tasks do not lengthen a phase (run_ready). */
-#define CORIO__RUNQ_BACKGROUND (2u * CORIO_PRIO_LOW)
+/* ready_count[runq / 4]: HIGH and NORMAL first, LOW and IDLE second. */
+_Static_assert(CORIO_PRIO_LOW == 2 && CORIO_PRIO_LEVELS == 4,
+	       "ready_count is indexed by runq / 4");
 _Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
 	       "the starvation bound in corio/task.h assumes this");
 
@@ -156,9 +157,7 @@ static void runq_push(struct corio_loop *loop, struct corio_task *t)
 	} else {
 		runq_insert_sorted(rq, t);
 	}
-	loop->ready_count++;
-	if (q >= CORIO__RUNQ_BACKGROUND)
-		loop->ready_background++;
+	loop->ready_count[q / 4]++;
 }
 
 /*
@@ -207,9 +206,7 @@ static struct corio_task *runq_pop(struct corio_loop *loop)
 		rq->tail = NULL;
 		loop->ready_mask = mask & ~(1u << q);
 	}
-	loop->ready_count--;
-	if (q >= CORIO__RUNQ_BACKGROUND)
-		loop->ready_background--;
+	loop->ready_count[q / 4]--;
 	return t;
 }
 
@@ -233,9 +230,7 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 	if (!rq->head)
 		loop->ready_mask &= ~(1u << q);
 	t->next = NULL;
-	loop->ready_count--;
-	if (q >= CORIO__RUNQ_BACKGROUND)
-		loop->ready_background--;
+	loop->ready_count[q / 4]--;
 }
 
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
@@ -397,7 +392,7 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	 * loop still polls every @budget steps, so a task woken by I/O or a
 	 * timer at a higher level waits for @budget steps, not the flood.
 	 */
-	uint32_t urgent = loop->ready_count - loop->ready_background;
+	uint32_t urgent = loop->ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
 	while (n-- > 0 && loop->ready_mask)
@@ -431,7 +426,8 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 		return -EINVAL;
 	}
 	if (prio < 0)
-		prio = loop->current ? loop->current->prio : CORIO_PRIO_NORMAL;
+		prio = loop->current ? loop->current->runq / 2 :
+				       CORIO_PRIO_NORMAL;
 	t = corio__slab_alloc(&loop->slab, sizeof(*t));
 	if (!t) {
 		corio__slab_free(&loop->slab, root, root->info->frame_size);
@@ -445,7 +441,7 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 		.deadline = CORIO_NO_DEADLINE,
 		.id = ++loop->next_id ? loop->next_id : ++loop->next_id,
 		.parent_id = loop->current ? loop->current->id : 0,
-		.prio = (uint8_t)prio,
+		.runq = (uint8_t)(2 * prio + 1),	/* no deadline */
 	};
 	root->parent = NULL;
 	/* Without a handle nobody can join or reap it: detach it now. */
@@ -628,7 +624,14 @@ int64_t corio_deadline_set(int64_t deadline)
 	if (!t)
 		return CORIO_NO_DEADLINE;
 	prev = t->deadline;
+	/* Already queued again (it woke itself, e.g. a yield): requeue. */
+	if (corio__unlikely(t->state == CORIO__READY))
+		runq_remove(corio__tls_loop, t);
 	t->deadline = deadline;
+	t->runq = (uint8_t)((t->runq & ~1u) |
+			    (deadline == CORIO_NO_DEADLINE));
+	if (corio__unlikely(t->state == CORIO__READY))
+		runq_push(corio__tls_loop, t);
 	return prev;
 }
 
@@ -641,21 +644,19 @@ int corio_task_set_priority(struct corio_task *t, int prio)
 	if (!t || t->state == CORIO__DONE || prio < 0 ||
 	    prio >= CORIO_PRIO_LEVELS)
 		return -EINVAL;
-	if (t->prio == prio)
+	if (t->runq / 2 == prio)
 		return 0;
-	if (t->state == CORIO__READY) {
+	if (t->state == CORIO__READY)
 		runq_remove(loop, t);
-		t->prio = (uint8_t)prio;
+	t->runq = (uint8_t)(2 * prio + (t->runq & 1));
+	if (t->state == CORIO__READY)
 		runq_push(loop, t);
-	} else {
-		t->prio = (uint8_t)prio;
-	}
 	return 0;
 }
 
 int corio_task_priority(const struct corio_task *t)
 {
-	return t->prio;
+	return t->runq / 2;
 }
 
 void corio__zombies_report(struct corio_loop *loop)

@@ -429,7 +429,7 @@ static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
 	cr_assert_eq(k, due, "%d of %d due timers fired", k, due);
 	loop->ready[corio__runq_of(m->t)] = (struct corio__runq){ 0 };
 	loop->ready_mask = 0;
-	loop->ready_count = 0;
+	memset(loop->ready_count, 0, sizeof(loop->ready_count));
 	cr_assert_eq(loop->timers.len, (uint32_t)m->armed_n);
 	return due;
 }

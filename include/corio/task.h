@@ -111,7 +111,8 @@ CORIO_EXTERN int corio_task_is_done(const struct corio_task *task);
  * from now on fails with -ETIME once CLOCK_MONOTONIC passes @deadline (an
  * I/O operation in flight is cancelled first).  CORIO_NO_DEADLINE clears it.
  * Returns the previous deadline so a scope can restore it.  Outside a task
- * it does nothing and returns CORIO_NO_DEADLINE.
+ * it does nothing and returns CORIO_NO_DEADLINE.  The deadline also orders
+ * the task among the ready tasks of its priority level (Priorities below).
  */
 CORIO_EXTERN int64_t corio_deadline_set(int64_t deadline);
 
@@ -175,11 +176,11 @@ CORIO_EXTERN int corio_spawn_prio_at(struct corio_loop *loop,
 
 /*
  * Change the priority of @task (the calling task too: pass
- * corio_current_task()).  A ready task moves at once to the end of its
- * new level's queue (O(tasks ahead of it in its old queue)); a running or
- * waiting task keeps its place and enters the new level when it is next
- * woken or yields.  Returns 0, or -EINVAL (@task NULL or finished, @prio
- * out of range), -EPERM (not on a loop's thread).
+ * corio_current_task()).  A ready task moves at once into its new level,
+ * behind the tasks there (by deadline if it has one), in O(tasks ahead of
+ * it in its old queue); a running or waiting task enters its new level
+ * when it is next woken or yields.  Returns 0, or -EINVAL (@task NULL or
+ * finished, @prio out of range), -EPERM (not on a loop's thread).
  */
 CORIO_EXTERN int corio_task_set_priority(struct corio_task *task, int prio);
 
