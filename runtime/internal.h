@@ -122,6 +122,7 @@ struct corio__reactor;
  * rule in task.c.  Linked through the tasks' @next.
  */
 #define CORIO__RUNQS (2 * CORIO_PRIO_LEVELS)
+#define CORIO__RUNQ_DEFAULT (2 * CORIO_PRIO_NORMAL + 1)	/* no deadline */
 struct corio__runq {
 	struct corio_task *head;
 	struct corio_task *tail;
@@ -144,7 +145,9 @@ struct corio__watch {
 struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
-	uint32_t ready_mask;		/* bit q: ready[q] is not empty */
+	uint32_t ready_mask;		/* bit q: ready[q] is not empty; never
+					 * CORIO__RUNQ_DEFAULT's bit (its
+					 * head says): 0 in the common case */
 	uint32_t ready_count[2];		/* tasks in ready[0..3] (HIGH and
 					 * NORMAL), in ready[4..7] (LOW and
 					 * IDLE): index runq / 4 */
@@ -209,6 +212,11 @@ static inline unsigned corio__runq_of(const struct corio_task *t)
 {
 	/* Kept in @runq rather than computed: wake-ups read one byte. */
 	return t->runq;
+}
+/* Is any task ready? */
+static inline bool corio__ready_any(const struct corio_loop *loop)
+{
+	return loop->ready[CORIO__RUNQ_DEFAULT].head || loop->ready_mask;
 }
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);

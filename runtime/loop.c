@@ -140,7 +140,7 @@ static int64_t wait_budget(struct corio_loop *loop)
 {
 	int64_t left;
 
-	if (loop->ready_mask)
+	if (corio__ready_any(loop))
 		return 0;
 	if (!loop->timers.len)
 		return -1;
@@ -155,7 +155,7 @@ static int64_t wait_budget(struct corio_loop *loop)
  * that remain can never be woken. */
 static bool stalled(const struct corio_loop *loop)
 {
-	return !loop->ready_mask && !loop->timers.len &&
+	return !corio__ready_any(loop) && !loop->timers.len &&
 	       !loop->stats.ops_inflight;
 }
 
@@ -197,7 +197,7 @@ int corio_loop_run(struct corio_loop *loop)
 		ret = corio__reactor_poll(loop, loop->reactor, budget);
 		if (ret < 0)
 			break;
-		if (loop->virtual_clock && !loop->ready_mask &&
+		if (loop->virtual_clock && !corio__ready_any(loop) &&
 		    loop->timers.len) {
 			/* Idle: jump to the next deadline (never back). */
 			int64_t next = corio__timers_next(loop);

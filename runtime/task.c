@@ -99,21 +99,46 @@ static void unpark(struct corio_loop *loop, struct corio_task *t)
 
 /*
  * The ready queues (internal.h: two per level, deadline-sorted then FIFO).
- * The common case costs what a single FIFO did: one queue in use, append
- * at its tail, pop at its head, find it with a count of trailing zeros.
- * Only tasks with a deadline pay for a sorted insert, O(ready tasks with a
- * deadline in their level), O(1) when deadlines come in increasing order.
+ * The common case costs about what a single FIFO did: while only NORMAL
+ * tasks without a deadline are ready, push and pop touch that queue alone
+ * (ready_mask, which leaves it out, stays 0).  Otherwise a count of
+ * trailing zeros finds the first queue, and the aging rule may pick
+ * another.  Only tasks with a deadline pay for a sorted insert, O(ready
+ * tasks with a deadline in their level), O(1) when deadlines come in
+ * increasing order.
  */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(struct corio_task) == 120,
 	       "the task record grew: idle_task_bytes depends on it");
 #endif
 _Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
+_Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
+	       "the starvation bound in corio/task.h assumes this");
 /* ready_count[runq / 4]: HIGH and NORMAL first, LOW and IDLE second. */
 _Static_assert(CORIO_PRIO_LOW == 2 && CORIO_PRIO_LEVELS == 4,
 	       "ready_count is indexed by runq / 4");
-_Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
-	       "the starvation bound in corio/task.h assumes this");
+
+#define DEFAULT_BIT (1u << CORIO__RUNQ_DEFAULT)
+
+/* Every non-empty queue, the default one included. */
+static inline uint32_t runq_full_mask(const struct corio_loop *loop)
+{
+	return loop->ready_mask |
+	       (loop->ready[CORIO__RUNQ_DEFAULT].head ? DEFAULT_BIT : 0);
+}
+
+/*
+ * Queue @q is filling while the queues in @others hold tasks.  Ages only
+ * count while queues compete (runq_pop_contended): when a second queue
+ * fills, the first starts waiting now too.
+ */
+static void runq_contend(struct corio_loop *loop, unsigned q,
+			 uint32_t others)
+{
+	if (!(others & (others - 1)))
+		loop->ready_since[__builtin_ctz(others)] = loop->sched_steps;
+	loop->ready_since[q] = loop->sched_steps;
+}
 
 /* Insert @t, which has a deadline earlier than the tail's, after the
  * tasks whose deadline is not later than its own. */
@@ -132,32 +157,47 @@ static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
 	p->next = t;
 }
 
-static void runq_push(struct corio_loop *loop, struct corio_task *t)
+/* runq_push() for every queue but the default one. */
+static void runq_push_other(struct corio_loop *loop, struct corio_task *t,
+			    unsigned q)
 {
-	unsigned q = corio__runq_of(t);
 	struct corio__runq *rq = &loop->ready[q];
 
-	t->next = NULL;
 	if (!rq->head) {
-		uint32_t mask = loop->ready_mask;
+		uint32_t others = runq_full_mask(loop);
 
 		rq->head = rq->tail = t;
-		/* Ages only count while queues compete (runq_pop): when a
-		 * second queue fills, the first starts waiting now too. */
-		if (mask) {
-			if (!(mask & (mask - 1)))
-				loop->ready_since[__builtin_ctz(mask)] =
-					loop->sched_steps;
-			loop->ready_since[q] = loop->sched_steps;
-		}
-		loop->ready_mask = mask | 1u << q;
-	} else if (corio__likely(q & 1) || t->deadline >= rq->tail->deadline) {
+		if (others)
+			runq_contend(loop, q, others);
+		loop->ready_mask |= 1u << q;
+	} else if ((q & 1) || t->deadline >= rq->tail->deadline) {
 		rq->tail->next = t;
 		rq->tail = t;
 	} else {
 		runq_insert_sorted(rq, t);
 	}
 	loop->ready_count[q / 4]++;
+}
+
+static inline void runq_push(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	unsigned q = corio__runq_of(t);
+
+	t->next = NULL;
+	if (corio__unlikely(q != CORIO__RUNQ_DEFAULT)) {
+		runq_push_other(loop, t, q);
+		return;
+	}
+	if (rq->tail) {
+		rq->tail->next = t;
+	} else {
+		rq->head = t;
+		if (corio__unlikely(loop->ready_mask))
+			runq_contend(loop, q, loop->ready_mask);
+	}
+	rq->tail = t;
+	loop->ready_count[0]++;
 }
 
 /*
@@ -186,17 +226,17 @@ static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
 	return q;
 }
 
-/* Take the task to run next; the queues are not empty. */
-static struct corio_task *runq_pop(struct corio_loop *loop)
+/* runq_pop() when some queue other than the default one holds tasks. */
+static struct corio_task *runq_pop_other(struct corio_loop *loop)
 {
-	uint32_t mask = loop->ready_mask;
-	unsigned q = (unsigned)__builtin_ctz(mask);
+	uint32_t full = runq_full_mask(loop);
+	unsigned q = (unsigned)__builtin_ctz(full);
 	struct corio__runq *rq;
 	struct corio_task *t;
 
 	/* A lone queue makes nobody wait: no bookkeeping for aging. */
-	if (corio__unlikely(mask & (mask - 1))) {
-		q = runq_aged(loop, q, mask);
+	if (full & (full - 1)) {
+		q = runq_aged(loop, q, full);
 		loop->ready_since[q] = ++loop->sched_steps;
 	}
 	rq = &loop->ready[q];
@@ -204,9 +244,25 @@ static struct corio_task *runq_pop(struct corio_loop *loop)
 	rq->head = t->next;
 	if (!rq->head) {
 		rq->tail = NULL;
-		loop->ready_mask = mask & ~(1u << q);
+		loop->ready_mask &= ~(1u << q);	/* no-op for the default */
 	}
 	loop->ready_count[q / 4]--;
+	return t;
+}
+
+/* Take the task to run next; the queues are not empty. */
+static inline struct corio_task *runq_pop(struct corio_loop *loop)
+{
+	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	struct corio_task *t;
+
+	if (corio__unlikely(loop->ready_mask))
+		return runq_pop_other(loop);
+	t = rq->head;
+	rq->head = t->next;
+	if (!rq->head)
+		rq->tail = NULL;
+	loop->ready_count[0]--;
 	return t;
 }
 
@@ -227,7 +283,7 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 		rq->head = t->next;
 	if (rq->tail == t)
 		rq->tail = p;
-	if (!rq->head)
+	if (!rq->head && q != CORIO__RUNQ_DEFAULT)
 		loop->ready_mask &= ~(1u << q);
 	t->next = NULL;
 	loop->ready_count[q / 4]--;
@@ -395,7 +451,7 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	uint32_t urgent = loop->ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
-	while (n-- > 0 && loop->ready_mask)
+	while (n-- > 0 && corio__ready_any(loop))
 		run_task(loop, runq_pop(loop));
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_idle(loop);
