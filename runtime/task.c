@@ -132,8 +132,8 @@ static inline uint32_t runq_full_mask(const struct corio_loop *loop)
  * count while queues compete (runq_pop_contended): when a second queue
  * fills, the first starts waiting now too.
  */
-static void runq_contend(struct corio_loop *loop, unsigned q,
-			 uint32_t others)
+static __attribute__((noinline, cold)) void runq_contend(
+	struct corio_loop *loop, unsigned q, uint32_t others)
 {
 	if (!(others & (others - 1)))
 		loop->ready_since[__builtin_ctz(others)] = loop->sched_steps;
@@ -157,8 +157,9 @@ static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
 	p->next = t;
 }
 
-/* runq_push() for every queue but the default one. */
-static void runq_push_other(struct corio_loop *loop, struct corio_task *t,
+/* runq_push() for every queue but the default one.  Kept out of line:
+ * the default path must stay small enough to inline everywhere. */
+static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop, struct corio_task *t,
 			    unsigned q)
 {
 	struct corio__runq *rq = &loop->ready[q];
@@ -227,7 +228,7 @@ static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
 }
 
 /* runq_pop() when some queue other than the default one holds tasks. */
-static struct corio_task *runq_pop_other(struct corio_loop *loop)
+static __attribute__((noinline)) struct corio_task *runq_pop_other(struct corio_loop *loop)
 {
 	uint32_t full = runq_full_mask(loop);
 	unsigned q = (unsigned)__builtin_ctz(full);
@@ -289,7 +290,10 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 	loop->ready_count[q / 4]--;
 }
 
-void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
+/* Inlined into this file's callers (spawn, yield, a join's end): the
+ * hottest wake-ups.  Other files call the out-of-line copy. */
+__attribute__((always_inline)) inline void corio__task_wake(
+	struct corio_loop *loop, struct corio_task *t)
 {
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
@@ -477,13 +481,11 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 		return -EPERM;
 	if (!root)
 		return -ENOMEM;
-	if (prio < -1 || prio >= CORIO_PRIO_LEVELS) {
+	/* -1 to CORIO_PRIO_LEVELS - 1, in one unsigned comparison. */
+	if (corio__unlikely((unsigned)(prio + 1) > CORIO_PRIO_LEVELS)) {
 		corio__slab_free(&loop->slab, root, root->info->frame_size);
 		return -EINVAL;
 	}
-	if (prio < 0)
-		prio = loop->current ? loop->current->runq / 2 :
-				       CORIO_PRIO_NORMAL;
 	t = corio__slab_alloc(&loop->slab, sizeof(*t));
 	if (!t) {
 		corio__slab_free(&loop->slab, root, root->info->frame_size);
@@ -497,7 +499,10 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 		.deadline = CORIO_NO_DEADLINE,
 		.id = ++loop->next_id ? loop->next_id : ++loop->next_id,
 		.parent_id = loop->current ? loop->current->id : 0,
-		.runq = (uint8_t)(2 * prio + 1),	/* no deadline */
+		/* Its level (the spawner's when -1), without a deadline. */
+		.runq = (uint8_t)(prio >= 0 ? 2 * prio + 1 :
+				  loop->current ? loop->current->runq | 1 :
+				  CORIO__RUNQ_DEFAULT),
 	};
 	root->parent = NULL;
 	/* Without a handle nobody can join or reap it: detach it now. */
