@@ -211,6 +211,33 @@ Test(priority, yield_keeps_the_higher_level_running, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* Count the loop iterations @n two-step tasks at @prio take. */
+static uint64_t iterations_for(int prio, int n)
+{
+	struct corio_loop_opts opts = { .run_batch = 100 };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	struct corio_loop_stats st;
+	int i;
+
+	memset(&log_, 0, sizeof(log_));
+	for (i = 0; i < n; i++)
+		spawn_prio(loop, step_log__start(NULL, "", 2), prio);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	corio_loop_stats(loop, &st);
+	t_loop_done(loop);
+	return st.iterations;
+}
+
+Test(priority, background_tasks_do_not_lengthen_an_iteration, .timeout = 10)
+{
+	/* NORMAL: each iteration runs every task ready when it began. */
+	cr_assert_leq(iterations_for(CORIO_PRIO_NORMAL, 1000), 4);
+	/* LOW: run_batch steps per iteration, so I/O is polled often:
+	 * 3000 steps (two per task, and each end) in rounds of 100. */
+	cr_assert_geq(iterations_for(CORIO_PRIO_LOW, 1000), 30);
+	cr_assert_geq(iterations_for(CORIO_PRIO_IDLE, 1000), 30);
+}
+
 /* ---- changing priorities --------------------------------------------- */
 
 Test(priority, change_of_a_ready_task_moves_it, .timeout = 10)
