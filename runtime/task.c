@@ -129,7 +129,7 @@ static inline uint32_t runq_full_mask(const struct corio_loop *loop)
 
 /*
  * Queue @q is filling while the queues in @others hold tasks.  Ages only
- * count while queues compete (runq_pop_contended): when a second queue
+ * count while queues compete (runq_pop_other): when a second queue
  * fills, the first starts waiting now too.
  */
 static __attribute__((noinline, cold)) void runq_contend(
