@@ -357,14 +357,16 @@ static struct corio_task **all_tasks(struct corio_loop *loop, size_t *n)
 	size_t cap = loop->stats.tasks_live, k = 0;
 	struct corio_task **v, *t;
 	struct corio__sync *s;
+	unsigned q;
 
 	v = corio__malloc(sizeof(*v) * (cap ? cap : 1));
 	if (!v)
 		return NULL;
 	if (loop->current && k < cap)
 		v[k++] = loop->current;
-	for (t = loop->ready_head; t && k < cap; t = t->next)
-		v[k++] = t;
+	for (q = 0; q < CORIO__RUNQS; q++)
+		for (t = loop->ready[q].head; t && k < cap; t = t->next)
+			v[k++] = t;
 	for (t = loop->parked; t && k < cap; t = t->next)
 		v[k++] = t;
 	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)

@@ -107,11 +107,28 @@ struct corio_task {
 	uint8_t result_kind;		/* enum corio__result_kind */
 	uint8_t flags;			/* CORIO__T_* */
 	uint8_t op;			/* WAIT_IO: enum corio__opcode */
+	uint8_t runq;			/* its ready queue: 2 * its priority
+					 * (enum corio_priority), + 1 when
+					 * it has no deadline; sits in what
+					 * was padding (120 bytes still) */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
 };
 
 struct corio__reactor;
+
+/*
+ * The ready queues: two per priority level, ready[2 * prio] for tasks with
+ * a deadline (sorted by it, equal deadlines FIFO) and ready[2 * prio + 1]
+ * for the others (FIFO).  Lower index runs first, subject to the aging
+ * rule in task.c.  Linked through the tasks' @next.
+ */
+#define CORIO__RUNQS (2 * CORIO_PRIO_LEVELS)
+#define CORIO__RUNQ_DEFAULT (2 * CORIO_PRIO_NORMAL + 1)	/* no deadline */
+struct corio__runq {
+	struct corio_task *head;
+	struct corio_task *tail;
+};
 
 /* The stall watchdog's view of the step running now (watchdog.c). */
 struct corio__watch {
@@ -129,9 +146,19 @@ struct corio__watch {
 
 struct corio_loop {
 	struct corio__reactor *reactor;
-	struct corio_task *ready_head;	/* FIFO of READY tasks */
-	struct corio_task *ready_tail;
-	uint32_t ready_count;		/* tasks in the ready queue */
+	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
+	uint32_t ready_mask;		/* bit q: ready[q] is not empty; never
+					 * CORIO__RUNQ_DEFAULT's bit (its
+					 * head says): 0 in the common case */
+	uint32_t ready_count[2];		/* tasks in ready[0..3] (HIGH and
+					 * NORMAL), in ready[4..7] (LOW and
+					 * IDLE): index runq / 4 */
+	uint32_t sched_steps;		/* task steps run while two or more
+					 * queues held tasks (wraps) */
+	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues
+					 * hold tasks: sched_steps when
+					 * ready[q] last ran or began to
+					 * wait */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
@@ -195,6 +222,17 @@ extern __thread struct corio_loop *corio__tls_loop
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
+/* The ready queue @t belongs in (see the comment of ready[]). */
+static inline unsigned corio__runq_of(const struct corio_task *t)
+{
+	/* Kept in @runq rather than computed: wake-ups read one byte. */
+	return t->runq;
+}
+/* Is any task ready? */
+static inline bool corio__ready_any(const struct corio_loop *loop)
+{
+	return loop->ready[CORIO__RUNQ_DEFAULT].head || loop->ready_mask;
+}
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);
 struct corio_frame *corio__op_no_task(void *result,

@@ -142,7 +142,7 @@ static int64_t wait_budget(struct corio_loop *loop)
 {
 	int64_t left;
 
-	if (loop->ready_head)
+	if (corio__ready_any(loop))
 		return 0;
 	if (!loop->timers.len)
 		return -1;
@@ -158,7 +158,7 @@ static int64_t wait_budget(struct corio_loop *loop)
 static bool stalled(const struct corio_loop *loop)
 {
 	/* A message already queued (post.c) will wake the loop. */
-	return !loop->ready_head && !loop->timers.len &&
+	return !corio__ready_any(loop) && !loop->timers.len &&
 	       !loop->stats.ops_inflight &&
 	       !atomic_load(&((struct corio_loop *)loop)->posts_pending);
 }
@@ -211,7 +211,7 @@ int corio_loop_run(struct corio_loop *loop)
 		ret = corio__reactor_poll(loop, loop->reactor, budget);
 		if (ret < 0)
 			break;
-		if (loop->virtual_clock && !loop->ready_head &&
+		if (loop->virtual_clock && !corio__ready_any(loop) &&
 		    loop->timers.len) {
 			/* Idle: jump to the next deadline (never back). */
 			int64_t next = corio__timers_next(loop);

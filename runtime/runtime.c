@@ -269,10 +269,12 @@ static struct corio_task *uncancelled(struct corio_loop *loop)
 {
 	struct corio_task *t;
 	struct corio__sync *s;
+	unsigned q;
 
-	for (t = loop->ready_head; t; t = t->next)
-		if (!(t->flags & CORIO__T_CANCELLED))
-			return t;
+	for (q = 0; q < CORIO__RUNQS; q++)
+		for (t = loop->ready[q].head; t; t = t->next)
+			if (!(t->flags & CORIO__T_CANCELLED))
+				return t;
 	for (t = loop->parked; t; t = t->next)
 		if (!(t->flags & CORIO__T_CANCELLED))
 			return t;
@@ -290,6 +292,7 @@ static void cancel_all(void *arg)
 	size_t cap = loop->unfinished, n = 0, i;
 	struct corio_task **v, *t;
 	struct corio__sync *s;
+	unsigned q;
 
 	(void)arg;
 	if (!cap)
@@ -302,8 +305,9 @@ static void cancel_all(void *arg)
 			corio_task_cancel(t);
 		return;
 	}
-	for (t = loop->ready_head; t && n < cap; t = t->next)
-		v[n++] = t;
+	for (q = 0; q < CORIO__RUNQS; q++)
+		for (t = loop->ready[q].head; t && n < cap; t = t->next)
+			v[n++] = t;
 	for (t = loop->parked; t && n < cap; t = t->next)
 		v[n++] = t;
 	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)

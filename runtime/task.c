@@ -97,19 +97,209 @@ static void unpark(struct corio_loop *loop, struct corio_task *t)
 	t->wait_arg = NULL;
 }
 
-void corio__task_wake(struct corio_loop *loop, struct corio_task *t)
+/*
+ * The ready queues (internal.h: two per level, deadline-sorted then FIFO).
+ * The common case costs about what a single FIFO did: while only NORMAL
+ * tasks without a deadline are ready, push and pop touch that queue alone
+ * (ready_mask, which leaves it out, stays 0).  Otherwise a count of
+ * trailing zeros finds the first queue, and the aging rule may pick
+ * another.  Only tasks with a deadline pay for a sorted insert, O(ready
+ * tasks with a deadline in their level), O(1) when deadlines come in
+ * increasing order.
+ */
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct corio_task) == 120,
+	       "the task record grew: idle_task_bytes depends on it");
+#endif
+_Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
+_Static_assert(CORIO_PRIO_AGING_STEPS >= CORIO__RUNQS - 1,
+	       "the starvation bound in corio/task.h assumes this");
+/* ready_count[runq / 4]: HIGH and NORMAL first, LOW and IDLE second. */
+_Static_assert(CORIO_PRIO_LOW == 2 && CORIO_PRIO_LEVELS == 4,
+	       "ready_count is indexed by runq / 4");
+
+#define DEFAULT_BIT (1u << CORIO__RUNQ_DEFAULT)
+
+/* Every non-empty queue, the default one included. */
+static inline uint32_t runq_full_mask(const struct corio_loop *loop)
+{
+	return loop->ready_mask |
+	       (loop->ready[CORIO__RUNQ_DEFAULT].head ? DEFAULT_BIT : 0);
+}
+
+/*
+ * Queue @q is filling while the queues in @others hold tasks.  Ages only
+ * count while queues compete (runq_pop_other): when a second queue
+ * fills, the first starts waiting now too.
+ */
+static __attribute__((noinline, cold)) void runq_contend(
+	struct corio_loop *loop, unsigned q, uint32_t others)
+{
+	if (!(others & (others - 1)))
+		loop->ready_since[__builtin_ctz(others)] = loop->sched_steps;
+	loop->ready_since[q] = loop->sched_steps;
+}
+
+/* Insert @t, which has a deadline earlier than the tail's, after the
+ * tasks whose deadline is not later than its own. */
+static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
+{
+	struct corio_task *p = rq->head;
+
+	if (t->deadline < p->deadline) {
+		t->next = p;
+		rq->head = t;
+		return;
+	}
+	while (p->next->deadline <= t->deadline)
+		p = p->next;	/* stops before the tail: t is earlier */
+	t->next = p->next;
+	p->next = t;
+}
+
+/* runq_push() for every queue but the default one.  Kept out of line:
+ * the default path must stay small enough to inline everywhere. */
+static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop, struct corio_task *t,
+			    unsigned q)
+{
+	struct corio__runq *rq = &loop->ready[q];
+
+	if (!rq->head) {
+		uint32_t others = runq_full_mask(loop);
+
+		rq->head = rq->tail = t;
+		if (others)
+			runq_contend(loop, q, others);
+		loop->ready_mask |= 1u << q;
+	} else if ((q & 1) || t->deadline >= rq->tail->deadline) {
+		rq->tail->next = t;
+		rq->tail = t;
+	} else {
+		runq_insert_sorted(rq, t);
+	}
+	loop->ready_count[q / 4]++;
+}
+
+static inline void runq_push(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	unsigned q = corio__runq_of(t);
+
+	t->next = NULL;
+	if (corio__unlikely(q != CORIO__RUNQ_DEFAULT)) {
+		runq_push_other(loop, t, q);
+		return;
+	}
+	if (rq->tail) {
+		rq->tail->next = t;
+	} else {
+		rq->head = t;
+		if (corio__unlikely(loop->ready_mask))
+			runq_contend(loop, q, loop->ready_mask);
+	}
+	rq->tail = t;
+	loop->ready_count[0]++;
+}
+
+/*
+ * Aging: several queues hold tasks and @q, the first in priority order,
+ * would run.  A queue that saw CORIO_PRIO_AGING_STEPS steps of others
+ * since it last ran (or filled) is overdue; the one overdue longest runs
+ * instead, ties to the higher priority.  An overdue queue thus waits for
+ * at most the other seven before its turn (the bound in corio/task.h).
+ */
+static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
+			  uint32_t mask)
+{
+	uint32_t rest = mask & (mask - 1);	/* all but @q */
+	uint32_t longest = CORIO_PRIO_AGING_STEPS - 1;
+
+	while (rest) {
+		unsigned r = (unsigned)__builtin_ctz(rest);
+		uint32_t waited = loop->sched_steps - loop->ready_since[r];
+
+		rest &= rest - 1;
+		if (waited > longest) {
+			longest = waited;
+			q = r;
+		}
+	}
+	return q;
+}
+
+/* runq_pop() when some queue other than the default one holds tasks. */
+static __attribute__((noinline)) struct corio_task *runq_pop_other(struct corio_loop *loop)
+{
+	uint32_t full = runq_full_mask(loop);
+	unsigned q = (unsigned)__builtin_ctz(full);
+	struct corio__runq *rq;
+	struct corio_task *t;
+
+	/* A lone queue makes nobody wait: no bookkeeping for aging. */
+	if (full & (full - 1)) {
+		q = runq_aged(loop, q, full);
+		loop->ready_since[q] = ++loop->sched_steps;
+	}
+	rq = &loop->ready[q];
+	t = rq->head;
+	rq->head = t->next;
+	if (!rq->head) {
+		rq->tail = NULL;
+		loop->ready_mask &= ~(1u << q);	/* no-op for the default */
+	}
+	loop->ready_count[q / 4]--;
+	return t;
+}
+
+/* Take the task to run next; the queues are not empty. */
+static inline struct corio_task *runq_pop(struct corio_loop *loop)
+{
+	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	struct corio_task *t;
+
+	if (corio__unlikely(loop->ready_mask))
+		return runq_pop_other(loop);
+	t = rq->head;
+	rq->head = t->next;
+	if (!rq->head)
+		rq->tail = NULL;
+	loop->ready_count[0]--;
+	return t;
+}
+
+/* Take the ready @t out of its queue: O(tasks ahead of it). */
+static void runq_remove(struct corio_loop *loop, struct corio_task *t)
+{
+	unsigned q = corio__runq_of(t);
+	struct corio__runq *rq = &loop->ready[q];
+	struct corio_task *p = NULL, *c = rq->head;
+
+	while (c != t) {
+		p = c;
+		c = c->next;
+	}
+	if (p)
+		p->next = t->next;
+	else
+		rq->head = t->next;
+	if (rq->tail == t)
+		rq->tail = p;
+	if (!rq->head && q != CORIO__RUNQ_DEFAULT)
+		loop->ready_mask &= ~(1u << q);
+	t->next = NULL;
+	loop->ready_count[q / 4]--;
+}
+
+/* Inlined into this file's callers (spawn, yield, a join's end): the
+ * hottest wake-ups.  Other files call the out-of-line copy. */
+__attribute__((always_inline)) inline void corio__task_wake(
+	struct corio_loop *loop, struct corio_task *t)
 {
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
-	t->next = NULL;
-	if (loop->ready_tail)
-		loop->ready_tail->next = t;
-	else
-		loop->ready_head = t;
-	loop->ready_tail = t;
-	loop->ready_count++;
+	runq_push(loop, t);
 }
 
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
@@ -259,19 +449,16 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	 * Run every task that was ready when the phase began, and go on with
 	 * tasks woken meanwhile up to @budget in all: many ready tasks cost
 	 * one trip to the kernel, while a task that keeps yielding still
-	 * lets I/O be submitted and reaped after @budget steps.
+	 * lets I/O be submitted and reaped after @budget steps.  LOW and
+	 * IDLE tasks do not lengthen the phase: under a flood of them the
+	 * loop still polls every @budget steps, so a task woken by I/O or a
+	 * timer at a higher level waits for @budget steps, not the flood.
 	 */
-	uint32_t n = loop->ready_count > budget ? loop->ready_count : budget;
+	uint32_t urgent = loop->ready_count[0];
+	uint32_t n = urgent > budget ? urgent : budget;
 
-	while (n-- > 0 && loop->ready_head) {
-		struct corio_task *t = loop->ready_head;
-
-		loop->ready_head = t->next;
-		if (!loop->ready_head)
-			loop->ready_tail = NULL;
-		loop->ready_count--;
-		run_task(loop, t);
-	}
+	while (n-- > 0 && corio__ready_any(loop))
+		run_task(loop, runq_pop(loop));
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_idle(loop);
 }
@@ -279,8 +466,9 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 /* ---------------------------------------------------------------------- */
 /* The public task API.                                                   */
 
-int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
-		   const char *file, int line, struct corio_task **taskp)
+/* Spawn at level @prio, or the spawning task's level when -1. */
+static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
+		 const char *file, int line, struct corio_task **taskp)
 {
 	struct corio_task *t;
 
@@ -295,6 +483,11 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		return -EPERM;
 	if (!root)
 		return -ENOMEM;
+	/* -1 to CORIO_PRIO_LEVELS - 1, in one unsigned comparison. */
+	if (corio__unlikely((unsigned)(prio + 1) > CORIO_PRIO_LEVELS)) {
+		corio__slab_free(&loop->slab, root, root->info->frame_size);
+		return -EINVAL;
+	}
 	t = corio__slab_alloc(&loop->slab, sizeof(*t));
 	if (!t) {
 		corio__slab_free(&loop->slab, root, root->info->frame_size);
@@ -308,6 +501,10 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 		.deadline = CORIO_NO_DEADLINE,
 		.id = ++loop->next_id ? loop->next_id : ++loop->next_id,
 		.parent_id = loop->current ? loop->current->id : 0,
+		/* Its level (the spawner's when -1), without a deadline. */
+		.runq = (uint8_t)(prio >= 0 ? 2 * prio + 1 :
+				  loop->current ? loop->current->runq | 1 :
+				  CORIO__RUNQ_DEFAULT),
 	};
 	root->parent = NULL;
 	/* Without a handle nobody can join or reap it: detach it now. */
@@ -320,6 +517,22 @@ int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
 	if (taskp)
 		*taskp = t;
 	return 0;
+}
+
+int corio_spawn_at(struct corio_loop *loop, struct corio_frame *root,
+		   const char *file, int line, struct corio_task **taskp)
+{
+	return spawn(loop, root, -1, file, line, taskp);
+}
+
+int corio_spawn_prio_at(struct corio_loop *loop, struct corio_frame *root,
+			int prio, const char *file, int line,
+			struct corio_task **taskp)
+{
+	/* Out of range, -1 included: spawn() rejects CORIO_PRIO_LEVELS. */
+	if (prio < 0)
+		prio = CORIO_PRIO_LEVELS;
+	return spawn(loop, root, prio, file, line, taskp);
 }
 
 struct corio_frame *corio_join__start(struct corio_frame *parent,
@@ -474,8 +687,39 @@ int64_t corio_deadline_set(int64_t deadline)
 	if (!t)
 		return CORIO_NO_DEADLINE;
 	prev = t->deadline;
+	/* Already queued again (it woke itself, e.g. a yield): requeue. */
+	if (corio__unlikely(t->state == CORIO__READY))
+		runq_remove(corio__tls_loop, t);
 	t->deadline = deadline;
+	t->runq = (uint8_t)((t->runq & ~1u) |
+			    (deadline == CORIO_NO_DEADLINE));
+	if (corio__unlikely(t->state == CORIO__READY))
+		runq_push(corio__tls_loop, t);
 	return prev;
+}
+
+int corio_task_set_priority(struct corio_task *t, int prio)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (!loop)
+		return -EPERM;
+	if (!t || t->state == CORIO__DONE || prio < 0 ||
+	    prio >= CORIO_PRIO_LEVELS)
+		return -EINVAL;
+	if (t->runq / 2 == prio)
+		return 0;
+	if (t->state == CORIO__READY)
+		runq_remove(loop, t);
+	t->runq = (uint8_t)(2 * prio + (t->runq & 1));
+	if (t->state == CORIO__READY)
+		runq_push(loop, t);
+	return 0;
+}
+
+int corio_task_priority(const struct corio_task *t)
+{
+	return t->runq / 2;
 }
 
 void corio__zombies_report(struct corio_loop *loop)

@@ -130,4 +130,19 @@ PY
 wait "$server" || fail "echo_server --loops 2 exited $? after SIGTERM"
 server=
 echo "ok: echo_server --loops 2"
+# head_of_line: the nested loop is refused with its message, the three
+# variants each print a row.  (Whether the watchdog caught the blocking
+# call depends on its thread being scheduled in time: not checked.)
+"$bin/head_of_line" -d 300 >"$tmp/hol.out" 2>"$tmp/hol.err" ||
+	fail "head_of_line: $(cat "$tmp/hol.out" "$tmp/hol.err")"
+grep -q "^nested corio_loop_run() from a task: -16 " "$tmp/hol.out" ||
+	fail "head_of_line: no refusal: $(cat "$tmp/hol.out")"
+grep -q "a nested event loop is refused" "$tmp/hol.err" ||
+	fail "head_of_line: no refusal message: $(cat "$tmp/hol.err")"
+for row in "(a) blocking call on the loop" "(b) corio_blocking" \
+	   "(c) corio_sleep"; do
+	grep -qF "$row" "$tmp/hol.out" ||
+		fail "head_of_line: no row '$row': $(cat "$tmp/hol.out")"
+done
+echo "ok: head_of_line"
 echo "samples: ok"

@@ -409,7 +409,9 @@ static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
 	model_cmp_ctx = m;
 	qsort(m->order, (size_t)due, sizeof(*m->order), model_cmp);
 	corio__timers_fire(loop, now);
-	for (t = loop->ready_head; t; t = t->next, k++) {
+	/* The fake tasks share one ready queue (same level, deadline). */
+	t = loop->ready[corio__runq_of(m->t)].head;
+	for (; t; t = t->next, k++) {
 		i = (int)(t - m->t);
 		cr_assert_lt(k, due, "more fired than due at %lld",
 			     (long long)now);
@@ -425,7 +427,9 @@ static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
 		t->wait = CORIO__WAIT_SLEEP;
 	}
 	cr_assert_eq(k, due, "%d of %d due timers fired", k, due);
-	loop->ready_head = loop->ready_tail = NULL;
+	loop->ready[corio__runq_of(m->t)] = (struct corio__runq){ 0 };
+	loop->ready_mask = 0;
+	memset(loop->ready_count, 0, sizeof(loop->ready_count));
 	cr_assert_eq(loop->timers.len, (uint32_t)m->armed_n);
 	return due;
 }

@@ -24,7 +24,8 @@ struct corio_loop_opts {
 	unsigned run_batch;	/* steps run per iteration before I/O is
 				 * polled, unless more tasks were ready when
 				 * it began (each of those runs once);
-				 * 0 = 128 */
+				 * 0 = 128.  Tasks of LOW and IDLE priority
+				 * (corio/task.h) do not count there */
 	unsigned ring_flags;	/* 0 = the setup ladder; otherwise exactly
 				 * these IORING_SETUP_* flags (for tests) */
 	unsigned flags;		/* CORIO_LOOP_* */

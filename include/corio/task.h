@@ -111,9 +111,81 @@ CORIO_EXTERN int corio_task_is_done(const struct corio_task *task);
  * from now on fails with -ETIME once CLOCK_MONOTONIC passes @deadline (an
  * I/O operation in flight is cancelled first).  CORIO_NO_DEADLINE clears it.
  * Returns the previous deadline so a scope can restore it.  Outside a task
- * it does nothing and returns CORIO_NO_DEADLINE.
+ * it does nothing and returns CORIO_NO_DEADLINE.  The deadline also orders
+ * the task among the ready tasks of its priority level (Priorities below).
  */
 CORIO_EXTERN int64_t corio_deadline_set(int64_t deadline);
+
+/* ---------------------------------------------------------------------- */
+/* Priorities.                                                            */
+
+/*
+ * Which ready task runs next.  Every task has one of CORIO_PRIO_LEVELS
+ * levels; a ready task of a higher level runs before any of a lower one.
+ * Within a level, tasks with a deadline (corio_deadline_set) run first,
+ * earliest deadline first (equal deadlines in the order they became
+ * ready), then the tasks without one, first come first served.  The
+ * deadline doubles as the scheduling key because it already says by when
+ * the task's work stops being useful; a task that wants a timeout without
+ * the preference sets its priority one level lower.
+ *
+ * Starvation is bounded (aging): the scheduler keeps eight queues (two per
+ * level: with and without a deadline, in the order above); a non-empty
+ * queue that has seen CORIO_PRIO_AGING_STEPS task steps of other queues
+ * since it last ran is served ahead of the order above, the one waiting
+ * longest first.  So a non-empty queue waits at most
+ * CORIO_PRIO_AGING_STEPS + 7 steps of other tasks before one of its tasks
+ * runs, and a lower level gets at least one step in every
+ * CORIO_PRIO_AGING_STEPS + 8 while higher levels stay busy.  A step is one
+ * run of a task, up to its next suspension.
+ *
+ * An iteration of the loop runs every task that was ready when it began
+ * (corio_loop_opts.run_batch steps at least) before it polls for I/O and
+ * timers; LOW and IDLE tasks do not lengthen it.  So a flood of LOW tasks
+ * delays a HIGH task woken by I/O or a timer by about run_batch steps,
+ * not by the whole flood.
+ *
+ * A task spawned by another task inherits its priority (work done on
+ * behalf of urgent work is urgent); one spawned from outside any task
+ * starts at CORIO_PRIO_NORMAL.  Priorities order the ready queues only:
+ * the waiters of a mutex, channel or event are served in arrival order
+ * whatever their priority, and there is no priority inheritance.
+ */
+enum corio_priority {
+	CORIO_PRIO_HIGH = 0,
+	CORIO_PRIO_NORMAL = 1,	/* the default */
+	CORIO_PRIO_LOW = 2,
+	CORIO_PRIO_IDLE = 3,
+};
+#define CORIO_PRIO_LEVELS 4
+#define CORIO_PRIO_AGING_STEPS 32
+
+/*
+ * corio_spawn_at() with the task's priority @prio (enum corio_priority)
+ * set before it is first queued.  Errors: those of corio_spawn_at(), and
+ * -EINVAL for a @prio out of range (@root is released).
+ */
+CORIO_EXTERN int corio_spawn_prio_at(struct corio_loop *loop,
+				     struct corio_frame *root, int prio,
+				     const char *file, int line,
+				     struct corio_task **taskp);
+
+/* corio_spawn_prio_at() recording the caller's file and line. */
+#define corio_spawn_prio(loop, root, prio, taskp) \
+	corio_spawn_prio_at((loop), (root), (prio), __FILE__, __LINE__, (taskp))
+
+/*
+ * Change the priority of @task (the calling task too: pass
+ * corio_current_task()).  A ready task moves at once into its new level,
+ * behind the tasks there (by deadline if it has one), in O(tasks ahead of
+ * it in its old queue); a running or waiting task enters its new level
+ * when it is next woken or yields.  Returns 0, or -EINVAL (@task NULL or
+ * finished, @prio out of range), -EPERM (not on a loop's thread).
+ */
+CORIO_EXTERN int corio_task_set_priority(struct corio_task *task, int prio);
+
+/* The priority of @task (enum corio_priority). */
+CORIO_EXTERN int corio_task_priority(const struct corio_task *task);
 
 #ifdef __cplusplus
 }
