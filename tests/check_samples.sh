@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Run the samples for real: cp copies byte for byte, sleep_sort sorts,
 # echo_server echoes over loopback and exits 0 on SIGTERM, demo reports no
-# errors.  Usage: check_samples.sh SAMPLES_BINARY_DIR
+# errors, threads_vs_events runs both models.
+# Usage: check_samples.sh SAMPLES_BINARY_DIR
 set -euo pipefail
 bin=${1:?usage: check_samples.sh SAMPLES_BINARY_DIR}
 tmp=$(mktemp -d)
@@ -74,4 +75,12 @@ echo "ok: echo_server"
 grep -q "errors: *0, mismatched echoes: 0" "$tmp/demo.out" ||
 	fail "demo: $(cat "$tmp/demo.out")"
 echo "ok: demo"
+# threads_vs_events: a short run of both models; both rows and the CSV.
+"$bin/threads_vs_events" --rate 2000 --duration 0.5 --csv "$tmp/tve.csv" \
+	>"$tmp/tve.out" 2>&1 || fail "threads_vs_events: $(cat "$tmp/tve.out")"
+grep -q '^threads ' "$tmp/tve.out" || fail "threads_vs_events: no threads row"
+grep -q '^corio ' "$tmp/tve.out" || fail "threads_vs_events: no corio row"
+[ "$(grep -c '^threads,\|^corio,' "$tmp/tve.csv")" = 2 ] ||
+	fail "threads_vs_events: CSV rows: $(cat "$tmp/tve.csv")"
+echo "ok: threads_vs_events"
 echo "samples: ok"
