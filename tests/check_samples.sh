@@ -27,7 +27,15 @@ for size in 0 1 131072 1048593 20971520; do
 	head -c "$size" /dev/urandom >"$tmp/src.$size"
 	"$bin/cp" "$tmp/src.$size" "$tmp/dst.$size" || fail "cp of $size bytes"
 	cmp "$tmp/src.$size" "$tmp/dst.$size" || fail "cp of $size bytes differs"
+	rm "$tmp/dst.$size"
+	"$bin/cp" --read-write "$tmp/src.$size" "$tmp/dst.$size" ||
+		fail "cp --read-write of $size bytes"
+	cmp "$tmp/src.$size" "$tmp/dst.$size" ||
+		fail "cp --read-write of $size bytes differs"
 done
+# A file that reports size 0 but has contents: the read path finds them.
+"$bin/cp" /proc/version "$tmp/version" || fail "cp of /proc/version"
+cmp /proc/version "$tmp/version" || fail "cp of /proc/version differs"
 "$bin/cp" "$tmp/missing" "$tmp/x" 2>"$tmp/err" && fail "cp of a missing file"
 grep -q missing "$tmp/err" || fail "cp error does not name the file"
 echo "ok: cp"
