@@ -12,6 +12,11 @@
 #                         epoll and thread-per-connection baselines
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
 #                         e.g. ECHO_ARGS='--runs 5 --duration 5')
+#   files                 samples/cp against coreutils cp and dd on a
+#                         1 GiB file, warm and (as root) cold cache, and
+#                         random 4 KiB reads at QD 32 against pread
+#                         (bench/files.sh; FILES_ARGS adds options, e.g.
+#                         FILES_ARGS='--size-mib 256 --runs 5')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
 # generator to CPU 1.
@@ -33,6 +38,7 @@ for n in "${names[@]}"; do
 	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost)
 		micro+=("$n") ;;
 	echo) ;;
+	files) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -46,4 +52,10 @@ for n in "${names[@]}"; do
 	[ "$n" = echo ] || continue
 	bench/echo_compare.sh --bindir "$build/bench" "${echo_args[@]}" \
 		--extra corio="$build/samples/echo_server {port}"
+done
+files_args=()
+[ -z "${FILES_ARGS:-}" ] || eval "files_args=(${FILES_ARGS})"
+for n in "${names[@]}"; do
+	[ "$n" = files ] || continue
+	bench/files.sh --bindir "$build" "${files_args[@]}"
 done
