@@ -148,7 +148,7 @@ Test(files, mkdirat_creates_and_reports_eexist_enoent, .timeout = 10)
 
 corio_async(int, unlinks, ((const char *, dir)), (
 	char f[64], d[64], inner[64];
-	int r;
+	int dfd, r;
 ))
 {
 	corio_begin();
@@ -178,6 +178,18 @@ corio_async(int, unlinks, ((const char *, dir)), (
 	cr_assert_eq(self->r, -ENOENT, "%s", corio_strerror(self->r));
 	corio_await(self->r, corio_unlink, self->inner);
 	cr_assert_eq(self->r, 0);
+	/* Relative to a directory fd. */
+	corio_await(self->dfd, corio_openat, AT_FDCWD, self->d,
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	cr_assert_geq(self->dfd, 0);
+	put_file(self->inner, "z");
+	corio_await(self->r, corio_unlinkat, self->dfd, "inner", 0);
+	cr_assert_eq(self->r, 0, "%s", corio_strerror(self->r));
+	cr_assert(!exists(self->inner));
+	corio_await_discard(corio_close, self->dfd);
+	/* A bad pointer is the kernel's -EFAULT, not a crash. */
+	corio_await(self->r, corio_unlink, NULL);
+	cr_assert_eq(self->r, -EFAULT, "%s", corio_strerror(self->r));
 	corio_await(self->r, corio_unlinkat, AT_FDCWD, self->d, AT_REMOVEDIR);
 	cr_assert_eq(self->r, 0);
 	cr_assert(!exists(self->d));
