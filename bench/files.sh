@@ -19,8 +19,9 @@
 # Usage: bench/files.sh --bindir BUILD_DIR [--size-mib N] [--runs N]
 #                       [--no-cold] [--rr-reads N]
 # Files go to a fresh directory under ${TMPDIR:-/tmp}, removed at the end.
-# Output: name=value lines; times are medians in seconds, ratios are
-# corio's time over the baseline's (below 1: corio is faster).  All copies
+# Output: name=value lines; times are medians in seconds (wall, and the
+# CPU time of the commands, user + system, from /usr/bin/time), ratios are
+# corio's wall time over the baseline's (below 1: corio is faster).  All copies
 # run pinned to CPU 1 (taskset), the random reads too.
 set -euo pipefail
 
@@ -78,11 +79,12 @@ elif [ "$cold" = 1 ]; then
 	echo "cp_cold=skipped (cannot write /proc/sys/vm/drop_caches: not root)"
 fi
 
-# time_copy WARM|COLD CMD...: seconds for CMD on a fresh destination.
+# time_copy WARM|COLD CMD...: microseconds of wall time for CMD on a
+# fresh destination; the CPU seconds of its commands go to $tmp/cpu.
 time_copy() {
 	local mode=$1 start end
 	shift
-	rm -f "$tmp/dst"
+	rm -f "$tmp/dst" "$tmp/cpu"
 	sync
 	if [ "$mode" = cold ]; then
 		echo 3 >/proc/sys/vm/drop_caches
@@ -95,19 +97,28 @@ time_copy() {
 	echo $(( (end - start) / 1000 ))
 }
 
+# Run a command, adding its user + system CPU seconds to $tmp/cpu.
+cpu() { "${timer[@]}" "$@"; }
+timer=()
+if [ -x /usr/bin/time ]; then
+	timer=(/usr/bin/time -a -o "$tmp/cpu" -f "%U %S")
+fi
+
 median() { sort -n | awk '{ v[NR] = $1 } END {
 	if (NR % 2) print v[(NR + 1) / 2];
 	else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 copy_with() { # name: the method; fills $tmp/dst from $tmp/src
 	case $1 in
-	cp) "${pin[@]}" cp "$tmp/src" "$tmp/dst" && sync "$tmp/dst" ;;
-	cp_noreflink) "${pin[@]}" cp --reflink=never "$tmp/src" "$tmp/dst" &&
-		sync "$tmp/dst" ;;
-	dd) "${pin[@]}" dd if="$tmp/src" of="$tmp/dst" bs=128K conv=fsync \
-		status=none ;;
-	corio) "${pin[@]}" "$corio_cp" "$tmp/src" "$tmp/dst" ;;
-	corio_rw) "${pin[@]}" "$corio_cp" --read-write "$tmp/src" "$tmp/dst" ;;
+	cp) cpu "${pin[@]}" cp "$tmp/src" "$tmp/dst" &&
+		cpu sync "$tmp/dst" ;;
+	cp_noreflink) cpu "${pin[@]}" cp --reflink=never "$tmp/src" \
+		"$tmp/dst" && cpu sync "$tmp/dst" ;;
+	dd) cpu "${pin[@]}" dd if="$tmp/src" of="$tmp/dst" bs=128K \
+		conv=fsync status=none ;;
+	corio) cpu "${pin[@]}" "$corio_cp" "$tmp/src" "$tmp/dst" ;;
+	corio_rw) cpu "${pin[@]}" "$corio_cp" --read-write "$tmp/src" \
+		"$tmp/dst" ;;
 	esac
 }
 
@@ -121,6 +132,8 @@ for mode in "${modes[@]}"; do
 	for ((r = 0; r < runs; r++)); do
 		for m in "${methods[@]}"; do
 			time_copy "$mode" copy_with "$m" >>"$tmp/times.$m"
+			[ ! -f "$tmp/cpu" ] || awk '{ c += $1 + $2 }
+				END { print c }' "$tmp/cpu" >>"$tmp/cpus.$m"
 			cmp "$tmp/src" "$tmp/dst" ||
 				{ echo "files.sh: $m: copy differs" >&2; exit 1; }
 		done
@@ -130,6 +143,10 @@ for mode in "${modes[@]}"; do
 		rm "$tmp/times.$m"
 		awk -v m="$m" -v mode="$mode" -v us="${med[$m]}" \
 			'BEGIN { printf "cp_%s_%s_s=%.3f\n", mode, m, us / 1e6 }'
+		if [ -f "$tmp/cpus.$m" ]; then
+			echo "cp_${mode}_${m}_cpu_s=$(median <"$tmp/cpus.$m")"
+			rm "$tmp/cpus.$m"
+		fi
 	done
 	for base in cp dd; do
 		for m in corio corio_rw; do
