@@ -75,6 +75,7 @@ static int run_pread(struct bench *b)
 }
 
 corio_async_static(int, reader, ((struct bench *, b), (uint64_t, seed)), (
+	int64_t off;
 	ssize_t n;
 	char buf[BLOCK];
 ))
@@ -82,9 +83,10 @@ corio_async_static(int, reader, ((struct bench *, b), (uint64_t, seed)), (
 	corio_begin();
 	while (self->b->issued < self->b->reads) {
 		self->b->issued++;
+		self->off = (int64_t)(next_rand(&self->seed) %
+				      self->b->blocks) * BLOCK;
 		corio_await(self->n, corio_read, self->b->fd, self->buf, BLOCK,
-			    (int64_t)(next_rand(&self->seed) % self->b->blocks) *
-			    BLOCK);
+			    self->off);
 		if (self->n != BLOCK)
 			self->b->errors++;
 	}

@@ -159,8 +159,9 @@ corio_async_static(int, worker, ((struct job *, job)), (
 		self->piece = self->job->offload ? OFFLOAD_PIECE : CHUNK;
 		self->job->next += self->piece;
 		if (self->job->offload) {
-			self->req = (struct offload){ self->job->src,
-				self->job->dst, self->off, (size_t)self->piece };
+			self->req = (struct offload){
+				self->job->src, self->job->dst, self->off,
+				(size_t)self->piece };
 			corio_await(self->n, corio_blocking, offload_copy,
 				    &self->req);
 			if (self->n >= 0) {

@@ -76,7 +76,7 @@ struct result {
 	const char *model;
 	uint32_t requests;
 	uint32_t errors;
-	double wall_s;		/* first scheduled instant to last completion */
+	double wall_s;		/* first scheduled start to last completion */
 	double cpu_s;		/* user + system */
 	long vcsw, ivcsw;	/* voluntary, involuntary context switches */
 	int64_t p50, p99, p999, max;	/* latency, ns */
@@ -101,7 +101,7 @@ struct run {
 	pthread_mutex_t lock;	/* threads: everything above */
 	pthread_cond_t freed;	/* threads: a connection was given back */
 	pthread_cond_t all_done;	/* threads: done reached n */
-	struct corio_sem conns;	/* corio: one permit per free connection */
+	struct corio_sem conns;	/* corio: a permit per free connection */
 };
 
 static int64_t now_ns(void)
@@ -158,7 +158,8 @@ static int backend_main(const int *fds, int n, int64_t service_ns)
 	/* Due times are exact to the microsecond, not to the default 50. */
 	prctl(PR_SET_TIMERSLACK, 1000ul);
 	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u32 = (uint32_t)i };
 
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fds[i], &ev) < 0)
 			return 1;
@@ -184,8 +185,9 @@ static int backend_main(const int *fds, int n, int64_t service_ns)
 			int c = (int)evs[i].data.u32;
 			uint64_t q;
 
-			if (recv(fds[c], &q, sizeof q, 0) != (ssize_t)sizeof q) {
-				/* The server closed: this connection is done. */
+			/* Nothing to read: the server closed this one. */
+			if (recv(fds[c], &q, sizeof q, 0) !=
+			    (ssize_t)sizeof q) {
 				epoll_ctl(epfd, EPOLL_CTL_DEL, fds[c], NULL);
 				open--;
 				continue;
@@ -224,6 +226,10 @@ static bool call_blocking(int fd, uint64_t q)
 	return recv(fd, &a, sizeof a, 0) == (ssize_t)sizeof a && a == q + 1;
 }
 
+/*
+ * Record the end of request @i.  Callers of the thread model hold
+ * run->lock; the corio model calls it from the loop's one thread.
+ */
 static void finish_locked(struct run *run, uint32_t i, bool ok)
 {
 	int64_t now = now_ns();
@@ -303,7 +309,8 @@ static int run_threads(struct run *run)
 		pthread_mutex_unlock(&run->lock);
 		if (req) {
 			*req = (struct thread_req){ run, i };
-			if (pthread_create(&th, &attr, thread_handler, req) == 0)
+			if (pthread_create(&th, &attr, thread_handler,
+					   req) == 0)
 				continue;
 			free(req);
 		}
