@@ -18,6 +18,11 @@
 #   net_send              corio_send_all against corio_send_zc over loopback
 #                         TCP at 4 KiB, 64 KiB, 1 MiB (bench/net_send.c;
 #                         NET_SEND_MIB sets the MiB sent per run)
+#   files                 samples/cp against coreutils cp and dd on a
+#                         1 GiB file, warm and (as root) cold cache, and
+#                         random 4 KiB reads at QD 32 against pread
+#                         (bench/files.sh; FILES_ARGS adds options, e.g.
+#                         FILES_ARGS='--size-mib 256 --runs 5')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
 # generator to CPU 1.
@@ -41,6 +46,7 @@ for n in "${names[@]}"; do
 	echo) ;;
 	http) ;;
 	net_send) ;;
+	files) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -66,4 +72,10 @@ for n in "${names[@]}"; do
 	[ "$n" = net_send ] || continue
 	# It pins its sender to CPU 0 and its receiver to CPU 1 itself.
 	"$build/bench/net_send" "${NET_SEND_MIB:-256}"
+done
+files_args=()
+[ -z "${FILES_ARGS:-}" ] || eval "files_args=(${FILES_ARGS})"
+for n in "${names[@]}"; do
+	[ "$n" = files ] || continue
+	bench/files.sh --bindir "$build" "${files_args[@]}"
 done

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE /* struct statx */
 #include <errno.h>
+#include <fcntl.h>	/* AT_FDCWD, AT_REMOVEDIR */
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -39,6 +40,10 @@ static const char *const op_names[CORIO__OP_COUNT] = {
 	[CORIO__OP_SEND_ZC] = "send_zc",
 	[CORIO__OP_ACCEPT_MULTI] = "accept_multishot",
 	[CORIO__OP_RECV_MULTI] = "recv_multishot",
+	[CORIO__OP_FALLOCATE] = "fallocate",
+	[CORIO__OP_UNLINKAT] = "unlinkat",
+	[CORIO__OP_RENAMEAT] = "renameat",
+	[CORIO__OP_MKDIRAT] = "mkdirat",
 };
 
 const char *corio__op_name(unsigned opcode)
@@ -48,11 +53,14 @@ const char *corio__op_name(unsigned opcode)
 }
 
 /* Does the operation work on io->fd as an open file (so close must
- * cancel it first)?  openat and statx take a directory fd instead. */
+ * cancel it first)?  openat and statx take a directory fd instead, and so
+ * do the path operations (unlinkat, renameat, mkdirat). */
 static bool uses_fd(unsigned opcode)
 {
 	return opcode != CORIO__OP_OPENAT && opcode != CORIO__OP_STATX &&
-	       opcode != CORIO__OP_CLOSE && opcode != CORIO__OP_NOP;
+	       opcode != CORIO__OP_CLOSE && opcode != CORIO__OP_NOP &&
+	       opcode != CORIO__OP_UNLINKAT && opcode != CORIO__OP_RENAMEAT &&
+	       opcode != CORIO__OP_MKDIRAT;
 }
 
 /*
@@ -402,4 +410,79 @@ struct corio_frame *corio_send_zc__start(struct corio_frame *parent, int fd,
 		.fd = fd, .addr = (void *)buf, .len = len,
 		.op_flags = (uint32_t)(flags | MSG_NOSIGNAL) },
 		result, CORIO__RES_SSIZE);
+}
+
+struct corio_frame *corio_fallocate__start(struct corio_frame *parent, int fd,
+					   int mode, int64_t off, int64_t len,
+					   int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_FALLOCATE,
+		.fd = fd, .off = off, .len = (uint64_t)len,
+		.mode = (uint32_t)mode }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_unlinkat__start(struct corio_frame *parent, int dfd,
+					  const char *path, int flags,
+					  int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_UNLINKAT,
+		.fd = dfd, .addr = (void *)path,
+		.op_flags = (uint32_t)flags }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_unlink__start(struct corio_frame *parent,
+					const char *path, int *result)
+{
+	return corio_unlinkat__start(parent, AT_FDCWD, path, 0, result);
+}
+
+struct corio_frame *corio_rmdir__start(struct corio_frame *parent,
+				       const char *path, int *result)
+{
+	return corio_unlinkat__start(parent, AT_FDCWD, path, AT_REMOVEDIR,
+				     result);
+}
+
+/*
+ * The second directory fd travels in .len, as the kernel's SQE carries it
+ * (sqe->len); .len is 64 bits, so it goes through uint32_t both ways to
+ * keep AT_FDCWD (-100) intact.
+ */
+struct corio_frame *corio_renameat__start(struct corio_frame *parent,
+					  int olddfd, const char *oldpath,
+					  int newdfd, const char *newpath,
+					  unsigned flags, int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_RENAMEAT,
+		.fd = olddfd, .addr = (void *)oldpath,
+		.len = (uint32_t)newdfd, .addr2 = (void *)newpath,
+		.op_flags = flags }, result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_rename__start(struct corio_frame *parent,
+					const char *oldpath,
+					const char *newpath, int *result)
+{
+	return corio_renameat__start(parent, AT_FDCWD, oldpath, AT_FDCWD,
+				     newpath, 0, result);
+}
+
+struct corio_frame *corio_mkdirat__start(struct corio_frame *parent, int dfd,
+					 const char *path, mode_t mode,
+					 int *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_MKDIRAT,
+		.fd = dfd, .addr = (void *)path, .mode = (uint32_t)mode },
+		result, CORIO__RES_INT);
+}
+
+struct corio_frame *corio_mkdir__start(struct corio_frame *parent,
+				       const char *path, mode_t mode,
+				       int *result)
+{
+	return corio_mkdirat__start(parent, AT_FDCWD, path, mode, result);
 }

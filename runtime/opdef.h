@@ -27,6 +27,10 @@ enum corio__opcode {
 	CORIO__OP_SEND_ZC,
 	CORIO__OP_ACCEPT_MULTI,	/* sources only (reactor.h) */
 	CORIO__OP_RECV_MULTI,	/* sources only: buffer ring @len */
+	CORIO__OP_FALLOCATE,
+	CORIO__OP_UNLINKAT,
+	CORIO__OP_RENAMEAT,
+	CORIO__OP_MKDIRAT,
 	CORIO__OP_COUNT
 };
 

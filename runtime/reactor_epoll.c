@@ -766,6 +766,40 @@ static int64_t run_shutdown(struct ep_reactor *r, struct ep_op *op,
 	       neg_errno() : 0;
 }
 
+/* The path and space operations: file-system calls, run at once. */
+static int64_t run_fallocate(struct ep_reactor *r, struct ep_op *op,
+			     uint32_t revents)
+{
+	(void)r, (void)revents;
+	return fallocate(op->io.fd, (int)op->io.mode, (off_t)op->io.off,
+			 (off_t)op->io.len) < 0 ? neg_errno() : 0;
+}
+
+static int64_t run_unlinkat(struct ep_reactor *r, struct ep_op *op,
+			    uint32_t revents)
+{
+	(void)r, (void)revents;
+	return unlinkat(op->io.fd, op->io.addr, (int)op->io.op_flags) < 0 ?
+	       neg_errno() : 0;
+}
+
+static int64_t run_renameat(struct ep_reactor *r, struct ep_op *op,
+			    uint32_t revents)
+{
+	(void)r, (void)revents;
+	/* io.c passes the new directory fd in .len, as io_uring does. */
+	return renameat2(op->io.fd, op->io.addr, (int)(uint32_t)op->io.len,
+			 op->io.addr2, op->io.op_flags) < 0 ? neg_errno() : 0;
+}
+
+static int64_t run_mkdirat(struct ep_reactor *r, struct ep_op *op,
+			   uint32_t revents)
+{
+	(void)r, (void)revents;
+	return mkdirat(op->io.fd, op->io.addr, (mode_t)op->io.mode) < 0 ?
+	       neg_errno() : 0;
+}
+
 /*
  * The table.  Adding an opcode: one row (kind, readiness, an optional
  * prep) and its run function.
@@ -788,6 +822,10 @@ static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
 	[CORIO__OP_RECVMSG] = { EP_TRY, EPOLLIN, prep_msg, run_recvmsg },
 	[CORIO__OP_SENDMSG] = { EP_TRY, EPOLLOUT, prep_msg, run_sendmsg },
 	[CORIO__OP_SHUTDOWN] = { EP_NOW, 0, NULL, run_shutdown },
+	[CORIO__OP_FALLOCATE] = { EP_NOW, 0, NULL, run_fallocate },
+	[CORIO__OP_UNLINKAT] = { EP_NOW, 0, NULL, run_unlinkat },
+	[CORIO__OP_RENAMEAT] = { EP_NOW, 0, NULL, run_renameat },
+	[CORIO__OP_MKDIRAT] = { EP_NOW, 0, NULL, run_mkdirat },
 };
 
 /* ---- the runtime's own descriptors ------------------------------------ */

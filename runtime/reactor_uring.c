@@ -30,6 +30,10 @@ struct uring_reactor {
 	struct corio__reactor base;	/* first: the loop holds &base */
 	struct io_uring ring;
 	unsigned setup_flags;	/* the flags setup accepted */
+	/* Opcodes (below 64) the kernel supports, valid once probed; asked
+	 * lazily, for the operations that are newer than the ring itself. */
+	uint64_t ops_supported;
+	bool probed;
 	unsigned caps;		/* CORIO__CAP_*, probed at setup */
 	struct corio__source *sources;	/* sources in flight */
 };
@@ -223,6 +227,30 @@ static struct io_uring_sqe *get_sqe(struct corio_loop *loop,
 	return io_uring_get_sqe(&r->ring);
 }
 
+/*
+ * Does the kernel support @op?  Asked once per ring, at the first
+ * operation that needs to know.  If the probe itself fails (out of
+ * memory), assume yes and let the kernel answer for itself.
+ */
+static bool op_supported(struct uring_reactor *r, int op)
+{
+	if (!r->probed) {
+		struct io_uring_probe *p = io_uring_get_probe_ring(&r->ring);
+		int i;
+
+		r->ops_supported = ~0ull;
+		if (p) {
+			r->ops_supported = 0;
+			for (i = 0; i < 64; i++)
+				if (io_uring_opcode_supported(p, i))
+					r->ops_supported |= 1ull << i;
+			io_uring_free_probe(p);
+		}
+		r->probed = true;
+	}
+	return op >= 64 || (r->ops_supported >> op & 1);
+}
+
 static uint32_t clamp_len(uint64_t len)
 {
 	return len > MAX_RW ? MAX_RW : (uint32_t)len;
@@ -309,6 +337,31 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 	case CORIO__OP_POLL:
 		io_uring_prep_poll_add(sqe, io->fd, io->op_flags);
 		break;
+	case CORIO__OP_FALLOCATE:
+		if (!op_supported(r, IORING_OP_FALLOCATE))
+			goto unsupported;
+		io_uring_prep_fallocate(sqe, io->fd, (int)io->mode,
+					(off_t)io->off, (off_t)io->len);
+		break;
+	case CORIO__OP_UNLINKAT:
+		if (!op_supported(r, IORING_OP_UNLINKAT))
+			goto unsupported;
+		io_uring_prep_unlinkat(sqe, io->fd, io->addr,
+				       (int)io->op_flags);
+		break;
+	case CORIO__OP_RENAMEAT:
+		if (!op_supported(r, IORING_OP_RENAMEAT))
+			goto unsupported;
+		/* io.c passes the new directory fd in .len, as uint32_t. */
+		io_uring_prep_renameat(sqe, io->fd, io->addr,
+				       (int)(uint32_t)io->len, io->addr2,
+				       io->op_flags);
+		break;
+	case CORIO__OP_MKDIRAT:
+		if (!op_supported(r, IORING_OP_MKDIRAT))
+			goto unsupported;
+		io_uring_prep_mkdirat(sqe, io->fd, io->addr, io->mode);
+		break;
 	case CORIO__OP_RECVMSG:
 		io_uring_prep_recvmsg(sqe, io->fd, io->addr,
 				      (unsigned)io->op_flags);
@@ -326,7 +379,6 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 		io_uring_prep_send_zc(sqe, io->fd, io->addr,
 				      clamp_len(io->len), (int)io->op_flags, 0);
 		break;
-	unsupported:
 	default:
 		/* Give the SQE back as a harmless no-op. */
 		io_uring_prep_nop(sqe);
@@ -337,6 +389,12 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 	io_uring_sqe_set_data(sqe, task);
 	loop->stats.ops_inflight++;
 	return 0;
+unsupported:
+	/* An older kernel: the SQE goes back as a no-op, as above. */
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+	loop->stats.ops_inflight++;
+	return -EOPNOTSUPP;
 }
 
 static void uring_cancel(struct corio_loop *loop, struct corio__reactor *base,

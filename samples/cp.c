@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cp - copy one file with asynchronous I/O: cp SRC DST.
+ * cp - copy one file with asynchronous I/O: cp [--read-write] SRC DST.
  *
  * A copy task opens both files and spawns WORKERS worker tasks.  Each
- * worker claims the next CHUNK-sized piece of the source, reads it into the
- * buffer in its frame and writes it at the same offset of the destination,
- * so up to WORKERS reads and writes are in flight at once and the pieces
- * land in whatever order the kernel finishes them.  The copy task joins the
- * workers, then fsyncs and closes.  Any error ends the program with the
- * path, the failing step and corio_strerror(), and exit status 1.
+ * worker claims the next piece of the source and copies it to the same
+ * offset of the destination, so up to WORKERS pieces are in flight at once
+ * and land in whatever order the kernel finishes them.  The copy task
+ * joins the workers, then fsyncs and closes.  Any error ends the program
+ * with the path, the failing step and corio_strerror(), and exit status 1.
+ *
+ * A piece is copied inside the kernel when it can be: copy_file_range(2)
+ * moves the data from one file's pages to the other's without passing it
+ * through user memory (one copy instead of a read's and a write's).  It is
+ * a blocking call, so it runs on the loop's worker threads (corio_blocking)
+ * in OFFLOAD_PIECE-sized pieces.  Where the kernel cannot do that (another
+ * file system on older kernels, special files, files like those in /proc
+ * that report size 0) the pieces are read into a frame buffer and written
+ * with corio_read and corio_write_all, CHUNK bytes at a time; --read-write
+ * copies every file that way.
+ * bench/files.sh measures both against coreutils cp.
  */
 #define _GNU_SOURCE	/* struct statx */
 #include <errno.h>
@@ -24,7 +34,8 @@
 #include <corio/async.h>
 
 #define WORKERS 4
-#define CHUNK (128 * 1024)
+#define CHUNK (128 * 1024)		/* per read and write */
+#define OFFLOAD_PIECE (8 << 20)	/* per copy_file_range job */
 
 /* Everything the copy task and its workers share; lives in main. */
 struct job {
@@ -39,7 +50,50 @@ struct job {
 	const char *err_path;	/* the file @err is about */
 	const char *err_step;	/* "read", "write"... */
 	bool same_file;		/* DST is SRC under another name */
+	bool offload;		/* try copy_file_range; cleared when the
+				 * kernel says it cannot */
+	bool read_write;	/* --read-write: never try it */
 };
+
+/* One copy_file_range job for a worker thread: the piece at @off. */
+struct offload {
+	int src, dst;
+	int64_t off;
+	size_t len;
+};
+
+/*
+ * Runs on a worker thread: copy the piece, retrying short copies.  Bytes
+ * copied (fewer only at end of file), or -errno.  A failure after some
+ * progress is reported too: the piece is copied again from its start by
+ * whatever comes next, which is harmless, while calling it the end of the
+ * file would not be.
+ */
+static intptr_t offload_copy(void *arg)
+{
+	struct offload *o = arg;
+	size_t done = 0;
+
+	while (done < o->len) {
+		loff_t in = o->off + (loff_t)done, out = in;
+		ssize_t n = copy_file_range(o->src, &in, o->dst, &out,
+					    o->len - done, 0);
+
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (intptr_t)done;
+}
+
+/* Errors that say "not this way", not "this copy failed". */
+static bool offload_unsupported(intptr_t err)
+{
+	return err == -EXDEV || err == -EINVAL || err == -EOPNOTSUPP ||
+	       err == -ENOSYS || err == -EBADF;
+}
 
 /* Record the first error only: later ones are its consequences. */
 static void fail(struct job *job, int err, const char *path,
@@ -52,45 +106,87 @@ static void fail(struct job *job, int err, const char *path,
 	job->err_step = step;
 }
 
-corio_async_static(int, worker, ((struct job *, job)), (
-	int64_t off;		/* start of the claimed piece */
+/* Copy the CHUNK at @off with a read and a write; 0 or -errno. */
+corio_async_static(int, copy_chunk, ((struct job *, job), (int64_t, off)), (
 	size_t got;		/* bytes of it read so far */
 	ssize_t n;
 	char buf[CHUNK];
 ))
 {
 	corio_begin();
+	/* Only an empty read means end of file: a short one is retried for
+	 * the rest of the chunk. */
+	for (self->got = 0; self->got < CHUNK; self->got += (size_t)self->n) {
+		corio_await(self->n, corio_read, self->job->src,
+			    self->buf + self->got, CHUNK - self->got,
+			    self->off + (int64_t)self->got);
+		if (self->n < 0) {
+			fail(self->job, (int)self->n, self->job->src_path,
+			     "read");
+			corio_return((int)self->n);
+		}
+		if (self->n == 0) {
+			int64_t at = self->off + (int64_t)self->got;
+
+			if (at < self->job->end)
+				self->job->end = at;
+			break;
+		}
+	}
+	if (!self->got)
+		corio_return(0);
+	corio_await(self->n, corio_write_all, self->job->dst, self->buf,
+		    self->got, self->off);
+	if (self->n < 0) {
+		fail(self->job, (int)self->n, self->job->dst_path, "write");
+		corio_return((int)self->n);
+	}
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+corio_async_static(int, worker, ((struct job *, job)), (
+	struct offload req;	/* the worker thread's, while it runs */
+	intptr_t n;
+	int64_t off, piece, at;
+	int r;
+))
+{
+	corio_begin();
 	while (!self->job->err && self->job->next < self->job->end) {
 		self->off = self->job->next;
-		self->job->next += CHUNK;
-		/* Only an empty read means end of file: a short one is
-		 * retried for the rest of the piece. */
-		for (self->got = 0; self->got < CHUNK;
-		     self->got += (size_t)self->n) {
-			corio_await(self->n, corio_read, self->job->src,
-				    self->buf + self->got, CHUNK - self->got,
-				    self->off + (int64_t)self->got);
-			if (self->n < 0) {
+		self->piece = self->job->offload ? OFFLOAD_PIECE : CHUNK;
+		self->job->next += self->piece;
+		if (self->job->offload) {
+			self->req = (struct offload){
+				self->job->src, self->job->dst, self->off,
+				(size_t)self->piece };
+			corio_await(self->n, corio_blocking, offload_copy,
+				    &self->req);
+			if (self->n >= 0) {
+				/* Short: the end of the file. */
+				self->at = self->off + (int64_t)self->n;
+				if (self->n < self->piece &&
+				    self->at < self->job->end)
+					self->job->end = self->at;
+				continue;
+			}
+			if (!offload_unsupported(self->n)) {
 				fail(self->job, (int)self->n,
-				     self->job->src_path, "read");
+				     self->job->src_path, "copy_file_range");
 				corio_return((int)self->n);
 			}
-			if (self->n == 0) {
-				int64_t at = self->off + (int64_t)self->got;
-
-				if (at < self->job->end)
-					self->job->end = at;
-				break;
-			}
+			/* This piece and every later one the slow way. */
+			self->job->offload = false;
 		}
-		if (!self->got)
-			break;
-		corio_await(self->n, corio_write_all, self->job->dst,
-			    self->buf, self->got, self->off);
-		if (self->n < 0) {
-			fail(self->job, (int)self->n, self->job->dst_path,
-			     "write");
-			corio_return((int)self->n);
+		/* A piece claimed for offload is copied CHUNK by CHUNK. */
+		for (self->at = self->off;
+		     !self->job->err && self->at < self->off + self->piece &&
+		     self->at < self->job->end; self->at += CHUNK) {
+			corio_await(self->r, copy_chunk, self->job, self->at);
+			if (self->r < 0)
+				corio_return(self->r);
 		}
 	}
 	corio_return(0);
@@ -117,7 +213,8 @@ corio_async_static(int, copy, ((struct job *, job)), (
 	}
 	self->job->src = self->ret;
 	corio_await(self->ret, corio_statx, self->job->src, "",
-		    AT_EMPTY_PATH, STATX_TYPE | STATX_MODE | STATX_INO,
+		    AT_EMPTY_PATH,
+		    STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE,
 		    &self->src_st);
 	if (self->ret < 0) {
 		fail(self->job, self->ret, self->job->src_path, "stat");
@@ -127,6 +224,11 @@ corio_async_static(int, copy, ((struct job *, job)), (
 		fail(self->job, -EISDIR, self->job->src_path, "open");
 		goto out;
 	}
+	/* Size 0 may be a file made up as it is read (/proc): only the
+	 * read path sees its contents. */
+	self->job->offload = !self->job->read_write &&
+			     S_ISREG(self->src_st.stx_mode) &&
+			     self->src_st.stx_size > 0;
 	/* Opening the destination truncates it: refuse if it is the
 	 * source under another name, as cp(1) does. */
 	corio_await(self->ret, corio_statx, AT_FDCWD, self->job->dst_path, 0,
@@ -213,8 +315,14 @@ int main(int argc, char **argv)
 	struct corio_task *t;
 	int ret, status;
 
+	/* --read-write: never copy_file_range (to compare, and to test). */
+	if (argc == 4 && strcmp(argv[1], "--read-write") == 0) {
+		job.read_write = true;
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: cp SRC DST\n");
+		fprintf(stderr, "usage: cp [--read-write] SRC DST\n");
 		return 2;
 	}
 	job.src_path = argv[1];

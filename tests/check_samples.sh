@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Run the samples for real: cp copies byte for byte, sleep_sort sorts,
 # echo_server echoes over loopback and exits 0 on SIGTERM, demo reports no
-# errors.  Usage: check_samples.sh SAMPLES_BINARY_DIR
+# errors, threads_vs_events runs both models.
+# Usage: check_samples.sh SAMPLES_BINARY_DIR
 set -euo pipefail
 bin=${1:?usage: check_samples.sh SAMPLES_BINARY_DIR}
 tmp=$(mktemp -d)
@@ -26,7 +27,15 @@ for size in 0 1 131072 1048593 20971520; do
 	head -c "$size" /dev/urandom >"$tmp/src.$size"
 	"$bin/cp" "$tmp/src.$size" "$tmp/dst.$size" || fail "cp of $size bytes"
 	cmp "$tmp/src.$size" "$tmp/dst.$size" || fail "cp of $size bytes differs"
+	rm "$tmp/dst.$size"
+	"$bin/cp" --read-write "$tmp/src.$size" "$tmp/dst.$size" ||
+		fail "cp --read-write of $size bytes"
+	cmp "$tmp/src.$size" "$tmp/dst.$size" ||
+		fail "cp --read-write of $size bytes differs"
 done
+# A file that reports size 0 but has contents: the read path finds them.
+"$bin/cp" /proc/version "$tmp/version" || fail "cp of /proc/version"
+cmp /proc/version "$tmp/version" || fail "cp of /proc/version differs"
 "$bin/cp" "$tmp/missing" "$tmp/x" 2>"$tmp/err" && fail "cp of a missing file"
 grep -q missing "$tmp/err" || fail "cp error does not name the file"
 echo "ok: cp"
@@ -145,4 +154,12 @@ for row in "(a) blocking call on the loop" "(b) corio_blocking" \
 		fail "head_of_line: no row '$row': $(cat "$tmp/hol.out")"
 done
 echo "ok: head_of_line"
+# threads_vs_events: a short run of both models; both rows and the CSV.
+"$bin/threads_vs_events" --rate 2000 --duration 0.5 --csv "$tmp/tve.csv" \
+	>"$tmp/tve.out" 2>&1 || fail "threads_vs_events: $(cat "$tmp/tve.out")"
+grep -q '^threads ' "$tmp/tve.out" || fail "threads_vs_events: no threads row"
+grep -q '^corio ' "$tmp/tve.out" || fail "threads_vs_events: no corio row"
+[ "$(grep -c '^threads,\|^corio,' "$tmp/tve.csv")" = 2 ] ||
+	fail "threads_vs_events: CSV rows: $(cat "$tmp/tve.csv")"
+echo "ok: threads_vs_events"
 echo "samples: ok"

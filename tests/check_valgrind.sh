@@ -23,7 +23,11 @@ run() {	# expected exit status, program and arguments
 run 0 "$bin/hello"
 run 0 "$bin/sleep_sort" 5 3 4 1
 head -c 300000 /dev/urandom >"$tmp/src"
-run 0 "$bin/cp" "$tmp/src" "$tmp/dst"
+# --read-write: by default cp copies with copy_file_range on the loop's
+# worker threads, and valgrind 3.19 does not know that io_uring_enter
+# blocks: it keeps its global lock while the loop waits, so the worker
+# thread never runs and the copy hangs.
+run 0 "$bin/cp" --read-write "$tmp/src" "$tmp/dst"
 cmp "$tmp/src" "$tmp/dst"
 run 1 "$bin/deadlock"
 run 0 "$bin/demo" -c 20 -d 1

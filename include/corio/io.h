@@ -112,6 +112,76 @@ CORIO_EXTERN struct corio_frame *corio_send_all__start(
 	struct corio_frame *parent, int fd, const void *buf, size_t len,
 	int flags, ssize_t *result);
 
+/*
+ * ---- files and directories by path ----------------------------------
+ *
+ * These go through io_uring like the rest (kernel 5.6 for fallocate, 5.11
+ * for unlinkat and renameat, 5.15 for mkdirat).  The runtime asks the
+ * kernel which operations it supports the first time one of them is used;
+ * on a kernel without one the result is -EOPNOTSUPP rather than the
+ * kernel's ambiguous -EINVAL.  Paths must stay valid until completion.
+ */
+
+/*
+ * fallocate(2): allocate (or with @mode FALLOC_FL_PUNCH_HOLE etc. punch,
+ * zero, collapse) the byte range [@off, @off + @len) of @fd.  0 or -errno:
+ * -EINVAL (@off < 0, @len <= 0, a bad @mode), -EBADF (@fd not open for
+ * writing), -EOPNOTSUPP (the file system does not do @mode), -ENOSPC.
+ */
+CORIO_EXTERN struct corio_frame *corio_fallocate__start(
+	struct corio_frame *parent, int fd, int mode, int64_t off,
+	int64_t len, int *result);
+
+/*
+ * unlinkat(2): remove @path relative to directory fd @dfd (AT_FDCWD for
+ * the working directory); with @flags AT_REMOVEDIR, remove an empty
+ * directory instead.  0 or -errno: -ENOENT, -EISDIR (a directory without
+ * AT_REMOVEDIR), -ENOTDIR (AT_REMOVEDIR on a file), -ENOTEMPTY, -EINVAL
+ * (an unknown flag), -EACCES.
+ */
+CORIO_EXTERN struct corio_frame *corio_unlinkat__start(
+	struct corio_frame *parent, int dfd, const char *path, int flags,
+	int *result);
+
+/* unlink(2): corio_unlinkat(AT_FDCWD, @path, 0). */
+CORIO_EXTERN struct corio_frame *corio_unlink__start(
+	struct corio_frame *parent, const char *path, int *result);
+
+/* rmdir(2): corio_unlinkat(AT_FDCWD, @path, AT_REMOVEDIR). */
+CORIO_EXTERN struct corio_frame *corio_rmdir__start(
+	struct corio_frame *parent, const char *path, int *result);
+
+/*
+ * renameat2(2): rename @oldpath (relative to @olddfd) to @newpath
+ * (relative to @newdfd), atomically replacing @newpath unless @flags say
+ * otherwise: RENAME_NOREPLACE fails with -EEXIST if @newpath exists,
+ * RENAME_EXCHANGE swaps the two (both must exist).  0 or -errno: -ENOENT,
+ * -EEXIST, -EINVAL (unknown or conflicting flags, a directory into
+ * itself), -EXDEV (different file systems), -ENOTEMPTY, -EISDIR, -ENOTDIR.
+ */
+CORIO_EXTERN struct corio_frame *corio_renameat__start(
+	struct corio_frame *parent, int olddfd, const char *oldpath,
+	int newdfd, const char *newpath, unsigned flags, int *result);
+
+/* rename(2): corio_renameat(AT_FDCWD, @oldpath, AT_FDCWD, @newpath, 0). */
+CORIO_EXTERN struct corio_frame *corio_rename__start(
+	struct corio_frame *parent, const char *oldpath, const char *newpath,
+	int *result);
+
+/*
+ * mkdirat(2): create directory @path relative to @dfd with permissions
+ * @mode (less the umask).  0 or -errno: -EEXIST, -ENOENT (a missing
+ * parent), -ENOTDIR, -EACCES, -ENOSPC.
+ */
+CORIO_EXTERN struct corio_frame *corio_mkdirat__start(
+	struct corio_frame *parent, int dfd, const char *path, mode_t mode,
+	int *result);
+
+/* mkdir(2): corio_mkdirat(AT_FDCWD, @path, @mode). */
+CORIO_EXTERN struct corio_frame *corio_mkdir__start(
+	struct corio_frame *parent, const char *path, mode_t mode,
+	int *result);
+
 #ifdef __cplusplus
 }
 #endif
