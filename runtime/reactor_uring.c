@@ -30,11 +30,10 @@ struct uring_reactor {
 	struct corio__reactor base;	/* first: the loop holds &base */
 	struct io_uring ring;
 	unsigned setup_flags;	/* the flags setup accepted */
-	/* Opcodes (below 64) the kernel supports, valid once probed; asked
-	 * lazily, for the operations that are newer than the ring itself. */
+	/* Opcodes (below 64) the kernel supports, probed at setup, for the
+	 * operations that are newer than the ring itself. */
 	uint64_t ops_supported;
-	bool probed;
-	unsigned caps;		/* CORIO__CAP_*, probed at setup */
+	unsigned caps;		/* CORIO__CAP_*, derived from the probe */
 	struct corio__source *sources;	/* sources in flight */
 };
 
@@ -87,22 +86,37 @@ static void explain_unavailable(int err, char *why, size_t whylen)
 static const struct corio__reactor_ops uring_ops;
 
 /*
- * What this kernel supports.  SEND_ZC arrived in 6.0, after multishot
- * accept (5.19), buffer rings (5.19) and multishot recv (6.0): the probe
- * only lists opcodes, so its presence stands for all three.
+ * Which opcodes this kernel supports, once at setup.  If the probe itself
+ * fails (out of memory), every opcode counts as supported and the kernel
+ * answers for itself.
  */
-static unsigned probe_caps(struct io_uring *ring)
+static uint64_t probe_ops(struct io_uring *ring)
 {
-	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
-	unsigned caps = 0;
+	struct io_uring_probe *p = io_uring_get_probe_ring(ring);
+	uint64_t ops = 0;
+	int i;
 
-	if (!probe)
+	if (!p)
+		return ~0ull;
+	for (i = 0; i < 64; i++)
+		if (io_uring_opcode_supported(p, i))
+			ops |= 1ull << i;
+	io_uring_free_probe(p);
+	return ops;
+}
+
+/*
+ * The multishot and zero-copy capabilities.  SEND_ZC arrived in 6.0,
+ * after multishot accept (5.19), buffer rings (5.19) and multishot recv
+ * (6.0): the probe only lists opcodes, so its presence stands for all
+ * three.
+ */
+static unsigned caps_of(uint64_t ops)
+{
+	if (ops == ~0ull || !(ops >> IORING_OP_SEND_ZC & 1))
 		return 0;
-	if (io_uring_opcode_supported(probe, IORING_OP_SEND_ZC))
-		caps = CORIO__CAP_ACCEPT_MULTI | CORIO__CAP_BUF_RING |
-		       CORIO__CAP_SEND_ZC;
-	io_uring_free_probe(probe);
-	return caps;
+	return CORIO__CAP_ACCEPT_MULTI | CORIO__CAP_BUF_RING |
+	       CORIO__CAP_SEND_ZC;
 }
 
 int corio__uring_create(struct corio__reactor **out,
@@ -152,7 +166,8 @@ int corio__uring_create(struct corio__reactor **out,
 		return ret;
 	}
 	r->base.ops = &uring_ops;
-	r->caps = probe_caps(&r->ring);
+	r->ops_supported = probe_ops(&r->ring);
+	r->caps = caps_of(r->ops_supported);
 	/* Registering the ring fd saves an fdget per enter; optional. */
 	(void)io_uring_register_ring_fd(&r->ring);
 	*out = &r->base;
@@ -227,27 +242,9 @@ static struct io_uring_sqe *get_sqe(struct corio_loop *loop,
 	return io_uring_get_sqe(&r->ring);
 }
 
-/*
- * Does the kernel support @op?  Asked once per ring, at the first
- * operation that needs to know.  If the probe itself fails (out of
- * memory), assume yes and let the kernel answer for itself.
- */
-static bool op_supported(struct uring_reactor *r, int op)
+/* Does the kernel support @op (probed at setup)? */
+static bool op_supported(const struct uring_reactor *r, int op)
 {
-	if (!r->probed) {
-		struct io_uring_probe *p = io_uring_get_probe_ring(&r->ring);
-		int i;
-
-		r->ops_supported = ~0ull;
-		if (p) {
-			r->ops_supported = 0;
-			for (i = 0; i < 64; i++)
-				if (io_uring_opcode_supported(p, i))
-					r->ops_supported |= 1ull << i;
-			io_uring_free_probe(p);
-		}
-		r->probed = true;
-	}
 	return op >= 64 || (r->ops_supported >> op & 1);
 }
 
