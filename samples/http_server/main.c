@@ -11,8 +11,8 @@
  * SIGINT or SIGTERM stops the server: it exits 0 once every task ended.
  *
  * main() parses the options, opens what the server shares (the root
- * directory, the signalfd) and runs one loop in serve_loop() on the
- * calling thread.  With --loops N (N > 1), http_serve_loops() (loops.c)
+ * directory, the signalfd) and the listener, and runs one loop in
+ * serve_loop() on the calling thread.  With --loops N (N > 1), http_serve_loops() (loops.c)
  * runs N loops on a runtime instead, each with its own server on its own
  * listener on the same port: the kernel spreads connections over
  * SO_REUSEPORT listeners.
