@@ -5,11 +5,16 @@
 # answering GET /hello with the same body, under the same wrk load.
 #
 # Usage: bench/http_compare.sh [--server PATH] [--duration 5] [--runs 3]
-#            [--warmup 1] [--conns 50] [--port BASE]
+#            [--warmup 1] [--conns 50] [--port BASE] [--loops "1 2"] [--table]
 #
 # --server PATH  the http_server binary (default build-bench/samples/
 #                http_server/http_server, as bench/run.sh builds it).
 # --conns N      wrk connections (one wrk thread).
+# --loops LIST   corio once per loop count: "corio" (one loop,
+#                `http_server --port P`) and "corio_Nloops" (`http_server
+#                --loops N --port P`: N loops on N threads, one SO_REUSEPORT
+#                listener each).
+# --table        after the name=value lines, a Markdown table of the medians.
 #
 # Each run starts each server in turn, pinned to CPU 0, on a fresh port;
 # wrk runs pinned to CPU 1 for --warmup seconds (not counted), then for
@@ -24,15 +29,21 @@
 # the worker), access_log off, keep-alive without a request limit, and
 #   location = /hello { return 200 "Hello, world!\n"; }
 # corio: http_server --port P; its /hello body is the same 14 bytes (the
-# script checks both bodies before measuring).
+# script checks both bodies before measuring).  A server of N > 1 loops is
+# pinned to CPUs 0..N-1 instead: it needs N cores, so with two it shares
+# CPU 1 with wrk (the output says so), and its req/s is bounded by that
+# sharing rather than by the server alone.
 #
 # Output (medians over the runs), name=value lines:
-#   http.corio.rps, http.nginx.rps, .p99_ms, .cpu_us_per_req,
-#   .cpu_busy (server CPU seconds per second: well below 1, the server
-#   was not the bottleneck, wrk or a busy machine was, and req/s says
-#   little; CPU per request still compares the servers),
+#   http.corio.rps, http.corio_Nloops.rps, http.nginx.rps, .p99_ms,
+#   .cpu_us_per_req, .cpu_busy (server CPU seconds per second: well below
+#   1 (N for N loops), the server was not the bottleneck, wrk or a busy
+#   machine was, and req/s says little; CPU per request still compares
+#   the servers),
 #   http.rps_ratio_corio_vs_nginx      (> 1: corio serves more per second)
 #   http.cpu_ratio_corio_vs_nginx      (< 1: corio uses less CPU a request)
+#   and the same for each corio_Nloops against nginx and against corio
+#   (http.rps_ratio_corio_2loops_vs_corio, ...).
 # Progress goes to stderr.  Exit status 1 if a run failed.
 
 set -euo pipefail
@@ -43,6 +54,8 @@ warmup=1
 conns=50
 port=22000
 server=
+loops_list="1 2"
+table=0
 
 die() {
 	echo "http_compare: $*" >&2
@@ -62,14 +75,17 @@ while (($#)); do
 	--warmup) warmup=$2; shift 2 ;;
 	--conns) conns=$2; shift 2 ;;
 	--port) port=$2; shift 2 ;;
+	--loops) loops_list=$2; shift 2 ;;
+	--table) table=1; shift ;;
 	-h | --help) usage ;;
 	*) echo "http_compare: unknown argument '$1'" >&2; usage ;;
 	esac
 done
-for v in "$duration" "$runs" "$warmup" "$conns" "$port"; do
+for v in "$duration" "$runs" "$warmup" "$conns" "$port" $loops_list; do
 	[[ $v =~ ^[0-9]+$ ]] || die "bad number '$v'"
 done
 ((duration > 0 && runs > 0 && conns > 0)) || die "--duration, --runs and --conns must be > 0"
+[[ -n ${loops_list// /} ]] || die "--loops wants at least one count"
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [[ -n $server ]] || server=$here/../build-bench/samples/http_server/http_server
@@ -89,6 +105,29 @@ if ((${#need[@]})); then
 		--no-install-recommends "${need[@]}" >/dev/null
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+# The servers in the order they run; loops[] and cpus[] for corio's.
+servers=()
+declare -A loops cpus seen
+ncpu=$(nproc)
+for n in $loops_list; do
+	((n > 0)) || die "--loops: counts must be > 0"
+	if ((n == 1)); then
+		name=corio
+		cpus[$name]=0
+	else
+		name=corio_${n}loops
+		cpus[$name]=0-$(((n < ncpu ? n : ncpu) - 1))
+		echo "http_compare: note: $name runs $n loops on CPUs" \
+		     "${cpus[$name]}, so it shares CPU 1 with wrk; the" \
+		     "others have CPU 0 to themselves" >&2
+	fi
+	[[ ! -v seen[$name] ]] || die "loop count $n twice"
+	seen[$name]=1
+	loops[$name]=$n
+	servers+=("$name")
+done
+servers+=(nginx)
 
 clk_tck=$(getconf CLK_TCK)
 tmpdir=$(mktemp -d)
@@ -176,12 +215,16 @@ http {
 EOF
 }
 
-# Start server $1 on port $2 pinned to CPU 0; sets server_pid.
+# Start server $1 on port $2 pinned to its CPUs; sets server_pid.
 start_server() {
 	local name=$1 p=$2 i
 	case $name in
 	corio)
 		taskset -c 0 "$server" --port "$p" >"$tmpdir/server.out" 2>&1 &
+		;;
+	corio_*)
+		taskset -c "${cpus[$name]}" "$server" --loops "${loops[$name]}" \
+			--port "$p" >"$tmpdir/server.out" 2>&1 &
 		;;
 	nginx)
 		nginx_conf "$p"
@@ -218,7 +261,7 @@ to_ms() {
 declare -A rps cpu util p99
 failed=0
 for ((run = 1; run <= runs; run++)); do
-	for name in corio nginx; do
+	for name in "${servers[@]}"; do
 		p=$((port++))
 		if ! start_server "$name" "$p"; then
 			failed=1
@@ -264,7 +307,7 @@ for ((run = 1; run <= runs; run++)); do
 	done
 done
 
-for name in corio nginx; do
+for name in "${servers[@]}"; do
 	[[ -n ${rps[$name]:-} ]] || continue
 	# shellcheck disable=SC2086  # word lists on purpose
 	{
@@ -274,14 +317,55 @@ for name in corio nginx; do
 		echo "http.$name.cpu_busy=$(median ${util[$name]})"
 	}
 done
-if [[ -n ${rps[corio]:-} && -n ${rps[nginx]:-} ]]; then
-	# shellcheck disable=SC2086
-	awk -v cr="$(median ${rps[corio]})" -v nr="$(median ${rps[nginx]})" \
-		-v cc="$(median ${cpu[corio]})" -v nc="$(median ${cpu[nginx]})" \
+# http.rps_ratio_$1_vs_$2 and http.cpu_ratio_$1_vs_$2, when both ran.
+ratios() {
+	local a=$1 b=$2
+	[[ -n ${rps[$a]:-} && -n ${rps[$b]:-} ]] || return 0
+	# shellcheck disable=SC2086  # word lists on purpose
+	awk -v a="$a" -v b="$b" \
+		-v ar="$(median ${rps[$a]})" -v br="$(median ${rps[$b]})" \
+		-v ac="$(median ${cpu[$a]})" -v bc="$(median ${cpu[$b]})" \
 		'BEGIN {
-			printf "http.rps_ratio_corio_vs_nginx=%.3f\n", cr / nr
-			if (nc > 0) printf "http.cpu_ratio_corio_vs_nginx=%.3f\n", cc / nc
+			printf "http.rps_ratio_%s_vs_%s=%.3f\n", a, b, ar / br
+			if (bc > 0)
+				printf "http.cpu_ratio_%s_vs_%s=%.3f\n", a, b, ac / bc
 		}'
-fi
+}
+for name in "${servers[@]}"; do
+	[[ $name == corio* ]] || continue
+	ratios "$name" nginx
+	[[ $name == corio ]] || ratios "$name" corio
+done
 printf 'http.conns=%s\nhttp.duration_s=%s\nhttp.runs=%s\n' "$conns" "$duration" "$runs"
+
+if ((table)); then
+	echo
+	printf 'GET /hello under wrk -t1 -c%s, median of %s runs of %s s; server\n' \
+		"$conns" "$runs" "$duration"
+	echo "CPU µs per request = server utime+stime over the wrk run / requests;"
+	echo "busy = server CPU seconds per second."
+	echo
+	echo "| server | CPUs | req/s | p99 ms | CPU µs/req | busy | req/s vs nginx |"
+	echo "|---|---|---:|---:|---:|---:|---:|"
+	for name in "${servers[@]}"; do
+		if [[ -z ${rps[$name]:-} ]]; then
+			echo "| $name | ${cpus[$name]:-0} | failed | | | | |"
+			continue
+		fi
+		# shellcheck disable=SC2086
+		printf '| %s | %s | %.0f | %.3f | %.2f | %.2f | %s |\n' \
+			"$name" "${cpus[$name]:-0}" "$(median ${rps[$name]})" \
+			"$(median ${p99[$name]})" "$(median ${cpu[$name]})" \
+			"$(median ${util[$name]})" \
+			"$([[ -n ${rps[nginx]:-} ]] && awk -v a="$(median ${rps[$name]})" \
+				-v b="$(median ${rps[nginx]})" 'BEGIN { printf "%.2f", a / b }')"
+	done
+	for name in "${servers[@]}"; do
+		[[ ${cpus[$name]:-0} != 0 ]] || continue
+		echo
+		echo "$name: server pinned to CPUs ${cpus[$name]} (one loop per" \
+		     "core), sharing CPU 1 with wrk; corio and nginx have CPU 0" \
+		     "alone."
+	done
+fi
 exit "$failed"

@@ -8,13 +8,16 @@
 #   yield await spawn_join chan mutex idle timers detect_cost
 #                         one micro benchmark each (detect_cost: yield,
 #                         chan and mutex with deadlock detection off)
-#   echo                  corio's echo_server against the raw liburing,
-#                         epoll and thread-per-connection baselines
+#   echo                  corio's echo_server, on one loop and on two
+#                         (corio_2loops), against the raw liburing, epoll
+#                         and thread-per-connection baselines
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
-#                         e.g. ECHO_ARGS='--runs 5 --duration 5')
-#   http                  samples/http_server against nginx with one
-#                         worker, under wrk (bench/http_compare.sh;
-#                         HTTP_ARGS adds options, e.g. HTTP_ARGS='--runs 5')
+#                         e.g. ECHO_ARGS='--runs 5 --duration 5', or
+#                         --loops 1 for one loop only)
+#   http                  samples/http_server, on one loop and on two
+#                         (corio_2loops), against nginx with one worker,
+#                         under wrk (bench/http_compare.sh; HTTP_ARGS adds
+#                         options, e.g. HTTP_ARGS='--runs 5 --table')
 #   net_send              corio_send_all against corio_send_zc over loopback
 #                         TCP at 4 KiB, 64 KiB, 1 MiB (bench/net_send.c;
 #                         NET_SEND_MIB sets the MiB sent per run)
@@ -24,8 +27,9 @@
 #                         (bench/files.sh; FILES_ARGS adds options, e.g.
 #                         FILES_ARGS='--size-mib 256 --runs 5')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
-# benchmarks run pinned to CPU 1; the echo servers to CPU 0 and the load
-# generator to CPU 1.
+# benchmarks run pinned to CPU 1; the echo and HTTP servers to CPU 0 and
+# the load generator to CPU 1, except the two-loop servers, which use
+# CPUs 0-1 and so share CPU 1 with the load generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-bench}
@@ -58,15 +62,17 @@ echo_args=()
 [ -z "${ECHO_ARGS:-}" ] || eval "echo_args=(${ECHO_ARGS})"
 for n in "${names[@]}"; do
 	[ "$n" = echo ] || continue
-	bench/echo_compare.sh --bindir "$build/bench" "${echo_args[@]}" \
-		--extra corio="$build/samples/echo_server {port}"
+	# The defaults first: ECHO_ARGS may override --loops.
+	bench/echo_compare.sh --bindir "$build/bench" \
+		--corio "$build/samples/echo_server" --loops "1 2" \
+		"${echo_args[@]}"
 done
 http_args=()
 [ -z "${HTTP_ARGS:-}" ] || eval "http_args=(${HTTP_ARGS})"
 for n in "${names[@]}"; do
 	[ "$n" = http ] || continue
 	bench/http_compare.sh --server "$build/samples/http_server/http_server" \
-		"${http_args[@]}"
+		--loops "1 2" "${http_args[@]}"
 done
 for n in "${names[@]}"; do
 	[ "$n" = net_send ] || continue

@@ -189,11 +189,18 @@ int corio__loop_wake_once(struct corio_loop *loop)
 typedef void (*done_fn)(void *arg, int status);
 
 corio_async_static(void, callback_runner, ((struct corio_frame *, root),
-					   (done_fn, done), (void *, arg)), ())
+					   (done_fn, done), (void *, arg)), (
+	bool started;
+))
 {
 	corio_begin();
+	self->started = true;	/* the await owns @root from here */
 	corio_await_frame(self->root);
 corio_finally:
+	/* Cancelled before it first ran: @root never started, so nothing
+	 * else releases it. */
+	if (!self->started)
+		corio_frame_free(self->root);
 	/* Reached on success and on failure alike: report either way. */
 	self->done(self->arg, self->hdr.err);
 	corio_end();

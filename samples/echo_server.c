@@ -16,11 +16,9 @@
  * waits for the signal itself and posts the stop to every loop.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <corio.h>
@@ -82,25 +80,6 @@ static void stop_service(void *arg)
 	echo_server_stop(&ls->srv);
 }
 
-/* Block until SIGINT or SIGTERM arrives on @sfd.  0 or -errno. */
-static int wait_signal(int sfd)
-{
-	struct signalfd_siginfo si;
-	struct pollfd p = { .fd = sfd, .events = POLLIN };
-
-	for (;;) {
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (read(sfd, &si, sizeof(si)) == sizeof(si))
-			return 0;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-	}
-}
-
 static int run_loops(unsigned nloops, uint16_t port, int sfd)
 {
 	struct loop_service *ls;
@@ -145,7 +124,7 @@ static int run_loops(unsigned nloops, uint16_t port, int sfd)
 	}
 	printf("listening on 127.0.0.1:%u (%u loops)\n", port, nloops);
 	fflush(stdout);
-	ret = wait_signal(sfd);
+	ret = sample_signals_wait(sfd);
 	if (ret < 0)
 		fprintf(stderr, "echo_server: signalfd: %s\n",
 			corio_strerror(ret));

@@ -7,10 +7,14 @@
 #include "testutil.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <corio/async.h>
 #include <corio/completion.h>
+#include <corio/runtime.h>
 #include <corio/test.h>
 
 corio_async(int64_t, await_completion, ((struct corio_completion *, c)), (
@@ -283,4 +287,112 @@ Test(completion, loop_wake_from_another_thread_is_harmless, .timeout = 10)
 	corio_assert_finished(loop);
 	pthread_join(th, NULL);
 	t_loop_done(loop);
+}
+
+/* ---- a callback task cancelled before its first step ---------------- */
+
+/* Holds a runtime's loop inside a message until the test lets it go. */
+struct gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool entered, open;
+};
+
+static void hold_loop(void *arg)
+{
+	struct gate *g = arg;
+
+	pthread_mutex_lock(&g->lock);
+	g->entered = true;
+	pthread_cond_broadcast(&g->cond);
+	while (!g->open)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* corio's allocations not yet released; the runtime's threads allocate
+ * too, hence atomic. */
+static atomic_long live_allocations;
+
+static void *counting_alloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p)
+		atomic_fetch_add(&live_allocations, 1);
+	return p;
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		atomic_fetch_sub(&live_allocations, 1);
+	free(p);
+}
+
+struct early_cancel {
+	struct report report;
+	int value;
+	int spawn_ret;
+};
+
+/* A message: spawn the callback task on the loop that runs it. */
+static void spawn_callback_here(void *arg)
+{
+	struct early_cancel *e = arg;
+
+	e->spawn_ret = corio_spawn_callback(corio_loop_current(),
+			maybe_fail__start(NULL, 0, &e->value), on_task_done,
+			&e->report);
+}
+
+Test(completion, spawn_callback_cancelled_before_it_ran, .timeout = 20)
+{
+	/* Each frame from the allocator, not from the loop's free lists
+	 * (which destroy would release wholesale, hiding the leak). */
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_runtime *rt = NULL;
+	struct gate g = { .entered = false, .open = false };
+	struct early_cancel e = { .report = { 0, 1 }, .value = 0,
+				  .spawn_ret = 1 };
+	struct corio_loop *loop;
+	int ret;
+
+	/* Counted, so that a leak fails the test without LeakSanitizer. */
+	corio_set_allocator(counting_alloc, counting_free);
+	ret = corio_runtime_create(&rt, 1, &opts);
+	if (ret == -EPERM || ret == -ENOSYS) {
+		corio_set_allocator(NULL, NULL);
+		cr_skip_test("io_uring unavailable");
+	}
+	cr_assert_eq(ret, 0, "corio_runtime_create: %s", corio_strerror(ret));
+	loop = corio_runtime_loop(rt, 0);
+	pthread_mutex_init(&g.lock, NULL);
+	pthread_cond_init(&g.cond, NULL);
+	cr_assert_eq(corio_loop_post(loop, hold_loop, &g), 0);
+	pthread_mutex_lock(&g.lock);
+	while (!g.entered)
+		pthread_cond_wait(&g.cond, &g.lock);
+	pthread_mutex_unlock(&g.lock);
+	/* The loop is busy in the message: the spawn and the stop's cancel
+	 * reach it in one batch, so the task is cancelled before its
+	 * first step. */
+	cr_assert_eq(corio_loop_post(loop, spawn_callback_here, &e), 0);
+	cr_assert_eq(corio_runtime_stop(rt), 0);
+	pthread_mutex_lock(&g.lock);
+	g.open = true;
+	pthread_cond_broadcast(&g.cond);
+	pthread_mutex_unlock(&g.lock);
+	/* Ends the loop's thread: what it wrote is visible from here. */
+	cr_assert_eq(corio_runtime_destroy(rt), 0);
+	cr_assert_eq(e.spawn_ret, 0);
+	cr_assert_eq(e.value, 0, "the work never ran");
+	cr_assert_eq(e.report.calls, 1, "reported once all the same");
+	cr_assert_eq(e.report.status, -ECANCELED);
+	/* Its frame was released too: nothing of corio's is left. */
+	corio_set_allocator(NULL, NULL);
+	cr_assert_eq(atomic_load(&live_allocations), 0,
+		     "%ld allocations leaked", atomic_load(&live_allocations));
+	pthread_cond_destroy(&g.cond);
+	pthread_mutex_destroy(&g.lock);
 }

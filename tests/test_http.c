@@ -982,3 +982,87 @@ Test(http_idle, slow_request_closed, .timeout = 60)
 	client_close(c);
 	stop_server();
 }
+
+/* ---------------------------------------------------------------------- */
+/* Several loops (--loops N).                                             */
+
+/* Many connections, each with requests in flight at once: SO_REUSEPORT
+ * spreads them over both loops' listeners.  Half stay open across the
+ * SIGTERM, which must stop the server on every loop (exit 0, no hang). */
+Test(http_loops, two_loops_serve_and_stop, .timeout = 60)
+{
+	static const char *const args[] = { "--loops", "2", NULL };
+	enum { N = 200 };
+	struct client **c;
+	struct response r;
+	const char *wrapper = getenv("HTTP_SERVER_WRAPPER");
+	int i, round;
+
+	/* valgrind holds its one big lock through io_uring_enter, so a
+	 * thread waiting there starves the other loops (liburing issue
+	 * 657): under a wrapper, run the loops on epoll. */
+	if (wrapper && *wrapper)
+		cr_assert_eq(setenv("CORIO_BACKEND", "epoll", 1), 0);
+	start_server_args(args);
+	c = calloc(N, sizeof(*c));
+	cr_assert_not_null(c);
+	for (i = 0; i < N; i++)
+		c[i] = client_open();
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < N; i++)
+			send_str(c[i], i % 2 ?
+				 "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n" :
+				 "GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+		for (i = N - 1; i >= 0; i--) {
+			read_response(c[i], &r, false);
+			cr_assert_eq(r.status, 200);
+			cr_assert_str_eq(r.body, i % 2 ? hello : "file body\n");
+			free_response(&r);
+		}
+	}
+	for (i = 0; i < N; i += 2)
+		client_close(c[i]);
+	stop_server();
+	for (i = 1; i < N; i += 2)
+		client_close(c[i]);
+	free(c);
+}
+
+/* The exit status of http_server run with @args (stderr silenced). */
+static int run_status(const char *const *args)
+{
+	const char *argv[8] = { HTTP_SERVER_BIN };
+	int n = 1, status;
+	pid_t pid;
+
+	while (*args && n < 7)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (null >= 0)
+			dup2(null, STDERR_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "status %#x", status);
+	return WEXITSTATUS(status);
+}
+
+Test(http_loops, bad_loop_counts_refused, .timeout = 30)
+{
+	static const char *const bad[] = { "0", "-1", "x", "2x", "65",
+					   "99999999999999999999", "" };
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *args[] = { "--port", "0", "--loops", bad[i],
+				       NULL };
+
+		cr_expect_eq(run_status(args), 2, "--loops '%s'", bad[i]);
+	}
+}

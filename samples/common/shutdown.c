@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "common/shutdown.h"
 
@@ -55,4 +56,27 @@ corio_async(int, sample_stop_on_signal, ((int, sfd), (sample_stop_fn, stop),
 	corio_return((int)self->si.ssi_signo);
 corio_finally:
 	corio_end();
+}
+
+int sample_signals_wait(int sfd)
+{
+	struct signalfd_siginfo si;
+	struct pollfd p = { .fd = sfd, .events = POLLIN };
+	ssize_t n;
+
+	for (;;) {
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n = read(sfd, &si, sizeof(si));
+		if (n == (ssize_t)sizeof(si))
+			return (int)si.ssi_signo;
+		if (n >= 0)
+			return -EIO;
+		/* Another reader took it, or a stray wake-up: wait again. */
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
 }

@@ -35,4 +35,11 @@ typedef void (*sample_stop_fn)(void *arg, int signo);
 corio_async_decl(int, sample_stop_on_signal, ((int, sfd),
 	(sample_stop_fn, stop), (void *, arg)));
 
+/*
+ * Block the calling thread (one that runs no loop: the main thread of a
+ * server whose loops run on a runtime's threads) until SIGINT or SIGTERM
+ * arrives on the signalfd @sfd.  Returns the signal number, or -errno.
+ */
+int sample_signals_wait(int sfd);
+
 #endif /* SAMPLES_SHUTDOWN_H */

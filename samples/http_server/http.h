@@ -273,4 +273,15 @@ int http_server_finish(struct http_server *srv);
 corio_async_decl(int, http_route, ((struct http_server *, srv),
 	(struct http_conn *, c), (struct http_request *, req)));
 
+/*
+ * Serve on @nloops loops of a runtime, each with its own listener on
+ * 127.0.0.1:@port (0: a free port the kernel picks for the first) and
+ * files from @root_fd (or -1), until SIGINT or SIGTERM arrives on the
+ * signalfd @sfd.  Prints the "listening on" line.  Returns the exit
+ * status: 0 once every loop's server stopped cleanly, else 1 (said on
+ * stderr).
+ */
+int http_serve_loops(unsigned nloops, uint16_t port, int root_fd, int sfd,
+		     int64_t idle_ns);
+
 #endif /* SAMPLES_HTTP_H */

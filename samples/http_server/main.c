@@ -2,7 +2,7 @@
 /*
  * http_server - an HTTP/1.1 server on 127.0.0.1, built on http_parser.
  *
- *	http_server [--port N] [--root DIR] [--idle-timeout SEC]
+ *	http_server [--port N] [--root DIR] [--idle-timeout SEC] [--loops N]
  *
  * GET /hello answers "Hello, world!\n", POST /echo sends the request body
  * back, and with --root every other GET or HEAD serves a file under DIR.
@@ -10,11 +10,12 @@
  * is 8080) picks a free port; the one line printed at start says which.
  * SIGINT or SIGTERM stops the server: it exits 0 once every task ended.
  *
- * main() parses the options, opens what the server shares (the listener,
- * the root directory, the signalfd) and runs one loop in serve_loop().
- * Several loops would each call serve_loop() on a thread of their own,
- * with a listener of their own on the same port (http_listen(port,
- * true)): the kernel spreads connections over SO_REUSEPORT listeners.
+ * main() parses the options, opens what the server shares (the root
+ * directory, the signalfd) and the listener, and runs one loop in
+ * serve_loop() on the calling thread.  With --loops N (N > 1), http_serve_loops() (loops.c)
+ * runs N loops on a runtime instead, each with its own server on its own
+ * listener on the same port: the kernel spreads connections over
+ * SO_REUSEPORT listeners.
  */
 #define _GNU_SOURCE	/* O_PATH */
 #include <fcntl.h>
@@ -30,17 +31,20 @@
 
 /* Connections a loop should be able to hold open at once. */
 #define WANT_FILES 16384
+/* --loops at most (one per core is the sensible choice). */
+#define MAX_LOOPS 64
 
 struct options {
 	uint16_t port;
 	const char *root;	/* NULL: no files */
 	int64_t idle_ns;
+	unsigned nloops;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: http_server [--port N] [--root DIR] "
-		   "[--idle-timeout SEC]\n");
+		   "[--idle-timeout SEC] [--loops N]\n");
 }
 
 /* Parse argv into @o.  Returns 0, or 2 (the exit status) on bad usage. */
@@ -50,15 +54,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "port", required_argument, NULL, 'p' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "idle-timeout", required_argument, NULL, 't' },
+		{ "loops", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char *end;
-	long sec;
+	long sec, n;
 	int ch;
 
-	*o = (struct options){ .port = 8080, .idle_ns = CORIO_MS(60000) };
-	while ((ch = getopt_long(argc, argv, "p:r:t:h", longopts, NULL)) !=
+	*o = (struct options){ .port = 8080, .idle_ns = CORIO_MS(60000),
+			       .nloops = 1 };
+	while ((ch = getopt_long(argc, argv, "p:r:t:l:h", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'p':
@@ -81,6 +87,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->idle_ns = CORIO_MS(sec * 1000);
+			break;
+		case 'l':
+			n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || n < 1 || n > MAX_LOOPS) {
+				fprintf(stderr, "http_server: --loops wants "
+					"1 to %d: '%s'\n", MAX_LOOPS, optarg);
+				return 2;
+			}
+			o->nloops = (unsigned)n;
 			break;
 		case 'h':
 			usage(stdout);
@@ -200,6 +215,11 @@ int main(int argc, char **argv)
 	if (ret < 0)
 		fprintf(stderr, "http_server: descriptor limit: %s\n",
 			corio_strerror(ret));
+	if (o.nloops > 1) {
+		status = http_serve_loops(o.nloops, o.port, root_fd, sfd,
+					  o.idle_ns);
+		goto out_close_root;
+	}
 	lfd = http_listen(o.port, false);
 	if (lfd < 0) {
 		fprintf(stderr, "http_server: 127.0.0.1:%u: %s\n", o.port,
