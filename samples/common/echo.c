@@ -121,6 +121,7 @@ static const struct sample_service_ops echo_ops = {
 	.open = open_pool,
 	.close = close_pool,
 	.multishot = true,
+	.name = "echo service",
 };
 
 void echo_server_init(struct echo_server *srv, int listen_fd)

@@ -167,7 +167,7 @@ int sample_serve_loops(const char *prog, unsigned nloops, uint16_t port,
 	opened = 0;
 	for (i = 0; i < nloops; i++) {
 		ret = corio_runtime_spawn(rt, (int)i, start_serve, &ls[i],
-					  "service");
+					  ls[i].svc->ops->name);
 		if (ret < 0) {
 			close(ls[i].svc->listen_fd);
 			ls[i].svc->listen_fd = -1;

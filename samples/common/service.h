@@ -48,6 +48,9 @@ struct sample_service_ops {
 	/* Accept through an acceptor (one multishot accept where the
 	 * backend has it) rather than one corio_accept per connection. */
 	bool multishot;
+	/* Names the service's task in corio's reports (sample_serve_loops
+	 * spawns one per loop). */
+	const char *name;
 };
 
 struct sample_service {

@@ -192,6 +192,7 @@ static struct corio_frame *start_conn(void *arg, int fd)
 
 static const struct sample_service_ops http_ops = {
 	.start_conn = start_conn,
+	.name = "http service",
 };
 
 void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
