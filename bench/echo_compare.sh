@@ -60,10 +60,9 @@ corio_bin=
 loops_list="1 2"
 table=0
 
-die() {
-	echo "echo_compare: $*" >&2
-	exit 2
-}
+prog=echo_compare
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	sed -n '7,9p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -101,53 +100,7 @@ tmpdir=$(mktemp -d)
 server_pid=
 load_pid=
 
-# True while $1 runs (a zombie waiting to be reaped counts as gone).
-alive() {
-	local stat
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	[[ ${stat##*) } != Z* ]]
-}
-
-# SIGTERM, then SIGKILL after 5 s; returns the exit status of $1.
-stop_proc() {
-	local pid=$1 i rc=0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 500; i++)); do
-		alive "$pid" || break
-		sleep 0.01
-	done
-	if alive "$pid"; then
-		echo "echo_compare: pid $pid ignored SIGTERM, killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
-
-# shellcheck disable=SC2317  # only run from the trap
-cleanup() {
-	[[ -n $load_pid ]] && { stop_proc "$load_pid" || true; }
-	[[ -n $server_pid ]] && { stop_proc "$server_pid" || true; }
-	rm -rf "$tmpdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-connects() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# Polls (at most 10 s) until the server listens, failing early if it died.
-wait_listening() {
-	local pid=$1 port=$2 i
-	for ((i = 0; i < 500; i++)); do
-		alive "$pid" || return 1
-		connects "$port" && return 0
-		sleep 0.02
-	done
-	return 1
-}
+install_traps
 
 if [[ -z $bindir ]]; then
 	bindir=$tmpdir
@@ -180,7 +133,6 @@ for e in "${extras[@]}"; do
 done
 if [[ -n $corio_bin ]]; then
 	[[ -x $corio_bin ]] || die "no $corio_bin"
-	ncpu=$(nproc)
 	declare -A seen
 	for n in $loops_list; do
 		((n > 0)) || die "--loops: counts must be > 0"
@@ -190,7 +142,7 @@ if [[ -n $corio_bin ]]; then
 		else
 			name=corio_${n}loops
 			cmd[$name]="exec $(printf %q "$corio_bin") --loops $n {port}"
-			cpus[$name]=0-$(((n < ncpu ? n : ncpu) - 1))
+			cpus[$name]=$(loop_cpus "$n")
 			echo "echo_compare: note: $name runs $n loops on CPUs" \
 			     "${cpus[$name]}, so it shares CPU 1 with the load" \
 			     "generator; the others have CPU 0 to themselves" >&2
@@ -263,14 +215,6 @@ run_once() {
 		-v n="$requests" 'BEGIN { printf "%.4f", t * 1e6 / hz / n }')"
 	echo "echo_compare: $name c$c: rps=$rps p50_us=$p50 p99_us=$p99" \
 	     "server_cpu_ticks=$ticks" >&2
-}
-
-median() {
-	local vals
-	read -ra vals <<<"$1"
-	printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 for name in "${servers[@]}"; do

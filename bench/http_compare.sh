@@ -57,10 +57,9 @@ server=
 loops_list="1 2"
 table=0
 
-die() {
-	echo "http_compare: $*" >&2
-	exit 2
-}
+prog=http_compare
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 usage() {
 	sed -n '7,8p' "$0" | sed 's/^# \{0,1\}//' >&2
@@ -109,7 +108,6 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 # The servers in the order they run; loops[] and cpus[] for corio's.
 servers=()
 declare -A loops cpus seen
-ncpu=$(nproc)
 for n in $loops_list; do
 	((n > 0)) || die "--loops: counts must be > 0"
 	if ((n == 1)); then
@@ -117,7 +115,7 @@ for n in $loops_list; do
 		cpus[$name]=0
 	else
 		name=corio_${n}loops
-		cpus[$name]=0-$(((n < ncpu ? n : ncpu) - 1))
+		cpus[$name]=$(loop_cpus "$n")
 		echo "http_compare: note: $name runs $n loops on CPUs" \
 		     "${cpus[$name]}, so it shares CPU 1 with wrk; the" \
 		     "others have CPU 0 to themselves" >&2
@@ -133,36 +131,7 @@ clk_tck=$(getconf CLK_TCK)
 tmpdir=$(mktemp -d)
 server_pid=
 
-alive() {
-	local stat
-	read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
-	[[ ${stat##*) } != Z* ]]
-}
-
-# SIGTERM, then SIGKILL after 5 s; returns the exit status of $1.
-stop_proc() {
-	local pid=$1 i rc=0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 500; i++)); do
-		alive "$pid" || break
-		sleep 0.01
-	done
-	if alive "$pid"; then
-		echo "http_compare: pid $pid ignored SIGTERM, killing it" >&2
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
-
-# shellcheck disable=SC2317  # only run from the trap
-cleanup() {
-	[[ -n $server_pid ]] && { stop_proc "$server_pid" || true; }
-	rm -rf "$tmpdir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+install_traps
 
 # utime + stime of $1, in ticks.
 cpu_ticks() {
@@ -217,7 +186,7 @@ EOF
 
 # Start server $1 on port $2 pinned to its CPUs; sets server_pid.
 start_server() {
-	local name=$1 p=$2 i
+	local name=$1 p=$2
 	case $name in
 	corio)
 		taskset -c 0 "$server" --port "$p" >"$tmpdir/server.out" 2>&1 &
@@ -234,20 +203,9 @@ start_server() {
 		;;
 	esac
 	server_pid=$!
-	for ((i = 0; i < 500; i++)); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && return 0
-		alive "$server_pid" || break
-		sleep 0.01
-	done
+	wait_listening "$server_pid" "$p" && return 0
 	echo "http_compare: $name did not start: $(cat "$tmpdir/server.out" "$tmpdir/nginx/error.log" 2>/dev/null)" >&2
 	return 1
-}
-
-# Median of the arguments (numbers).
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR % 2) print v[(NR + 1) / 2];
-		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # wrk's latency figure (e.g. 1.23ms, 456.00us, 1.2s) in ms.
@@ -309,22 +267,18 @@ done
 
 for name in "${servers[@]}"; do
 	[[ -n ${rps[$name]:-} ]] || continue
-	# shellcheck disable=SC2086  # word lists on purpose
-	{
-		echo "http.$name.rps=$(median ${rps[$name]})"
-		echo "http.$name.p99_ms=$(median ${p99[$name]})"
-		echo "http.$name.cpu_us_per_req=$(median ${cpu[$name]})"
-		echo "http.$name.cpu_busy=$(median ${util[$name]})"
-	}
+	echo "http.$name.rps=$(median "${rps[$name]}")"
+	echo "http.$name.p99_ms=$(median "${p99[$name]}")"
+	echo "http.$name.cpu_us_per_req=$(median "${cpu[$name]}")"
+	echo "http.$name.cpu_busy=$(median "${util[$name]}")"
 done
 # http.rps_ratio_$1_vs_$2 and http.cpu_ratio_$1_vs_$2, when both ran.
 ratios() {
 	local a=$1 b=$2
 	[[ -n ${rps[$a]:-} && -n ${rps[$b]:-} ]] || return 0
-	# shellcheck disable=SC2086  # word lists on purpose
 	awk -v a="$a" -v b="$b" \
-		-v ar="$(median ${rps[$a]})" -v br="$(median ${rps[$b]})" \
-		-v ac="$(median ${cpu[$a]})" -v bc="$(median ${cpu[$b]})" \
+		-v ar="$(median "${rps[$a]}")" -v br="$(median "${rps[$b]}")" \
+		-v ac="$(median "${cpu[$a]}")" -v bc="$(median "${cpu[$b]}")" \
 		'BEGIN {
 			printf "http.rps_ratio_%s_vs_%s=%.3f\n", a, b, ar / br
 			if (bc > 0)
@@ -352,13 +306,12 @@ if ((table)); then
 			echo "| $name | ${cpus[$name]:-0} | failed | | | | |"
 			continue
 		fi
-		# shellcheck disable=SC2086
 		printf '| %s | %s | %.0f | %.3f | %.2f | %.2f | %s |\n' \
-			"$name" "${cpus[$name]:-0}" "$(median ${rps[$name]})" \
-			"$(median ${p99[$name]})" "$(median ${cpu[$name]})" \
-			"$(median ${util[$name]})" \
-			"$([[ -n ${rps[nginx]:-} ]] && awk -v a="$(median ${rps[$name]})" \
-				-v b="$(median ${rps[nginx]})" 'BEGIN { printf "%.2f", a / b }')"
+			"$name" "${cpus[$name]:-0}" "$(median "${rps[$name]}")" \
+			"$(median "${p99[$name]}")" "$(median "${cpu[$name]}")" \
+			"$(median "${util[$name]}")" \
+			"$([[ -n ${rps[nginx]:-} ]] && awk -v a="$(median "${rps[$name]}")" \
+				-v b="$(median "${rps[nginx]}")" 'BEGIN { printf "%.2f", a / b }')"
 	done
 	for name in "${servers[@]}"; do
 		[[ ${cpus[$name]:-0} != 0 ]] || continue

@@ -233,7 +233,7 @@ corio_async_static(int, controller, ((struct demo *, d)), (
 	self->d->finished = corio_now();
 	/* The clients closed their ends, so the connections are gone or
 	 * going; this ends the accept task and any stragglers. */
-	echo_server_stop(&self->d->server);
+	sample_service_stop(&self->d->server.svc);
 	corio_return(0);
 corio_finally:
 	corio_end();
@@ -397,7 +397,7 @@ int main(int argc, char **argv)
 	}
 
 	echo_server_init(&d.server, lfd);
-	ret = echo_server_start(&d.server, loop);
+	ret = sample_service_start(&d.server.svc, loop);
 	if (ret == 0)
 		ret = corio_spawn(loop,
 			sample_stop_on_signal__start(NULL, sfd, NULL, NULL,
@@ -411,11 +411,11 @@ int main(int argc, char **argv)
 		/* Whatever was spawned must end before the loop can go. */
 		if (d.watcher)
 			corio_task_cancel(d.watcher);
-		echo_server_stop(&d.server);
+		sample_service_stop(&d.server.svc);
 		corio_loop_run(loop);
 		if (d.watcher)
 			corio_task_reap(d.watcher, NULL);
-		echo_server_finish(&d.server);
+		sample_service_finish(&d.server.svc);
 		goto out_destroy;
 	}
 	for (i = 0; i < conns; i++) {
@@ -436,7 +436,7 @@ int main(int argc, char **argv)
 		goto out_destroy;
 	}
 	corio_task_reap(ctl, NULL);
-	ret = echo_server_finish(&d.server);
+	ret = sample_service_finish(&d.server.svc);
 	if (ret < 0)
 		count_error(&d, ret, "accept");
 	report(&d, conns, loop);

@@ -18,7 +18,8 @@
  *
  * Files: request.c (parser callbacks, http_read_request), response.c
  * (response heads, the output buffer), static.c (files under --root),
- * server.c (accept loop, connection task, routing), main.c (options).
+ * server.c (connection task, routing), main.c (options); the accept
+ * loop is common/service.c.
  */
 #ifndef SAMPLES_HTTP_H
 #define SAMPLES_HTTP_H
@@ -31,6 +32,8 @@
 
 #include <corio.h>
 #include <corio/async.h>
+
+#include "common/service.h"
 
 /* ---------------------------------------------------------------------- */
 /* Limits.  Each protocol limit is a status the client gets, not a crash. */
@@ -221,50 +224,24 @@ corio_async_decl(int, http_serve_file, ((struct http_conn *, c),
 /* ---------------------------------------------------------------------- */
 /* The server.                                                            */
 
-/* Links the live connections, so that stopping can cancel them. */
-struct http_link {
-	struct http_link *prev;
-	struct http_link *next;
-	struct corio_task *task;	/* NULL in the list head */
-};
-
 /*
- * One server per loop.  To run several loops, give each its own
- * struct http_server and SO_REUSEPORT listener (http_listen).
+ * One server per loop: a sample_service (common/service.h) whose
+ * connection tasks speak HTTP.  To run several loops, give each its own
+ * struct http_server on its own SO_REUSEPORT listener
+ * (sample_serve_loops in common/loops.h).
  */
 struct http_server {
-	int listen_fd;			/* owned; the accept task closes it */
+	struct sample_service svc;	/* accept task and connections */
 	int root_fd;			/* directory served, or -1; borrowed */
 	int64_t idle_ns;		/* idle connection timeout */
-	bool stopping;			/* http_server_stop was called */
-	struct corio_task *accept_task;	/* reaped by http_server_finish */
-	struct corio_task *linked;	/* also cancelled on stop; may be
-					 * NULL */
-	struct http_link conns;		/* head of the live connections */
-	uint64_t accepted;		/* connections accepted so far */
 };
 
 /*
- * A listening TCP socket on 127.0.0.1:@port (0: any free port), with
- * SO_REUSEADDR, and SO_REUSEPORT when @reuseport (several loops, each
- * with its own listener on the same port).  Returns the fd or -errno.
+ * Set up @srv to serve on @listen_fd (taken over), files from @root_fd
+ * (or -1); then run it as a sample_service.
  */
-int http_listen(uint16_t port, bool reuseport);
-
-/* Set up @srv to serve on @listen_fd, files from @root_fd (or -1). */
 void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
 		      int64_t idle_ns);
-
-/* Spawn the accept task on @loop: 0, or -errno (the listener closed). */
-int http_server_start(struct http_server *srv, struct corio_loop *loop);
-
-/* Cancel the accept task, every connection and @srv->linked.  Returns
- * at once; calling it again does nothing. */
-void http_server_stop(struct http_server *srv);
-
-/* After the loop ran out of tasks: 0 when the server ended by
- * http_server_stop, else the -errno that made accept fail. */
-int http_server_finish(struct http_server *srv);
 
 /*
  * Async function: answer one complete request.  Result: 0, or -errno when
@@ -272,16 +249,5 @@ int http_server_finish(struct http_server *srv);
  */
 corio_async_decl(int, http_route, ((struct http_server *, srv),
 	(struct http_conn *, c), (struct http_request *, req)));
-
-/*
- * Serve on @nloops loops of a runtime, each with its own listener on
- * 127.0.0.1:@port (0: a free port the kernel picks for the first) and
- * files from @root_fd (or -1), until SIGINT or SIGTERM arrives on the
- * signalfd @sfd.  Prints the "listening on" line.  Returns the exit
- * status: 0 once every loop's server stopped cleanly, else 1 (said on
- * stderr).
- */
-int http_serve_loops(unsigned nloops, uint16_t port, int root_fd, int sfd,
-		     int64_t idle_ns);
 
 #endif /* SAMPLES_HTTP_H */

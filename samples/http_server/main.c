@@ -11,11 +11,11 @@
  * SIGINT or SIGTERM stops the server: it exits 0 once every task ended.
  *
  * main() parses the options, opens what the server shares (the root
- * directory, the signalfd) and the listener, and runs one loop in
- * serve_loop() on the calling thread.  With --loops N (N > 1), http_serve_loops() (loops.c)
- * runs N loops on a runtime instead, each with its own server on its own
- * listener on the same port: the kernel spreads connections over
- * SO_REUSEPORT listeners.
+ * directory, the signalfd) and the listener, and runs one loop on the
+ * calling thread (sample_serve_one, common/loops.c).  With --loops N
+ * (N > 1), run_loops() runs N loops on a runtime instead, each with its
+ * own server on its own listener on the same port: the kernel spreads
+ * connections over SO_REUSEPORT listeners.
  */
 #define _GNU_SOURCE	/* O_PATH */
 #include <fcntl.h>
@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/loops.h"
 #include "common/net.h"
 #include "common/shutdown.h"
 #include "http_server/http.h"
@@ -112,80 +113,48 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static void stop_server(void *arg, int signo)
+/* Options every loop's server gets. */
+struct loops_arg {
+	struct http_server *srvs;
+	int root_fd;
+	int64_t idle_ns;
+};
+
+/* --loops N: the server of loop @i. */
+static struct sample_service *setup_loop(void *arg, unsigned i,
+					 int listen_fd)
 {
-	(void)signo;
-	http_server_stop(arg);
+	struct loops_arg *la = arg;
+
+	http_server_init(&la->srvs[i], listen_fd, la->root_fd, la->idle_ns);
+	return &la->srvs[i].svc;
 }
 
 /*
- * Serve on @lfd (taken over) from a loop of the calling thread until a
- * signal arrives on @sfd.  Returns the exit status.
+ * Serve on @nloops loops of a runtime, each loop with its own server on
+ * its own listener on @port; files from @root_fd (or -1).  Returns the
+ * exit status.
  */
-static int serve_loop(int lfd, int root_fd, int sfd, int64_t idle_ns)
+static int run_loops(unsigned nloops, uint16_t port, int root_fd, int sfd,
+		     int64_t idle_ns)
 {
-	struct corio_task *watcher = NULL;
-	struct http_server srv;
-	struct corio_loop *loop;
-	int ret, signo = 0, status = 1;
+	struct loops_arg la = { .root_fd = root_fd, .idle_ns = idle_ns };
+	int status;
 
-	ret = corio_loop_create(&loop, NULL);
-	if (ret < 0) {
-		fprintf(stderr, "http_server: %s\n",
-			corio_loop_unavailable_reason()[0] ?
-			corio_loop_unavailable_reason() : corio_strerror(ret));
-		close(lfd);
+	la.srvs = calloc(nloops, sizeof(*la.srvs));
+	if (!la.srvs) {
+		fprintf(stderr, "http_server: out of memory\n");
 		return 1;
 	}
-	http_server_init(&srv, lfd, root_fd, idle_ns);
-	ret = http_server_start(&srv, loop);
-	if (ret == 0)
-		ret = corio_spawn(loop,
-			sample_stop_on_signal__start(NULL, sfd, stop_server,
-						     &srv, &signo),
-			&watcher);
-	if (ret < 0) {
-		fprintf(stderr, "http_server: spawn: %s\n",
-			corio_strerror(ret));
-		/* The accept task, if it exists, must end before destroy. */
-		http_server_stop(&srv);
-		corio_loop_run(loop);
-		goto out_destroy;
-	}
-	srv.linked = watcher;
-	printf("listening on 127.0.0.1:%d\n", sample_local_port(lfd));
-	fflush(stdout);
-
-	ret = corio_loop_run(loop);
-	if (ret < 0) {
-		fprintf(stderr, "http_server: loop: %s\n",
-			corio_strerror(ret));
-		goto out_destroy;
-	}
-	/* The watcher's status is -ECANCELED when accept failed first. */
-	corio_task_reap(watcher, NULL);
-	watcher = NULL;
-	ret = http_server_finish(&srv);
-	if (ret < 0)
-		fprintf(stderr, "http_server: accept: %s\n",
-			corio_strerror(ret));
-	else
-		status = 0;
-out_destroy:
-	if (watcher)
-		corio_task_reap(watcher, NULL);
-	http_server_finish(&srv);
-	ret = corio_loop_destroy(loop);
-	if (ret < 0) {
-		fprintf(stderr, "http_server: destroy: %s\n",
-			corio_strerror(ret));
-		status = 1;
-	}
+	status = sample_serve_loops("http_server", nloops, port, sfd,
+				    setup_loop, &la);
+	free(la.srvs);
 	return status;
 }
 
 int main(int argc, char **argv)
 {
+	struct http_server srv;
 	struct options o;
 	int ret, lfd, sfd, root_fd = -1, status = 1;
 
@@ -216,17 +185,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "http_server: descriptor limit: %s\n",
 			corio_strerror(ret));
 	if (o.nloops > 1) {
-		status = http_serve_loops(o.nloops, o.port, root_fd, sfd,
-					  o.idle_ns);
+		status = run_loops(o.nloops, o.port, root_fd, sfd, o.idle_ns);
 		goto out_close_root;
 	}
-	lfd = http_listen(o.port, false);
+	lfd = sample_listen_tcp(o.port);
 	if (lfd < 0) {
 		fprintf(stderr, "http_server: 127.0.0.1:%u: %s\n", o.port,
 			corio_strerror(lfd));
 		goto out_close_root;
 	}
-	status = serve_loop(lfd, root_fd, sfd, o.idle_ns);
+	http_server_init(&srv, lfd, root_fd, o.idle_ns);
+	status = sample_serve_one("http_server", &srv.svc, sfd);
 out_close_root:
 	if (root_fd >= 0)
 		close(root_fd);

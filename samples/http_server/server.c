@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * samples/http_server/server.c - the accept task, one task per
- * connection, and the routes.
+ * samples/http_server/server.c - the task of one connection, and the
+ * routes.  The accept task is common/service.c's.
  *
  * Stopping cancels the tasks rather than asking them to finish: a
  * connection may wait for a client that sends nothing.  A cancelled task
@@ -16,11 +16,6 @@
 
 #include "http_server/http.h"
 
-/* Backlog of the listening socket (capped by net.core.somaxconn). */
-#define LISTEN_BACKLOG 4096
-/* After running out of descriptors or memory, wait before accepting
- * again; the pending connection stays in the backlog meanwhile. */
-#define ACCEPT_PAUSE CORIO_MS(100)
 /* Closing while the client still sends: read and drop its bytes for at
  * most this long (and this much) first.  Closing a socket with unread
  * data sends a reset, which can destroy the answer before the client
@@ -94,23 +89,6 @@ corio_finally:
 /* ---------------------------------------------------------------------- */
 /* Connections.                                                           */
 
-static void link_add(struct http_server *srv, struct http_link *l,
-		     struct corio_task *task)
-{
-	l->task = task;
-	l->prev = &srv->conns;
-	l->next = srv->conns.next;
-	l->next->prev = l;
-	srv->conns.next = l;
-}
-
-static void link_del(struct http_link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	l->task = NULL;
-}
-
 /*
  * Async function: the server closes first.  Send FIN, then drop what the
  * client still sends until it closes too (or LINGER_NS/LINGER_BYTES),
@@ -139,7 +117,7 @@ corio_finally:
 
 corio_async_static(int, http_conn_task, ((struct http_server *, srv),
 					 (int, fd)), (
-	struct http_link link;	/* in srv->conns while link.task is set */
+	struct sample_link link;	/* in the service's list */
 	struct http_conn conn;
 	struct http_request req;
 	int closing;		/* the fd being closed */
@@ -149,10 +127,8 @@ corio_async_static(int, http_conn_task, ((struct http_server *, srv),
 ))
 {
 	corio_begin();
-	/* Not in the list yet, so a stop before now did not cancel us. */
-	if (self->srv->stopping)
+	if (!sample_service_enter(&self->srv->svc, &self->link))
 		goto out;
-	link_add(self->srv, &self->link, corio_current_task());
 	/* Answers leave as soon as they are complete, not when an ACK
 	 * comes back (Nagle). */
 	setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
@@ -200,158 +176,28 @@ out:
 	corio_await_discard(corio_close, self->closing);
 	corio_return(0);
 corio_finally:
-	if (self->link.task)
-		link_del(&self->link);
+	sample_service_leave(&self->link);
 	if (self->fd >= 0)
 		close(self->fd);
 	corio_end();
 }
 
 /* ---------------------------------------------------------------------- */
-/* Accepting.                                                             */
+/* The service.                                                           */
 
-/* Accept errors that concern one connection or a passing shortage. */
-static bool accept_retryable(int err)
+static struct corio_frame *start_conn(void *arg, int fd)
 {
-	switch (err) {
-	case -ECONNABORTED:
-	case -EINTR:
-	case -EAGAIN:
-	case -EMFILE:
-	case -ENFILE:
-	case -ENOBUFS:
-	case -ENOMEM:
-		return true;
-	default:
-		return false;
-	}
+	return http_conn_task__start(NULL, arg, fd, NULL);
 }
 
-corio_async_static(int, accept_loop, ((struct http_server *, srv)), (
-	struct corio_task *task;
-	int fd;			/* accepted, not yet owned by its task */
-	int ret;
-))
-{
-	corio_begin();
-	self->fd = -1;
-	while (!self->srv->stopping) {
-		corio_await(self->ret, corio_accept, self->srv->listen_fd,
-			    NULL, NULL, SOCK_CLOEXEC);
-		if (self->ret < 0) {
-			if (!accept_retryable(self->ret)) {
-				http_server_stop(self->srv);
-				corio_throw(self->ret);
-			}
-			if (self->ret != -ECONNABORTED &&
-			    self->ret != -EINTR)
-				corio_await_discard(corio_sleep, ACCEPT_PAUSE);
-			continue;
-		}
-		self->fd = self->ret;
-		self->ret = corio_spawn(corio_loop_current(),
-					http_conn_task__start(NULL, self->srv,
-							      self->fd, NULL),
-					&self->task);
-		if (self->ret < 0) {
-			/* No memory for this one: drop it, keep serving. */
-			self->ret = self->fd;
-			self->fd = -1;
-			corio_await_discard(corio_close, self->ret);
-			continue;
-		}
-		self->fd = -1;
-		/* Nobody joins a connection: released when it ends. */
-		corio_task_detach(self->task);
-		self->srv->accepted++;
-	}
-	corio_return(0);
-corio_finally:
-	/* An accepted fd whose result arrived as we were cancelled. */
-	if (self->fd >= 0)
-		close(self->fd);
-	if (self->srv->listen_fd >= 0) {
-		close(self->srv->listen_fd);
-		self->srv->listen_fd = -1;
-	}
-	corio_end();
-}
-
-int http_listen(uint16_t port, bool reuseport)
-{
-	struct sockaddr_in sin = {
-		.sin_family = AF_INET,
-		.sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int fd, one = 1, err;
-
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one,
-				     sizeof(one)) < 0) ||
-	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, LISTEN_BACKLOG) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
+static const struct sample_service_ops http_ops = {
+	.start_conn = start_conn,
+	.name = "http service",
+};
 
 void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
 		      int64_t idle_ns)
 {
-	*srv = (struct http_server){
-		.listen_fd = listen_fd,
-		.root_fd = root_fd,
-		.idle_ns = idle_ns,
-	};
-	srv->conns.next = srv->conns.prev = &srv->conns;
-}
-
-int http_server_start(struct http_server *srv, struct corio_loop *loop)
-{
-	int ret;
-
-	ret = corio_spawn(loop, accept_loop__start(NULL, srv, NULL),
-			  &srv->accept_task);
-	if (ret < 0) {
-		close(srv->listen_fd);
-		srv->listen_fd = -1;
-	}
-	return ret;
-}
-
-void http_server_stop(struct http_server *srv)
-{
-	struct corio_task *me = corio_current_task();
-	struct http_link *l;
-
-	if (srv->stopping)
-		return;
-	srv->stopping = true;
-	/* The caller itself sees @stopping and leaves on its own. */
-	if (srv->accept_task && srv->accept_task != me)
-		corio_task_cancel(srv->accept_task);
-	if (srv->linked && srv->linked != me)
-		corio_task_cancel(srv->linked);
-	/* Cancelling only marks the tasks: none leaves the list yet. */
-	for (l = srv->conns.next; l != &srv->conns; l = l->next)
-		corio_task_cancel(l->task);
-}
-
-int http_server_finish(struct http_server *srv)
-{
-	int ret, status;
-
-	if (!srv->accept_task)
-		return 0;
-	ret = corio_task_reap(srv->accept_task, &status);
-	if (ret < 0)
-		return ret;
-	srv->accept_task = NULL;
-	return status == -ECANCELED ? 0 : status;
+	*srv = (struct http_server){ .root_fd = root_fd, .idle_ns = idle_ns };
+	sample_service_init(&srv->svc, listen_fd, &http_ops, srv);
 }
