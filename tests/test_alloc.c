@@ -10,33 +10,6 @@
 
 #include <corio/async.h>
 
-static long fail_at;		/* 1-based index of the allocation to fail */
-static long allocations;	/* attempts so far */
-static long outstanding;	/* successful allocations not yet released */
-
-static void *counting_alloc(size_t size)
-{
-	if (++allocations == fail_at)
-		return NULL;
-	outstanding++;
-	return malloc(size);
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		outstanding--;
-	free(p);
-}
-
-static void arm(long n)
-{
-	fail_at = n;
-	allocations = 0;
-	outstanding = 0;
-	corio_set_allocator(counting_alloc, counting_free);
-}
-
 static struct t_log log_;
 
 corio_async(int, inner, ((int, v)), (
@@ -107,23 +80,23 @@ Test(alloc, every_allocation_failure_is_enomem_and_nothing_leaks,
 	int results[2], ret;
 
 	/* Count the allocations of a clean run. */
-	arm(0);
+	t_alloc_counting(0);
 	ret = scenario(results);
 	cr_assert_eq(ret, 0);
 	cr_assert_eq(results[0], 4);
 	cr_assert_eq(results[1], 8);
-	cr_assert_eq(outstanding, 0, "leak in the clean run");
-	total = allocations;
+	cr_assert_eq(t_alloc_live, 0, "leak in the clean run");
+	total = t_alloc_count;
 	cr_assert_gt(total, 6);
 	for (n = 1; n <= total; n++) {
 		memset(&log_, 0, sizeof(log_));
 		results[0] = results[1] = 0;
-		arm(n);
+		t_alloc_counting(n);
 		ret = scenario(results);
 		cr_assert(ret == 0 || ret == -ENOMEM,
 			  "allocation %ld: %s", n, corio_strerror(ret));
-		cr_assert_eq(outstanding, 0, "allocation %ld failed: %ld "
-			     "allocations leaked", n, outstanding);
+		cr_assert_eq(t_alloc_live, 0, "allocation %ld failed: %ld "
+			     "allocations leaked", n, t_alloc_live);
 	}
 	corio_set_allocator(NULL, NULL);
 }
@@ -135,11 +108,11 @@ Test(alloc, a_failed_child_start_unwinds_the_caller, .timeout = 10)
 	struct corio_task *t;
 	int result = -1, st = 0;
 
-	arm(0);
+	t_alloc_counting(0);
 	loop = t_loop_opts(&opts);
 	cr_assert_eq(corio_spawn(loop, outer__start(NULL, 1, &result), &t), 0);
 	/* The next allocation is the first child's frame. */
-	fail_at = allocations + 1;
+	t_alloc_fail_at = t_alloc_count + 1;
 	memset(&log_, 0, sizeof(log_));
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(corio_task_reap(t, &st), 0);
@@ -147,7 +120,7 @@ Test(alloc, a_failed_child_start_unwinds_the_caller, .timeout = 10)
 	cr_assert_eq(result, -1);
 	cr_assert_str_eq(log_.buf, "outer:-12");
 	t_loop_done(loop);
-	cr_assert_eq(outstanding, 0);
+	cr_assert_eq(t_alloc_live, 0);
 	corio_set_allocator(NULL, NULL);
 }
 
@@ -159,14 +132,14 @@ Test(alloc, failed_spawn_releases_the_root_frame, .timeout = 10)
 	struct corio_task *t = (void *)1;
 	int result;
 
-	arm(0);
+	t_alloc_counting(0);
 	loop = t_loop_opts(&opts);
 	root = outer__start(NULL, 1, &result);
 	cr_assert_not_null(root);
-	fail_at = allocations + 1;	/* the task record */
+	t_alloc_fail_at = t_alloc_count + 1;	/* the task record */
 	cr_assert_eq(corio_spawn(loop, root, &t), -ENOMEM);
 	cr_assert_null(t);
 	t_loop_done(loop);
-	cr_assert_eq(outstanding, 0);
+	cr_assert_eq(t_alloc_live, 0);
 	corio_set_allocator(NULL, NULL);
 }

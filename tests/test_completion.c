@@ -291,45 +291,6 @@ Test(completion, loop_wake_from_another_thread_is_harmless, .timeout = 10)
 
 /* ---- a callback task cancelled before its first step ---------------- */
 
-/* Holds a runtime's loop inside a message until the test lets it go. */
-struct gate {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool entered, open;
-};
-
-static void hold_loop(void *arg)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->lock);
-	g->entered = true;
-	pthread_cond_broadcast(&g->cond);
-	while (!g->open)
-		pthread_cond_wait(&g->cond, &g->lock);
-	pthread_mutex_unlock(&g->lock);
-}
-
-/* corio's allocations not yet released; the runtime's threads allocate
- * too, hence atomic. */
-static atomic_long live_allocations;
-
-static void *counting_alloc(size_t size)
-{
-	void *p = malloc(size);
-
-	if (p)
-		atomic_fetch_add(&live_allocations, 1);
-	return p;
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		atomic_fetch_sub(&live_allocations, 1);
-	free(p);
-}
-
 struct early_cancel {
 	struct report report;
 	int value;
@@ -352,14 +313,14 @@ Test(completion, spawn_callback_cancelled_before_it_ran, .timeout = 20)
 	 * (which destroy would release wholesale, hiding the leak). */
 	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
 	struct corio_runtime *rt = NULL;
-	struct gate g = { .entered = false, .open = false };
+	struct t_gate g;
 	struct early_cancel e = { .report = { 0, 1 }, .value = 0,
 				  .spawn_ret = 1 };
 	struct corio_loop *loop;
 	int ret;
 
 	/* Counted, so that a leak fails the test without LeakSanitizer. */
-	corio_set_allocator(counting_alloc, counting_free);
+	t_alloc_counting(0);
 	ret = corio_runtime_create(&rt, 1, &opts);
 	if (ret == -EPERM || ret == -ENOSYS) {
 		corio_set_allocator(NULL, NULL);
@@ -367,22 +328,15 @@ Test(completion, spawn_callback_cancelled_before_it_ran, .timeout = 20)
 	}
 	cr_assert_eq(ret, 0, "corio_runtime_create: %s", corio_strerror(ret));
 	loop = corio_runtime_loop(rt, 0);
-	pthread_mutex_init(&g.lock, NULL);
-	pthread_cond_init(&g.cond, NULL);
-	cr_assert_eq(corio_loop_post(loop, hold_loop, &g), 0);
-	pthread_mutex_lock(&g.lock);
-	while (!g.entered)
-		pthread_cond_wait(&g.cond, &g.lock);
-	pthread_mutex_unlock(&g.lock);
+	t_gate_init(&g);
+	cr_assert_eq(corio_loop_post(loop, t_gate_hold, &g), 0);
+	t_gate_wait_entered(&g);
 	/* The loop is busy in the message: the spawn and the stop's cancel
 	 * reach it in one batch, so the task is cancelled before its
 	 * first step. */
 	cr_assert_eq(corio_loop_post(loop, spawn_callback_here, &e), 0);
 	cr_assert_eq(corio_runtime_stop(rt), 0);
-	pthread_mutex_lock(&g.lock);
-	g.open = true;
-	pthread_cond_broadcast(&g.cond);
-	pthread_mutex_unlock(&g.lock);
+	t_gate_open(&g);
 	/* Ends the loop's thread: what it wrote is visible from here. */
 	cr_assert_eq(corio_runtime_destroy(rt), 0);
 	cr_assert_eq(e.spawn_ret, 0);
@@ -391,8 +345,7 @@ Test(completion, spawn_callback_cancelled_before_it_ran, .timeout = 20)
 	cr_assert_eq(e.report.status, -ECANCELED);
 	/* Its frame was released too: nothing of corio's is left. */
 	corio_set_allocator(NULL, NULL);
-	cr_assert_eq(atomic_load(&live_allocations), 0,
-		     "%ld allocations leaked", atomic_load(&live_allocations));
-	pthread_cond_destroy(&g.cond);
-	pthread_mutex_destroy(&g.lock);
+	cr_assert_eq(atomic_load(&t_alloc_live), 0,
+		     "%ld allocations leaked", atomic_load(&t_alloc_live));
+	t_gate_destroy(&g);
 }

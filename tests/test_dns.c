@@ -1051,24 +1051,6 @@ Test(dns, destroy_is_refused_while_a_resolve_waits, .timeout = 10)
 /* ---------------------------------------------------------------------- */
 /* Allocation failures.                                                   */
 
-static long fail_at;		/* 1-based index of the allocation to fail */
-static long allocations;	/* attempts so far */
-static long outstanding;	/* successful allocations not yet released */
-
-static void *counting_alloc(size_t size)
-{
-	if (++allocations == fail_at)
-		return NULL;
-	outstanding++;
-	return malloc(size);
-}
-
-static void counting_free(void *p)
-{
-	if (p)
-		outstanding--;
-	free(p);
-}
 
 Test(dns, each_allocation_failing_in_turn_leaks_nothing, .timeout = 30)
 {
@@ -1087,15 +1069,12 @@ Test(dns, each_allocation_failing_in_turn_leaks_nothing, .timeout = 30)
 		struct corio_task *t;
 		int ret, st;
 
-		fail_at = n;
-		allocations = 0;
-		outstanding = 0;
-		corio_set_allocator(counting_alloc, counting_free);
+		t_alloc_counting(n);
 		ret = corio_loop_create(&loop, &lo);
 		if (ret == -EPERM || ret == -ENOSYS)
 			cr_skip_test("%s", corio_loop_unavailable_reason());
 		if (ret == -ENOMEM) {
-			cr_assert_eq(outstanding, 0);
+			cr_assert_eq(t_alloc_live, 0);
 			continue;
 		}
 		cr_assert_eq(ret, 0);
@@ -1120,9 +1099,9 @@ Test(dns, each_allocation_failing_in_turn_leaks_nothing, .timeout = 30)
 		cr_assert_eq(corio_resolver_destroy(res), 0);
 		cr_assert_eq(corio_loop_destroy(loop), 0);
 		close(hole.fd);
-		cr_assert_eq(outstanding, 0, "n=%ld: %ld leaked", n,
-			     outstanding);
-		if (allocations < n)
+		cr_assert_eq(t_alloc_live, 0, "n=%ld: %ld leaked", n,
+			     t_alloc_live);
+		if (t_alloc_count < n)
 			break;
 	}
 	corio_set_allocator(NULL, NULL);

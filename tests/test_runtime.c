@@ -719,53 +719,26 @@ Test(runtime, stop_while_busy, .timeout = 30)
 	t_runtime_done(rt);
 }
 
-/* Holds a loop inside a message until the test lets it go. */
-struct gate {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool entered, open;
-};
-
-static void hold_loop(void *arg)
-{
-	struct gate *g = arg;
-
-	pthread_mutex_lock(&g->lock);
-	g->entered = true;
-	pthread_cond_broadcast(&g->cond);
-	while (!g->open)
-		pthread_cond_wait(&g->cond, &g->lock);
-	pthread_mutex_unlock(&g->lock);
-}
-
 Test(runtime, stop_before_the_task_ran, .timeout = 20)
 {
 	struct corio_runtime *rt = t_runtime(2);
-	struct gate g = { .entered = false, .open = false };
+	struct t_gate g;
 	struct busy b = { .status = 1 };
 
-	pthread_mutex_init(&g.lock, NULL);
-	pthread_cond_init(&g.cond, NULL);
-	cr_assert_eq(corio_loop_post(corio_runtime_loop(rt, 1), hold_loop,
+	t_gate_init(&g);
+	cr_assert_eq(corio_loop_post(corio_runtime_loop(rt, 1), t_gate_hold,
 				     &g), 0);
-	pthread_mutex_lock(&g.lock);
-	while (!g.entered)
-		pthread_cond_wait(&g.cond, &g.lock);
-	pthread_mutex_unlock(&g.lock);
+	t_gate_wait_entered(&g);
 	/* Loop 1 is busy in the message: the spawn and the stop reach it
 	 * together, so the task is cancelled before its first step. */
 	cr_assert_eq(corio_runtime_spawn(rt, 1, start_spin, &b, NULL), 1);
 	cr_assert_eq(corio_runtime_stop(rt), 0);
-	pthread_mutex_lock(&g.lock);
-	g.open = true;
-	pthread_cond_broadcast(&g.cond);
-	pthread_mutex_unlock(&g.lock);
+	t_gate_open(&g);
 	cr_assert_eq(corio_runtime_wait(rt), 0);
 	cr_assert_eq(atomic_load(&b.started), 0, "it never ran");
 	/* Its frame was released all the same (AddressSanitizer checks). */
 	t_runtime_done(rt);
-	pthread_cond_destroy(&g.cond);
-	pthread_mutex_destroy(&g.lock);
+	t_gate_destroy(&g);
 }
 
 static struct corio_frame *start_trivial(void *arg)

@@ -6,7 +6,9 @@
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 
 #include <corio/async.h>
@@ -42,4 +44,75 @@ corio_async(int, t_cancel_and_join, ((struct corio_task *, victim)), (
 	corio_return(self->status);
 corio_finally:
 	corio_end();
+}
+
+_Atomic long t_alloc_fail_at, t_alloc_count, t_alloc_live;
+
+static void *counting_alloc(size_t size)
+{
+	void *p;
+
+	if (atomic_fetch_add(&t_alloc_count, 1) + 1 ==
+	    atomic_load(&t_alloc_fail_at))
+		return NULL;
+	p = malloc(size);
+	if (p)
+		atomic_fetch_add(&t_alloc_live, 1);
+	return p;
+}
+
+static void counting_free(void *p)
+{
+	if (p)
+		atomic_fetch_sub(&t_alloc_live, 1);
+	free(p);
+}
+
+void t_alloc_counting(long fail_at)
+{
+	atomic_store(&t_alloc_fail_at, fail_at);
+	atomic_store(&t_alloc_count, 0);
+	atomic_store(&t_alloc_live, 0);
+	corio_set_allocator(counting_alloc, counting_free);
+}
+
+void t_gate_init(struct t_gate *g)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	g->entered = g->open = false;
+}
+
+void t_gate_hold(void *gate)
+{
+	struct t_gate *g = gate;
+
+	pthread_mutex_lock(&g->lock);
+	g->entered = true;
+	pthread_cond_broadcast(&g->cond);
+	while (!g->open)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void t_gate_wait_entered(struct t_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (!g->entered)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void t_gate_open(struct t_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->open = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void t_gate_destroy(struct t_gate *g)
+{
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
 }

@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -101,5 +102,32 @@ static inline bool t_on_epoll(const struct corio_loop *loop)
 				     "is on epoll", what);		\
 		}							\
 	} while (0)
+
+/*
+ * A counting allocator for corio (corio_set_allocator), which fails the
+ * t_alloc_fail_at-th allocation (1-based; 0 = none).  t_alloc_count counts
+ * the attempts and t_alloc_live the allocations not yet released; the
+ * counters are atomic because a runtime's threads allocate too.
+ * t_alloc_counting(n) resets them and installs it; corio_set_allocator(
+ * NULL, NULL) removes it.
+ */
+extern _Atomic long t_alloc_fail_at, t_alloc_count, t_alloc_live;
+void t_alloc_counting(long fail_at);
+
+/*
+ * Holds a loop inside a message (corio_loop_post(loop, t_gate_hold, g))
+ * until the test opens the gate, so that what the test posts meanwhile
+ * reaches the loop in one batch.
+ */
+struct t_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool entered, open;
+};
+void t_gate_init(struct t_gate *g);
+void t_gate_hold(void *gate);			/* the message */
+void t_gate_wait_entered(struct t_gate *g);	/* the loop is held */
+void t_gate_open(struct t_gate *g);
+void t_gate_destroy(struct t_gate *g);
 
 #endif /* CORIO_TESTUTIL_H */
