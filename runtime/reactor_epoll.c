@@ -700,6 +700,8 @@ static int64_t run_openat(struct ep_reactor *r, struct ep_op *op,
 	int fd;
 
 	(void)r, (void)revents;
+	if (!op->io.addr)
+		return -EFAULT;	/* as the kernel reports a bad pointer */
 	fd = openat(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		    (mode_t)op->io.mode);
 	return fd < 0 ? neg_errno() : fd;
@@ -719,6 +721,8 @@ static int64_t run_statx(struct ep_reactor *r, struct ep_op *op,
 			 uint32_t revents)
 {
 	(void)r, (void)revents;
+	if (!op->io.addr || !op->io.addr2)
+		return -EFAULT;
 	return statx(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		     op->io.mode, op->io.addr2) < 0 ? neg_errno() : 0;
 }
@@ -766,7 +770,10 @@ static int64_t run_shutdown(struct ep_reactor *r, struct ep_op *op,
 	       neg_errno() : 0;
 }
 
-/* The path and space operations: file-system calls, run at once. */
+/*
+ * The path and space operations: file-system calls, run at once.  A NULL
+ * path is -EFAULT, as io_uring reports it (glibc declares it non-null).
+ */
 static int64_t run_fallocate(struct ep_reactor *r, struct ep_op *op,
 			     uint32_t revents)
 {
@@ -779,6 +786,8 @@ static int64_t run_unlinkat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
+	if (!op->io.addr)
+		return -EFAULT;
 	return unlinkat(op->io.fd, op->io.addr, (int)op->io.op_flags) < 0 ?
 	       neg_errno() : 0;
 }
@@ -787,6 +796,8 @@ static int64_t run_renameat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
+	if (!op->io.addr || !op->io.addr2)
+		return -EFAULT;
 	/* io.c passes the new directory fd in .len, as io_uring does. */
 	return renameat2(op->io.fd, op->io.addr, (int)(uint32_t)op->io.len,
 			 op->io.addr2, op->io.op_flags) < 0 ? neg_errno() : 0;
@@ -796,6 +807,8 @@ static int64_t run_mkdirat(struct ep_reactor *r, struct ep_op *op,
 			   uint32_t revents)
 {
 	(void)r, (void)revents;
+	if (!op->io.addr)
+		return -EFAULT;
 	return mkdirat(op->io.fd, op->io.addr, (mode_t)op->io.mode) < 0 ?
 	       neg_errno() : 0;
 }
