@@ -15,6 +15,25 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
+# Start a server that prints "listening on 127.0.0.1:PORT<suffix>" and
+# wait (up to 10 s) until it has: sets $server and $port.
+# Usage: start_server NAME OUTFILE SUFFIX COMMAND...
+start_server() {
+	local name=$1 out=$2 suffix=$3
+	shift 3
+	"$@" >"$out" 2>&1 &
+	server=$!
+	port=
+	for _ in $(seq 1 200); do
+		port=$(sed -n "s/^listening on 127\\.0\\.0\\.1:\\([0-9]*\\)$suffix\$/\\1/p" \
+			"$out")
+		[ -n "$port" ] && return 0
+		kill -0 "$server" 2>/dev/null || fail "$name died: $(cat "$out")"
+		sleep 0.05
+	done
+	fail "$name never said where it listens"
+}
+
 if ! "$bin/hello" >"$tmp/hello.out" 2>&1; then
 	if grep -q "io_uring is unavailable" "$tmp/hello.out"; then
 		echo "SKIP: $(cat "$tmp/hello.out")"; exit 0
@@ -44,17 +63,7 @@ echo "ok: cp"
 echo "ok: sleep_sort"
 
 # echo_server on a free port; a Python client checks the echo.
-"$bin/echo_server" 0 >"$tmp/server.out" 2>&1 &
-server=$!
-port=
-for _ in $(seq 1 200); do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
-		"$tmp/server.out")
-	[ -n "$port" ] && break
-	kill -0 "$server" 2>/dev/null || fail "echo_server died: $(cat "$tmp/server.out")"
-	sleep 0.05
-done
-[ -n "$port" ] || fail "echo_server never said where it listens"
+start_server echo_server "$tmp/server.out" "" "$bin/echo_server" 0
 python3 - "$port" <<'PY' || fail "echo over loopback"
 import socket, sys
 port = int(sys.argv[1])
@@ -104,17 +113,8 @@ grep -Eq "^readings handled +40 +40$" "$tmp/tt.out" ||
 echo "ok: time_triggered"
 # echo_server --loops 2: one SO_REUSEPORT listener per loop; SIGTERM with
 # connections open closes them all and exits 0.
-"$bin/echo_server" --loops 2 0 >"$tmp/server2.out" 2>&1 &
-server=$!
-port=
-for _ in $(seq 1 200); do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\) (2 loops)$/\1/p' \
-		"$tmp/server2.out")
-	[ -n "$port" ] && break
-	kill -0 "$server" 2>/dev/null || fail "echo_server --loops 2 died: $(cat "$tmp/server2.out")"
-	sleep 0.05
-done
-[ -n "$port" ] || fail "echo_server --loops 2 never said where it listens"
+start_server "echo_server --loops 2" "$tmp/server2.out" " (2 loops)" \
+	"$bin/echo_server" --loops 2 0
 python3 - "$port" "$server" <<'PY' || fail "echo over 2 loops"
 import os, signal, socket, sys
 port, pid = int(sys.argv[1]), int(sys.argv[2])

@@ -792,14 +792,6 @@ static long rss_kib(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define T_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define T_ASAN 1
-#endif
-#endif
-
 /* Subscribes (queue of 4, owned by this task), takes one event, ends. */
 corio_async(void, lapsed_listener, ((struct corio_bus *, bus)), (
 	int64_t id;

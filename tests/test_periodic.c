@@ -11,14 +11,6 @@
 #include <corio/async.h>
 #include <corio/test.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define T_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define T_ASAN 1
-#endif
-#endif
-
 static struct corio_loop *virtual_loop(void)
 {
 	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };

@@ -15,6 +15,16 @@
 
 #include <corio.h>
 
+/* T_ASAN: built with AddressSanitizer (tests that measure memory scale
+ * down or skip what ASan's quarantine distorts). */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN 1
+#endif
+#endif
+
 /*
  * A loop for this test, or skip the test with the reason when io_uring is
  * unavailable on this machine.
