@@ -99,9 +99,7 @@ static bool give(struct corio_acceptor *acc, int res)
 
 	if (!t)
 		return false;
-	corio__timer_disarm(acc->src.loop, t);
-	corio__task_deliver(t, res);
-	corio__task_wake(acc->src.loop, t);
+	corio__task_resume(acc->src.loop, t, res);
 	return true;
 }
 

@@ -156,21 +156,6 @@ static void hremove(struct htab *t, struct hnode *e)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Waking tasks.                                                          */
-
-static void wake_all(struct corio__sync *q, int err)
-{
-	struct corio_loop *loop = corio__tls_loop;
-	struct corio_task *t;
-
-	while ((t = corio__sync_pop(q))) {
-		corio__timer_disarm(loop, t);
-		corio__task_deliver(t, err);
-		corio__task_wake(loop, t);
-	}
-}
-
-/* ---------------------------------------------------------------------- */
 /* Dropping subscriptions.                                                */
 
 static void topic_unlink(struct corio_bus *bus, struct sub *s)
@@ -222,8 +207,8 @@ static void drop(struct corio_bus *bus, struct sub *s)
 	bus->stats.subscribers--;
 	owner_unlink(s);
 	if (!s->fn) {
-		wake_all(&s->recv, -ENOENT);
-		wake_all(&s->room, 0);
+		corio__sync_resume_all(&s->recv, -ENOENT);
+		corio__sync_resume_all(&s->room, 0);
 		corio__sync_unregister(&s->recv);
 		corio__sync_unregister(&s->room);
 	}
@@ -542,9 +527,7 @@ static bool enqueue(struct corio_bus *bus, struct sub *s, const void *msg)
 	if (r) {
 		/* Receivers wait only while the queue is empty. */
 		copy_msg(bus, r->wait_arg, msg);
-		corio__timer_disarm(corio__tls_loop, r);
-		corio__task_deliver(r, 0);
-		corio__task_wake(corio__tls_loop, r);
+		corio__task_resume(corio__tls_loop, r, 0);
 	} else if (s->len < s->cap) {
 		copy_msg(bus, slot(s, s->len), msg);
 		s->len++;
@@ -691,7 +674,7 @@ int corio_bus_try_next(struct corio_bus *bus, int64_t id, void *msg)
 	s->len--;
 	/* Publishers retry; each checks every queue of its topic again. */
 	if (was_full)
-		wake_all(&s->room, 0);
+		corio__sync_resume_all(&s->room, 0);
 	return 0;
 }
 

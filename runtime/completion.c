@@ -63,17 +63,11 @@ int corio_completion_destroy(struct corio_completion *c)
 /* Apply a resolution on the loop's thread. */
 static int resolve(struct corio_completion *c, int64_t value)
 {
-	struct corio_task *t;
-
 	if (c->state == RESOLVED)
 		return -EINVAL;
 	c->state = RESOLVED;
 	c->value = value;
-	while ((t = corio__sync_pop(&c->sync))) {
-		corio__timer_disarm(c->loop, t);
-		corio__task_deliver(t, value);
-		corio__task_wake(c->loop, t);
-	}
+	corio__sync_resume_all(&c->sync, value);
 	return 0;
 }
 

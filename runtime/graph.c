@@ -302,8 +302,7 @@ static void fail_waits(struct corio_loop *loop, struct corio_task **v,
 			corio__sync_abort(loop, t, -EDEADLK);
 		} else if (t->wait == CORIO__WAIT_JOIN) {
 			((struct corio_task *)t->wait_obj)->joiner = NULL;
-			corio__task_deliver(t, -EDEADLK);
-			corio__task_wake(loop, t);
+			corio__task_resume(loop, t, -EDEADLK);
 		}
 	}
 }

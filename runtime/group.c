@@ -27,14 +27,7 @@ struct corio__group_member {
 /* The group's waiters may go: hand them the result. */
 static void wake_waiters(struct corio_group *g)
 {
-	struct corio_loop *loop = corio__tls_loop;
-	struct corio_task *t;
-
-	while ((t = corio__sync_pop(&g->sync))) {
-		corio__timer_disarm(loop, t);
-		corio__task_deliver(t, g->first_error);
-		corio__task_wake(loop, t);
-	}
+	corio__sync_resume_all(&g->sync, g->first_error);
 }
 
 int corio_group_cancel(struct corio_group *g)

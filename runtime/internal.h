@@ -57,7 +57,9 @@ enum corio__result_kind {
 #define CORIO__T_CANCEL_SENT	0x02u	/* ASYNC_CANCEL submitted for its op */
 #define CORIO__T_TIMED_OUT	0x04u	/* its deadline cancelled the op */
 #define CORIO__T_DETACHED	0x08u	/* release when done */
-#define CORIO__T_UNWOUND	0x10u	/* cancellation was injected */
+#define CORIO__T_UNWIND		0x10u	/* woken by its cancellation with
+					 * nothing handed over: -ECANCELED is
+					 * injected when it next runs */
 #define CORIO__T_PARKED		0x20u	/* on the loop's parked list */
 #define CORIO__T_SLEEP_DEADLINE	0x40u	/* WAIT_SLEEP: the task deadline, not
 					 * the sleep, set the timer */
@@ -113,6 +115,8 @@ struct corio_task {
 					 * was padding (120 bytes still) */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
+	uint32_t mutexes;		/* mutexes it owns: one that ends
+					 * owning any abandons them (sync.c) */
 };
 
 struct corio__reactor;
@@ -220,6 +224,19 @@ extern __thread struct corio_loop *corio__tls_loop
 
 /* task.c */
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
+/*
+ * Resume the waiting @t with @res as the result of what it awaits: disarm
+ * its timer, store @res, queue it.  Its wait is satisfied from here on: a
+ * cancellation that comes before it runs lets it see @res and takes
+ * effect at its next await (the cancel-safety rule, docs/design.md).
+ */
+void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
+			int64_t res);
+/*
+ * Resume the waiting @t, cancelled before anything was handed to it: it
+ * unwinds with -ECANCELED from the await it is suspended in.
+ */
+void corio__task_resume_unwind(struct corio_loop *loop, struct corio_task *t);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
 /* The ready queue @t belongs in (see the comment of ready[]). */
@@ -298,14 +315,20 @@ unsigned corio__net_caps(struct corio_loop *loop);
 struct sockaddr_un;
 int corio__unix_addr(const char *path, struct sockaddr_un *un);
 
-/* sync.c: take @t out of the primitive it waits on, deliver @err as the
- * wait's result (none when 0: cancellation) and wake it. */
+/* sync.c: take @t out of the primitive it waits on and resume it with
+ * @err as the wait's result; 0: it was cancelled, and unwinds. */
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err);
+/* sync.c: @t ended owning mutexes (t->mutexes): release each to its next
+ * waiter, who gets -EOWNERDEAD, and say so on stderr. */
+void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t);
 /* sync.c: add @s to the loop's registry (empty queue, @name or @fallback). */
 int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 			 const char *name, const char *fallback);
 /* sync.c: leave the registry; -EBUSY while tasks wait. */
 int corio__sync_unregister(struct corio__sync *s);
+/* sync.c: resume every waiter of @q with @res (corio__task_resume), in
+ * arrival order.  Returns how many. */
+int corio__sync_resume_all(struct corio__sync *q, int64_t res);
 /* sync.c: the first waiter, taken off the queue, or NULL. */
 struct corio_task *corio__sync_pop(struct corio__sync *q);
 /* sync.c: suspend @t on @q (deadline armed); the start function's marker. */

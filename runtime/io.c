@@ -193,14 +193,19 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 		loop->fd_ops[(intptr_t)t->wait_obj - 1]--;
 		t->wait_obj = NULL;
 	}
-	corio__timer_disarm(loop, t);
 	/* A cancel that lost the race delivers the real result instead: data
 	 * that was read is never silently dropped. */
 	if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
 		res = -ETIME;
 	t->flags &= (uint8_t)~(CORIO__T_TIMED_OUT | CORIO__T_CANCEL_SENT);
-	corio__task_deliver(t, res);
-	corio__task_wake(loop, t);
+	/* A cancelled task unwinds only when its operation did not take
+	 * effect: bytes moved, an fd accepted or opened, a file renamed
+	 * (any result >= 0) are its to see, and the cancellation waits for
+	 * its next await. */
+	if (corio__unlikely(t->flags & CORIO__T_CANCELLED) && res < 0)
+		corio__task_resume_unwind(loop, t);
+	else
+		corio__task_resume(loop, t, res);
 }
 
 /*

@@ -296,9 +296,7 @@ static void serve_waiter(struct corio_reader *rd)
 	if (!rd->waiters.head || (!rd->count && !rd->ended))
 		return;
 	t = corio__sync_pop(&rd->waiters);
-	corio__timer_disarm(rd->src.loop, t);
-	corio__task_deliver(t, take(rd));
-	corio__task_wake(rd->src.loop, t);
+	corio__task_resume(rd->src.loop, t, take(rd));
 }
 
 static void end_stream(struct corio_reader *rd, int res)

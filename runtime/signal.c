@@ -64,7 +64,6 @@ bool corio__signal_awaited(const struct corio_loop *loop)
 void corio__signal_arrived(struct corio_loop *loop, int res)
 {
 	const struct signalfd_siginfo *si = (const void *)loop->sig_buf;
-	struct corio_task *t;
 	int signo;
 
 	loop->sig_armed = false;
@@ -73,11 +72,8 @@ void corio__signal_arrived(struct corio_loop *loop, int res)
 		if (signo > 0 && signo < CORIO__NSIG) {
 			if (!loop->sig_waiters[signo].head)
 				loop->sig_pending |= 1ull << signo;
-			while ((t = corio__sync_pop(&loop->sig_waiters[signo]))) {
-				corio__timer_disarm(loop, t);
-				corio__task_deliver(t, signo);
-				corio__task_wake(loop, t);
-			}
+			corio__sync_resume_all(&loop->sig_waiters[signo],
+					       signo);
 		}
 	}
 	/* -EAGAIN and the like: nothing read; try again while needed. */

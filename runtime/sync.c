@@ -95,18 +95,20 @@ static bool wake_one(struct corio__sync *q, int err)
 
 	if (!t)
 		return false;
-	corio__timer_disarm(corio__tls_loop, t);
-	corio__task_deliver(t, err);
-	corio__task_wake(corio__tls_loop, t);
+	corio__task_resume(corio__tls_loop, t, err);
 	return true;
 }
 
-static int wake_all(struct corio__sync *q, int err)
+int corio__sync_resume_all(struct corio__sync *q, int64_t res)
 {
+	struct corio_loop *loop = corio__tls_loop;
+	struct corio_task *t;
 	int n = 0;
 
-	while (wake_one(q, err))
+	while ((t = corio__sync_pop(q))) {
+		corio__task_resume(loop, t, res);
 		n++;
+	}
 	return n;
 }
 
@@ -147,10 +149,10 @@ struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
 {
 	unlink_waiter(t->wait_obj, t);
-	corio__timer_disarm(loop, t);
 	if (err)
-		corio__task_deliver(t, err);
-	corio__task_wake(loop, t);
+		corio__task_resume(loop, t, err);
+	else
+		corio__task_resume_unwind(loop, t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -242,9 +244,9 @@ int corio_chan_close(struct corio_chan *ch)
 	if (ch->closed)
 		return -EPIPE;
 	ch->closed = 1;
-	wake_all(&ch->senders, -EPIPE);
+	corio__sync_resume_all(&ch->senders, -EPIPE);
 	if (!ch->len)
-		wake_all(&ch->sync, -EPIPE);
+		corio__sync_resume_all(&ch->sync, -EPIPE);
 	return 0;
 }
 
@@ -263,9 +265,7 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 	r = corio__sync_pop(&ch->sync);
 	if (r) {
 		copy_elem(r->wait_arg, elem, ch->elem_size);
-		corio__timer_disarm(corio__tls_loop, r);
-		corio__task_deliver(r, 0);
-		corio__task_wake(corio__tls_loop, r);
+		corio__task_resume(corio__tls_loop, r, 0);
 		return 0;
 	}
 	if (ch->len == ch->cap) {
@@ -304,9 +304,7 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 	}
 	return ch->closed ? -EPIPE : -EAGAIN;
 wake_sender:
-	corio__timer_disarm(corio__tls_loop, s);
-	corio__task_deliver(s, 0);
-	corio__task_wake(corio__tls_loop, s);
+	corio__task_resume(corio__tls_loop, s, 0);
 	return 0;
 }
 
@@ -365,9 +363,19 @@ int corio_mutex_destroy(struct corio_mutex *m)
 /* Record @t as the owner, with the await site it locked from. */
 static void own(struct corio_mutex *m, struct corio_task *t)
 {
+	t->mutexes++;
 	m->owner = t;
 	m->file = t->top ? t->top->info->file : NULL;
 	m->line = t->top ? t->top->line : 0;
+}
+
+/* Locking a mutex whose last owner ended holding it: -EOWNERDEAD, once. */
+static int take_abandoned(struct corio_mutex *m)
+{
+	if (corio__likely(!m->abandoned))
+		return 0;
+	m->abandoned = 0;
+	return -EOWNERDEAD;
 }
 
 int corio_mutex_trylock(struct corio_mutex *m)
@@ -379,7 +387,7 @@ int corio_mutex_trylock(struct corio_mutex *m)
 	if (m->owner)
 		return -EBUSY;
 	own(m, t);
-	return 0;
+	return take_abandoned(m);
 }
 
 struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
@@ -395,7 +403,7 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		return early;
 	if (!m->owner) {
 		own(m, t);
-		return corio__op_done(t, 0);
+		return corio__op_done(t, take_abandoned(m));
 	}
 	/* Relocking, or an owner that (through joins and other mutexes)
 	 * waits for us: waiting would never end. */
@@ -405,23 +413,53 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 	return corio__sync_wait(&m->sync, t, NULL);
 }
 
+/* Pass @m from its owner to the first waiter, who gets @res, or leave it
+ * unlocked. */
+static void hand_over(struct corio_mutex *m, int res)
+{
+	struct corio_task *next = corio__sync_pop(&m->sync);
+
+	m->owner->mutexes--;
+	m->owner = NULL;
+	if (!next)
+		return;
+	/* Directly (FIFO): nobody can barge in between. */
+	own(m, next);
+	corio__task_resume(corio__tls_loop, next, res);
+}
+
 int corio_mutex_unlock(struct corio_mutex *m)
 {
-	struct corio_task *next;
-
 	if (!m->owner || m->owner != corio_current_task())
 		return -EPERM;
-	next = corio__sync_pop(&m->sync);
-	if (!next) {
-		m->owner = NULL;
-		return 0;
-	}
-	/* Hand over directly (FIFO): nobody can barge in between. */
-	own(m, next);
-	corio__timer_disarm(corio__tls_loop, next);
-	corio__task_deliver(next, 0);
-	corio__task_wake(corio__tls_loop, next);
+	hand_over(m, 0);
 	return 0;
+}
+
+void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t)
+{
+	struct corio__sync *s;
+
+	/* Rare (a task that returned without unlocking): a scan of the
+	 * registry costs nothing on the paths that lock and unlock. */
+	for (s = loop->syncs.next; s != &loop->syncs && t->mutexes;
+	     s = s->next) {
+		/* struct corio__sync is the mutex's first member. */
+		struct corio_mutex *m = (struct corio_mutex *)s;
+
+		if (s->kind != CORIO_WAIT_MUTEX || m->owner != t)
+			continue;
+		corio__warn("task #%llu \"%s\" ended owning mutex \"%s\" "
+			    "(locked at %s:%u); its next owner gets "
+			    "-EOWNERDEAD", (unsigned long long)t->id, t->name,
+			    s->name, m->file ? m->file : "?", m->line);
+		if (s->head) {
+			hand_over(m, -EOWNERDEAD);
+		} else {
+			hand_over(m, 0);
+			m->abandoned = 1;
+		}
+	}
 }
 
 struct corio_task *corio_mutex_owner(const struct corio_mutex *m)
@@ -492,7 +530,7 @@ int corio_event_destroy(struct corio_event *e)
 int corio_event_set(struct corio_event *e)
 {
 	e->set = 1;
-	return wake_all(&e->sync, 0);
+	return corio__sync_resume_all(&e->sync, 0);
 }
 
 void corio_event_clear(struct corio_event *e)
@@ -502,7 +540,7 @@ void corio_event_clear(struct corio_event *e)
 
 int corio_event_notify(struct corio_event *e)
 {
-	return wake_all(&e->sync, 0);
+	return corio__sync_resume_all(&e->sync, 0);
 }
 
 struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
@@ -548,7 +586,7 @@ int corio_waitgroup_done(struct corio_waitgroup *wg)
 	if (wg->count <= 0)
 		return -EINVAL;
 	if (--wg->count == 0)
-		wake_all(&wg->sync, 0);
+		corio__sync_resume_all(&wg->sync, 0);
 	return 0;
 }
 

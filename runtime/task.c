@@ -108,7 +108,7 @@ static void unpark(struct corio_loop *loop, struct corio_task *t)
  * increasing order.
  */
 #if UINTPTR_MAX == UINT64_MAX
-_Static_assert(sizeof(struct corio_task) == 120,
+_Static_assert(sizeof(struct corio_task) == 128,
 	       "the task record grew: idle_task_bytes depends on it");
 #endif
 _Static_assert(CORIO__RUNQS <= 32, "ready_mask is 32 bits");
@@ -302,6 +302,21 @@ __attribute__((always_inline)) inline void corio__task_wake(
 	runq_push(loop, t);
 }
 
+void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
+			int64_t res)
+{
+	corio__timer_disarm(loop, t);
+	corio__task_deliver(t, res);
+	corio__task_wake(loop, t);
+}
+
+void corio__task_resume_unwind(struct corio_loop *loop, struct corio_task *t)
+{
+	corio__timer_disarm(loop, t);
+	t->flags |= CORIO__T_UNWIND;
+	corio__task_wake(loop, t);
+}
+
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 {
 	struct corio_loop *loop = corio__tls_loop;
@@ -326,7 +341,9 @@ struct corio_frame *corio__op_no_task(void *result,
 struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
 					struct corio_task *t)
 {
-	/* Suspend and come straight back to unwind. */
+	/* The cancellation takes effect at this await: suspend and come
+	 * straight back to unwind. */
+	t->flags |= CORIO__T_UNWIND;
 	corio__task_wake(loop, t);
 	return CORIO_SUSPENDED;
 }
@@ -383,12 +400,12 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	t->state = CORIO__DONE;
 	t->top = NULL;
 	loop->unfinished--;
+	if (corio__unlikely(t->mutexes))
+		corio__mutexes_abandon(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_WATCHED))
 		corio__task_ended(loop, t);
 	if (joiner) {
-		corio__timer_disarm(loop, joiner);
-		corio__task_deliver(joiner, status);
-		corio__task_wake(loop, joiner);
+		corio__task_resume(loop, joiner, status);
 		release(loop, t);
 	} else if (t->flags & CORIO__T_DETACHED) {
 		release(loop, t);
@@ -406,10 +423,9 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	t->state = CORIO__RUNNING;
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
-	if (corio__unlikely(t->flags & CORIO__T_CANCELLED) &&
-	    !(t->flags & CORIO__T_UNWOUND)) {
+	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
 		/* Inject the cancellation at the suspension point. */
-		t->flags |= CORIO__T_UNWOUND;
+		t->flags &= (uint8_t)~CORIO__T_UNWIND;
 		f->err = -ECANCELED;
 		f->state = CORIO_STATE_UNWIND;
 	}
@@ -610,29 +626,41 @@ int corio_task_cancel(struct corio_task *t)
 	if (t->flags & CORIO__T_CANCELLED)
 		return 0;
 	t->flags |= CORIO__T_CANCELLED;
+	/*
+	 * The cancel-safety rule (docs/design.md, "Cancellation"): a wait
+	 * that was already satisfied is never undone here.  A ready task
+	 * was woken with a result (bytes, an element, a permit, a lock, an
+	 * fd): it runs, sees it, and the cancellation takes effect at its
+	 * next await.  Only a task that never ran unwinds at once.
+	 */
+	if (t->state == CORIO__READY) {
+		if (t->top->state == 0)
+			t->flags |= CORIO__T_UNWIND;
+		return 0;
+	}
 	if (t->state != CORIO__WAITING)
-		return 0;	/* unwinds when it next runs or awaits */
+		return 0;	/* the caller itself: its next await */
 	switch (t->wait) {
 	case CORIO__WAIT_IO:
 		/* The buffer belongs to the kernel until the op's own CQE:
-		 * request cancellation and let that CQE wake the task. */
+		 * request cancellation and let that CQE wake the task,
+		 * with the real result if the operation took effect. */
 		corio__io_cancel(loop, t, false);
 		break;
 	case CORIO__WAIT_JOIN:
 		((struct corio_task *)t->wait_obj)->joiner = NULL;
-		corio__timer_disarm(loop, t);
-		corio__task_wake(loop, t);
+		corio__task_resume_unwind(loop, t);
 		break;
 	case CORIO__WAIT_SYNC:
-		/* A blocking call cannot be interrupted: the task unwinds
-		 * when it returns, since it may use the task's frames. */
+		/* A blocking call cannot be interrupted: the task sees its
+		 * result when it returns (it may use the task's frames),
+		 * and unwinds at its next await. */
 		if (((struct corio__sync *)t->wait_obj)->kind !=
 		    CORIO_WAIT_BLOCKING)
 			corio__sync_abort(loop, t, 0);
 		break;
 	default:
-		corio__timer_disarm(loop, t);
-		corio__task_wake(loop, t);
+		corio__task_resume_unwind(loop, t);
 		break;
 	}
 	return 0;

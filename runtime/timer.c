@@ -528,9 +528,8 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now)
 		timer_remove(tm, t);
 		switch (t->wait) {
 		case CORIO__WAIT_SLEEP:
-			corio__task_deliver(t, (t->flags & CORIO__T_SLEEP_DEADLINE) ?
-					    -ETIME : 0);
-			corio__task_wake(loop, t);
+			corio__task_resume(loop, t,
+				(t->flags & CORIO__T_SLEEP_DEADLINE) ? -ETIME : 0);
 			break;
 		case CORIO__WAIT_IO:
 			corio__io_cancel(loop, t, true);
@@ -542,8 +541,7 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now)
 			struct corio_task *target = t->wait_obj;
 
 			target->joiner = NULL;
-			corio__task_deliver(t, -ETIME);
-			corio__task_wake(loop, t);
+			corio__task_resume(loop, t, -ETIME);
 			break;
 		}
 		default:

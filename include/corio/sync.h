@@ -109,6 +109,7 @@ struct corio_mutex {
 	struct corio_task *owner;	/* private */
 	const char *file;		/* private: where the owner locked it */
 	uint32_t line;
+	uint32_t abandoned;		/* private: its owner ended holding it */
 };
 
 /* Initialise; @name may be NULL.  Returns 0, or -EINVAL (no loop). */
@@ -119,14 +120,20 @@ CORIO_EXTERN int corio_mutex_destroy(struct corio_mutex *m);
 
 /*
  * Awaitable: lock @m for the calling task; waiters get it in FIFO order.
- * *@result: 0; -EDEADLK when the caller already holds it or when waiting
- * would close a cycle (its owner waits, through joins and other mutexes,
- * for the caller); -ETIME.
+ * *@result: 0; -EOWNERDEAD when the previous owner ended (returned, failed
+ * or was cancelled) without unlocking: the caller owns @m all the same,
+ * and what @m guards may be half-updated; -EDEADLK when the caller
+ * already holds it or when waiting would close a cycle (its owner waits,
+ * through joins and other mutexes, for the caller); -ETIME.
+ * Cancel-safe: a lock handed over is the task's even when it is cancelled
+ * before it runs (it sees 0 and unwinds at its next await, where its
+ * cleanup section unlocks).
  */
 CORIO_EXTERN struct corio_frame *corio_mutex_lock__start(
 	struct corio_frame *parent, struct corio_mutex *m, int *result);
 
-/* Lock without waiting: 0, -EBUSY (held), -EPERM (outside a task). */
+/* Lock without waiting: 0, -EOWNERDEAD (locked; see corio_mutex_lock),
+ * -EBUSY (held), -EPERM (outside a task). */
 CORIO_EXTERN int corio_mutex_trylock(struct corio_mutex *m);
 
 /*
