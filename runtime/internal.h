@@ -112,7 +112,7 @@ struct corio_task {
 	uint8_t runq;			/* its ready queue: 2 * its priority
 					 * (enum corio_priority), + 1 when
 					 * it has no deadline; sits in what
-					 * was padding (120 bytes still) */
+					 * was padding */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
 	uint32_t mutexes;		/* mutexes it owns: one that ends

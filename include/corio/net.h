@@ -195,7 +195,8 @@ CORIO_EXTERN int corio_acceptor_open(struct corio_acceptor **out,
  * Awaitable: the next accepted connection's fd, or -errno: the accept's
  * error (-EMFILE, ...; the acceptor keeps working after it), -ETIME past
  * the task's deadline, -EINVAL for a NULL acceptor.  Several tasks may
- * wait: they are served in order.
+ * wait: they are served in order.  Cancel-safe: an fd handed to a task
+ * cancelled before it ran is returned all the same (close it in cleanup).
  */
 CORIO_EXTERN struct corio_frame *corio_accept_next__start(
 	struct corio_frame *parent, struct corio_acceptor *acc, int *result);
@@ -264,6 +265,8 @@ CORIO_EXTERN int corio_reader_open(struct corio_reader **out, int fd,
  * -EINVAL (NULL reader, @len 0), -ETIME past the task's deadline.
  * Running out of pool buffers is not an error: receiving resumes when
  * buffers come back (read, released, or another reader closed).
+ * Cancel-safe: bytes copied for a task cancelled before it ran are
+ * returned all the same; the cancellation takes effect at its next await.
  */
 CORIO_EXTERN struct corio_frame *corio_reader_read__start(
 	struct corio_frame *parent, struct corio_reader *rd, void *buf,

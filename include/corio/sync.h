@@ -13,6 +13,11 @@
  * their use); their fields are private.  Initialise before use and destroy
  * after.  Waits honour the task's deadline (corio_deadline_set) with -ETIME
  * and cancellation.  All functions are for the loop's own thread.
+ *
+ * Every wait is cancel-safe: an element, permit or lock handed to a task
+ * is its own even when the task is cancelled before it runs; the await
+ * returns it and the cancellation takes effect at the task's next await
+ * (docs/design.md, section 13).
  */
 #ifndef CORIO_SYNC_H
 #define CORIO_SYNC_H

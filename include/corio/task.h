@@ -78,9 +78,13 @@ CORIO_EXTERN int corio_task_detach(struct corio_task *task);
  * io_uring operation through ASYNC_CANCEL; its buffer stays owned by the
  * kernel until the operation's own completion arrives); then every frame of
  * the task runs its cleanup section, innermost first, and the task finishes
- * with -ECANCELED.  The task may still run after this call returns; join it
- * to wait for the end.  Returns 0, or -EINVAL when @task has finished.
- * Cancelling a task twice is not an error.
+ * with -ECANCELED.  Cancel-safe: when the wait was already satisfied (bytes
+ * read, an element, a permit, a lock or an fd handed over, an operation
+ * that took effect) the task sees that result and the cancellation takes
+ * effect at its next await; nothing handed to it is lost.  A task that
+ * never ran unwinds without running.  The task may still run after this
+ * call returns; join it to wait for the end.  Returns 0, or -EINVAL when
+ * @task has finished.  Cancelling a task twice is not an error.
  */
 CORIO_EXTERN int corio_task_cancel(struct corio_task *task);
 
