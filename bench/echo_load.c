@@ -3,7 +3,7 @@
  * echo_load.c - closed-loop load generator for TCP echo servers.
  *
  * Usage: echo_load [-c CONNS] [-d SECONDS] [-s MSGSIZE] [-p PORT]
- *                  [-w WARMUP_SECONDS] [-P SERVER_PID]
+ *                  [-w WARMUP_SECONDS] [-P SERVER_PID] [-r TRIPS]
  * Defaults: 50 connections, 5 s measured, 64-byte messages, port 7000,
  * 1 s warm-up. Only ever connects to 127.0.0.1.
  *
@@ -19,10 +19,18 @@
  * opens and closes and printed as server_cpu_ticks, so that its CPU time
  * per request excludes connection set-up, warm-up and teardown.
  *
+ * Churn (-r TRIPS): once set up, each connection closes after TRIPS round
+ * trips and a new one takes its place, so that the server keeps accepting
+ * and closing while the load runs. Closes alternate between graceful
+ * (shutdown for writing, wait for the server's EOF, close) and abortive
+ * (SO_LINGER 0: a reset). A failed reconnection counts as an error.
+ *
  * Prints name=value lines: conns, requests, rps, p50_us, p99_us, errors
- * (and server_cpu_ticks). Exit status: 0 on success, 1 if any error was
- * seen (short or wrong echo, dropped connection), 2 on bad usage or when
- * the connections could not be established.
+ * (and server_cpu_ticks; with -r also opened, closed_graceful and
+ * closed_reset, counted over the whole run). Exit status: 0 on success, 1
+ * if any error was seen (short or wrong echo, dropped connection, data
+ * after a graceful close), 2 on bad usage or when the connections could
+ * not be established.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -73,7 +81,10 @@ struct conn {
 	bool ready;		/* got its first echo back */
 	bool want_out;		/* EPOLLOUT is in the interest set */
 	bool corrupt;		/* current echo differs from what was sent */
+	bool closing;		/* -r: shut down for writing, awaiting EOF */
 	uint32_t seq;
+	uint32_t trips;		/* -r: round trips on this connection */
+	uint32_t closes;	/* -r: closes of this slot, graceful if even */
 	size_t sent;
 	size_t recvd;
 	uint64_t t_start;
@@ -82,7 +93,8 @@ struct conn {
 static struct {
 	long conns, duration, size, port, warmup;
 	pid_t server_pid;
-} opt = { 50, 5, 64, 7000, 1, 0 };
+	long churn;		/* -r: round trips per connection, 0 = off */
+} opt = { 50, 5, 64, 7000, 1, 0, 0 };
 
 static struct conn *conns;
 static int ep;
@@ -91,6 +103,7 @@ static unsigned char rxbuf[RX_CHUNK];
 static enum phase phase = CONNECTING;
 static long launched, ready, alive;
 static uint64_t requests, errors;
+static uint64_t opened, closed_graceful, closed_reset;
 static uint64_t hist[HIST_BUCKETS], hist_count;
 
 static uint64_t now_ns(void)
@@ -167,8 +180,13 @@ static void conn_fail(struct conn *c, const char *why, int err)
 			err ? strerror(err) : "closed by the server");
 		exit(2);
 	}
-	errors++;
-	close(c->fd);
+	/* The first few say what went wrong; the count says how often. */
+	if (errors++ < 10)
+		fprintf(stderr, "echo_load: connection %ld: %s: %s\n",
+			(long)(c - conns), why,
+			err ? strerror(err) : "unexpected end or data");
+	if (c->fd >= 0)
+		close(c->fd);
 	c->fd = -1;
 	alive--;
 }
@@ -211,6 +229,8 @@ static void begin_request(struct conn *c)
 	send_some(c);
 }
 
+static void conn_recycle(struct conn *c);
+
 static void finish_request(struct conn *c)
 {
 	uint64_t t = now_ns();
@@ -226,8 +246,13 @@ static void finish_request(struct conn *c)
 		ready++;
 	}
 	/* Idle until every connection is up: see start_load() */
-	if (phase != CONNECTING)
-		begin_request(c);
+	if (phase == CONNECTING)
+		return;
+	if (opt.churn && ++c->trips >= (uint32_t)opt.churn) {
+		conn_recycle(c);
+		return;
+	}
+	begin_request(c);
 }
 
 /*
@@ -243,11 +268,37 @@ static void start_load(void)
 			begin_request(&conns[i]);
 }
 
+static int conn_open(struct conn *c);
+
+/* -r: the server answered our shutdown; open the slot's next connection */
+static void on_closing_readable(struct conn *c)
+{
+	char b;
+	ssize_t n = recv(c->fd, &b, 1, 0);
+
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_fail(c, "recv after shutdown", errno);
+		return;
+	}
+	if (n > 0) {
+		conn_fail(c, "data after shutdown", 0);
+		return;
+	}
+	close(c->fd);
+	closed_graceful++;
+	conn_open(c);
+}
+
 static void on_readable(struct conn *c)
 {
 	size_t want = opt.size - c->recvd;
 	ssize_t n;
 
+	if (c->closing) {
+		on_closing_readable(c);
+		return;
+	}
 	/* Level-triggered: one recv per wakeup, epoll tells if more is left */
 	n = recv(c->fd, rxbuf, want < RX_CHUNK ? want : RX_CHUNK, 0);
 	if (n < 0) {
@@ -297,30 +348,69 @@ static void handle_event(struct conn *c, uint32_t events)
 		on_readable(c);
 }
 
-static void launch_batch(void)
+/*
+ * Opens slot @c's connection: a non-blocking connect, watched for EPOLLOUT
+ * until it completes. 0, or -1 once conn_fail() has dealt with it.
+ */
+static int conn_open(struct conn *c)
 {
 	struct sockaddr_in addr = {
 		.sin_family = AF_INET,
 		.sin_port = htons(opt.port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
 	int one = 1;
 
-	for (int i = 0; i < CONNECT_BATCH && launched < opt.conns; i++) {
-		struct conn *c = &conns[launched++];
-		struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	c->connected = false;
+	c->closing = false;
+	c->want_out = false;
+	c->trips = 0;
+	opened++;
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		conn_fail(c, "socket", errno);
+		return -1;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 &&
+	    errno != EINPROGRESS) {
+		conn_fail(c, "connect", errno);
+		return -1;
+	}
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+		conn_fail(c, "epoll_ctl", errno);
+		return -1;
+	}
+	return 0;
+}
 
-		c->fd = socket(AF_INET,
-			       SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (c->fd < 0)
-			conn_fail(c, "socket", errno);
+/* -r: close @c, gracefully or with a reset in turn, and replace it. */
+static void conn_recycle(struct conn *c)
+{
+	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
+
+	if (c->closes++ % 2 == 0) {
+		/* The server must answer our FIN with its own (EOF here):
+		 * on_closing_readable() takes it from there. */
+		if (shutdown(c->fd, SHUT_WR) < 0)
+			conn_fail(c, "shutdown", errno);
+		else
+			c->closing = true;
+		return;
+	}
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_close,
+		   sizeof(abort_close));
+	close(c->fd);
+	closed_reset++;
+	conn_open(c);
+}
+
+static void launch_batch(void)
+{
+	for (int i = 0; i < CONNECT_BATCH && launched < opt.conns; i++) {
 		alive++;
-		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (connect(c->fd, (struct sockaddr *)&addr,
-			    sizeof(addr)) < 0 && errno != EINPROGRESS)
-			conn_fail(c, "connect", errno);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-			conn_fail(c, "epoll_ctl", errno);
+		conn_open(&conns[launched++]);
 	}
 }
 
@@ -369,7 +459,7 @@ static void parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:s:p:w:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:s:p:w:P:r:")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conns = parse_num(optarg, 1, 1000000, ch);
@@ -389,10 +479,14 @@ static void parse_args(int argc, char **argv)
 		case 'P':
 			opt.server_pid = parse_num(optarg, 1, INT32_MAX, ch);
 			break;
+		case 'r':
+			opt.churn = parse_num(optarg, 1, INT32_MAX, ch);
+			break;
 		default:
 			fprintf(stderr, "usage: echo_load [-c CONNS] "
 				"[-d SECONDS] [-s MSGSIZE] [-p PORT] "
-				"[-w WARMUP_SECONDS] [-P SERVER_PID]\n");
+				"[-w WARMUP_SECONDS] [-P SERVER_PID] "
+				"[-r TRIPS]\n");
 			exit(2);
 		}
 	}
@@ -526,5 +620,11 @@ int main(int argc, char **argv)
 	printf("errors=%llu\n", (unsigned long long)errors);
 	if (opt.server_pid)
 		printf("server_cpu_ticks=%lld\n", cpu_end - cpu_begin);
+	if (opt.churn) {
+		printf("opened=%llu\n", (unsigned long long)opened);
+		printf("closed_graceful=%llu\n",
+		       (unsigned long long)closed_graceful);
+		printf("closed_reset=%llu\n", (unsigned long long)closed_reset);
+	}
 	return errors ? 1 : 0;
 }

@@ -10,6 +10,7 @@
  * push (a compare-and-swap) and the eventfd write happen off the loop.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,12 +81,26 @@ int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
 {
 	struct corio_loop *loop = c->loop;
 	int expected = 1;
-	struct corio_completion *head;
 
 	/* 1 -> 2: exactly one remote resolution per completion. */
 	if (!atomic_compare_exchange_strong(remote_state(c), &expected, 2))
 		return -EINVAL;
 	c->value = value;
+	return corio__remote_push(loop, c);
+}
+
+int corio__remote_push(struct corio_loop *loop, struct corio_completion *c)
+{
+	struct corio_completion *head;
+	int ret;
+
+	/* From the push on, the loop may deliver @c, its task may end and
+	 * its owner destroy the loop while this thread has yet to write the
+	 * eventfd: corio_loop_destroy waits until we are out.  Counted
+	 * before the push, whose release makes the count visible to the
+	 * drain that takes @c. */
+	atomic_fetch_add_explicit(&loop->remote_senders, 1,
+				  memory_order_relaxed);
 	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
 	do {
 		c->remote_next = head;
@@ -93,7 +108,20 @@ int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
 		 * link are visible before the push */
 	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
 			&head, c, memory_order_seq_cst, memory_order_relaxed));
-	return corio__loop_wake_once(loop);
+	ret = corio__loop_wake_once(loop);
+	/* release: our last use of @loop comes before its destruction */
+	atomic_fetch_sub_explicit(&loop->remote_senders, 1,
+				  memory_order_release);
+	return ret;
+}
+
+void corio__remote_quiesce(struct corio_loop *loop)
+{
+	/* A sender in its window runs a few instructions and one eventfd
+	 * write: yield to it rather than sleep. */
+	while (atomic_load_explicit(&loop->remote_senders,
+				    memory_order_acquire))
+		sched_yield();
 }
 
 void corio__remote_drain(struct corio_loop *loop)

@@ -211,6 +211,8 @@ struct corio_loop {
 	_Atomic uint64_t posts_pending;	/* posted, not yet run: outside
 					 * wakers already on their way */
 	_Atomic uint64_t wake_writes;	/* eventfd writes by senders */
+	_Atomic unsigned remote_senders; /* threads in corio__remote_push:
+					 * destroy waits for them */
 	uint64_t posts_run;		/* messages run on this loop */
 	bool hold;			/* a runtime's loop: keep running,
 					 * asleep, with no task left */
@@ -453,6 +455,15 @@ void corio__taskwatch_destroy(struct corio_loop *loop);
 void corio__warn(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
+/*
+ * completion.c: queue @c (a remote resolution or a message) for @loop's
+ * thread and wake it; from any thread.  0 or -errno from the eventfd
+ * write (@c is queued all the same).
+ */
+int corio__remote_push(struct corio_loop *loop, struct corio_completion *c);
+/* completion.c: wait until no other thread is inside
+ * corio__remote_push() for @loop (before its eventfd is closed). */
+void corio__remote_quiesce(struct corio_loop *loop);
 /* completion.c: wake @loop unless a wake-up is already on its way (one
  * eventfd write per burst of messages).  0 or -errno. */
 int corio__loop_wake_once(struct corio_loop *loop);

@@ -119,6 +119,9 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__pool_destroy(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
+	/* A sender whose value was delivered may still be writing the
+	 * eventfd (completion.c). */
+	corio__remote_quiesce(loop);
 	/* The ring goes first: its reads target loop->wake_buf and
 	 * loop->sig_buf. */
 	corio__reactor_destroy(loop->reactor);

@@ -25,7 +25,6 @@ struct corio__post {
 int corio_loop_post(struct corio_loop *loop, void (*fn)(void *arg), void *arg)
 {
 	struct corio__post *m;
-	struct corio_completion *head;
 
 	if (!loop || !fn)
 		return -EINVAL;
@@ -39,15 +38,7 @@ int corio_loop_post(struct corio_loop *loop, void (*fn)(void *arg), void *arg)
 	/* Counted before it is visible, so the loop never sees a queued
 	 * message it does not count as a waker on its way. */
 	atomic_fetch_add(&loop->posts_pending, 1);
-	head = atomic_load_explicit(&loop->remote_head, memory_order_relaxed);
-	do {
-		m->c.remote_next = head;
-		/* release, and seq_cst against the wake flag (see
-		 * corio__remote_drain) */
-	} while (!atomic_compare_exchange_weak_explicit(&loop->remote_head,
-			&head, &m->c, memory_order_seq_cst,
-			memory_order_relaxed));
-	return corio__loop_wake_once(loop);
+	return corio__remote_push(loop, &m->c);
 }
 
 void corio__post_run(struct corio_loop *loop, struct corio_completion *c)

@@ -2,7 +2,8 @@
 /*
  * tests/test_completion.c - completions (callback -> await), remote
  * resolution from other threads, corio_spawn_callback (await ->
- * callback), and a small callback-style library ported both ways.
+ * callback), a small callback-style library ported both ways, and a
+ * loop destroyed while a resolving thread is still writing its eventfd.
  */
 #include "testutil.h"
 
@@ -10,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <corio/async.h>
@@ -348,4 +351,85 @@ Test(completion, spawn_callback_cancelled_before_it_ran, .timeout = 20)
 	cr_assert_eq(atomic_load(&t_alloc_live), 0,
 		     "%ld allocations leaked", atomic_load(&t_alloc_live));
 	t_gate_destroy(&g);
+}
+
+/* ---- a resolver still writing the eventfd when the loop ends -------- */
+
+/*
+ * write(2) for the whole test program, to hold back one thread's writes:
+ * in a thread that set hold_my_writes (its only write is the wake-up of
+ * corio_completion_resolve_remote) it waits until the loop's owner has
+ * returned from corio_loop_destroy, or 500 ms.  Every other write goes
+ * straight to the kernel.
+ */
+static __thread bool hold_my_writes;
+static _Atomic bool write_held, loop_destroyed;
+
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	int i;
+
+	if (hold_my_writes) {
+		atomic_store(&write_held, true);
+		for (i = 0; i < 500 && !atomic_load(&loop_destroyed); i++)
+			nap_ms(1);
+	}
+	return syscall(SYS_write, fd, buf, n);
+}
+
+struct held_resolver {
+	struct corio_completion *c;
+	int ret;
+};
+
+static void *resolve_held(void *arg)
+{
+	struct held_resolver *h = arg;
+
+	hold_my_writes = true;
+	h->ret = corio_completion_resolve_remote(h->c, 9);
+	return NULL;
+}
+
+/* Another wake-up makes the loop take the value before that write. */
+static void *wake_once_held(void *arg)
+{
+	while (!atomic_load(&write_held))
+		nap_ms(1);
+	cr_assert_eq(corio_loop_wake(arg), 0);
+	return NULL;
+}
+
+Test(completion, destroy_waits_for_a_resolver_still_writing, .timeout = 20)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_completion c;
+	struct held_resolver h = { .c = &c, .ret = 1 };
+	pthread_t resolver, waker;
+	int64_t v = 0;
+
+	cr_assert_eq(corio_completion_init(&c, "held", CORIO_COMPLETION_REMOTE),
+		     0);
+	corio_spawn(loop, await_completion__start(NULL, &c, &v), NULL);
+	cr_assert_eq(pthread_create(&resolver, NULL, resolve_held, &h), 0);
+	cr_assert_eq(pthread_create(&waker, NULL, wake_once_held, loop), 0);
+	/* The value is delivered while its sender is still in its call. */
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(v, 9);
+	cr_assert_eq(corio_completion_destroy(&c), 0);
+	/* Must wait for the sender: its write would hit a closed (or
+	 * reused) descriptor and its flag store freed memory. */
+	cr_assert_eq(corio_loop_destroy(loop), 0);
+	atomic_store(&loop_destroyed, true);
+	pthread_join(resolver, NULL);
+	pthread_join(waker, NULL);
+	cr_assert_eq(h.ret, 0, "the resolver's eventfd write: %s",
+		     corio_strerror(h.ret));
 }

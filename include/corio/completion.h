@@ -75,9 +75,12 @@ CORIO_EXTERN int corio_completion_resolve(struct corio_completion *c,
 /*
  * Resolve from any thread, including the loop's.  Safe to call once per
  * completion created with CORIO_COMPLETION_REMOTE; the loop applies the
- * value on its next iteration (waking its wait if it sleeps).  Returns 0,
- * or -EINVAL when the completion was not made for remote resolution or was
- * already resolved remotely.
+ * value on its next iteration (waking its wait if it sleeps).  The loop
+ * may be destroyed once the value was delivered, even while this call is
+ * still returning (corio_loop_destroy waits for it).  Returns 0, -EINVAL
+ * when the completion was not made for remote resolution or was already
+ * resolved remotely, or -errno from writing the loop's eventfd (the value
+ * is queued all the same).
  */
 CORIO_EXTERN int corio_completion_resolve_remote(struct corio_completion *c,
 						 int64_t value);
