@@ -138,9 +138,12 @@ struct corio__runq {
 struct corio__watch {
 	_Atomic uint64_t seq;		/* odd while the fields change */
 	_Atomic uint64_t idle_seq;	/* seq published between steps */
-	uint64_t id;
-	const char *name, *fn, *file;
-	unsigned line;
+	/* Published under @seq; atomic (relaxed) because the watchdog
+	 * thread reads them while the loop may be writing: a torn read is
+	 * then discarded by the seq check, but must not be a data race. */
+	_Atomic uint64_t id;
+	_Atomic(const char *) name, fn, file;
+	_Atomic unsigned line;
 	int64_t threshold_ns;		/* 0: no watchdog */
 	_Atomic uint64_t stalls;	/* steps reported */
 	_Atomic int quit;

@@ -26,11 +26,12 @@ void corio__watchdog_publish(struct corio_loop *loop, struct corio_task *t)
 	/* Odd while the fields change, even when consistent (a seqlock). */
 	atomic_store_explicit(&w->seq, seq + 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
-	w->id = t->id;
-	w->name = t->name;
-	w->fn = f->info->name;
-	w->file = f->info->file;
-	w->line = f->state ? f->line : f->info->line;
+	atomic_store_explicit(&w->id, t->id, memory_order_relaxed);
+	atomic_store_explicit(&w->name, t->name, memory_order_relaxed);
+	atomic_store_explicit(&w->fn, f->info->name, memory_order_relaxed);
+	atomic_store_explicit(&w->file, f->info->file, memory_order_relaxed);
+	atomic_store_explicit(&w->line, f->state ? f->line : f->info->line,
+			      memory_order_relaxed);
 	atomic_store_explicit(&w->seq, seq + 2, memory_order_release);
 }
 
@@ -75,23 +76,31 @@ static void *watch(void *arg)
 			continue;
 		}
 		if (now - since >= limit) {
-			struct corio__watch copy = {
-				.id = w->id, .name = w->name, .fn = w->fn,
-				.file = w->file, .line = w->line,
-			};
+			uint64_t id = atomic_load_explicit(&w->id,
+						memory_order_relaxed);
+			const char *name = atomic_load_explicit(&w->name,
+						memory_order_relaxed);
+			const char *fn = atomic_load_explicit(&w->fn,
+						memory_order_relaxed);
+			const char *file = atomic_load_explicit(&w->file,
+						memory_order_relaxed);
+			unsigned line = atomic_load_explicit(&w->line,
+						memory_order_relaxed);
 
-			/* Fields changed meanwhile: the step ended. */
+			/* Fields changed meanwhile: the step ended.  The
+			 * fence orders the reads above before this one. */
+			atomic_thread_fence(memory_order_acquire);
 			if (seq != atomic_load_explicit(&w->seq,
-							memory_order_acquire))
+							memory_order_relaxed))
 				continue;
 			reported = seq;
 			atomic_fetch_add(&w->stalls, 1);
 			fprintf(stderr, "corio: loop stalled: task #%llu \"%s\" "
 				"has run for %lld ms without awaiting, "
 				"resumed in %s() at %s:%u\n",
-				(unsigned long long)copy.id, copy.name,
+				(unsigned long long)id, name,
 				(long long)((now - since) / 1000000),
-				copy.fn, copy.file, copy.line);
+				fn, file, line);
 		}
 	}
 	return NULL;
