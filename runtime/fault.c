@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 #include "fault.h"
@@ -238,20 +239,23 @@ static bool chance(struct corio__fault *f, int kind)
 	return f->cfg.rate[kind] && next_rand(f) % 100 < f->cfg.rate[kind];
 }
 
-/* Room for one more element in an array of @size-byte elements. */
-static bool reserve(void **arr, uint32_t *cap, uint32_t n, size_t size)
+/* Room in an array of @size-byte elements, @used of them valid, for more
+ * than @need. */
+static bool reserve(void **arr, uint32_t *cap, uint32_t used, uint32_t need,
+		    size_t size)
 {
-	uint32_t ncap;
+	uint32_t ncap = *cap ? *cap : 64;
 	void *p;
 
-	if (n < *cap)
+	if (need < *cap)
 		return true;
-	ncap = *cap ? *cap * 2 : 64;
+	while (ncap <= need)
+		ncap *= 2;
 	p = corio__malloc(ncap * size);
 	if (!p)
 		return false;
-	if (n)
-		memcpy(p, *arr, n * size);
+	if (used)
+		memcpy(p, *arr, used * size);
 	corio__free(*arr);
 	*arr = p;
 	*cap = ncap;
@@ -321,6 +325,27 @@ static bool short_applies(const struct corio__io *io)
 	}
 }
 
+/*
+ * Is @fd a byte stream, where a shorter transfer leaves the rest for the
+ * next one?  A datagram would be truncated (its tail lost), and an eventfd
+ * or signalfd refuses a short buffer: only regular files, pipes and stream
+ * sockets qualify.  Two system calls, paid only when a short is drawn.
+ */
+static bool is_stream(int fd)
+{
+	struct stat st;
+	int type;
+	socklen_t len = sizeof(type);
+
+	if (fstat(fd, &st) < 0)
+		return false;
+	if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+		return true;
+	return S_ISSOCK(st.st_mode) &&
+	       getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       type == SOCK_STREAM;
+}
+
 /* An error to inject into @io, or 0. */
 static int draw_error(struct corio__fault *f, const struct corio__io *io)
 {
@@ -354,23 +379,25 @@ static int fault_start(struct corio_loop *loop, struct corio__reactor *base,
 
 	err = draw_error(f, io);
 	if (err && reserve((void **)&f->pend, &f->cappend, f->npend,
-			   sizeof(*f->pend))) {
+			   f->npend + f->nmarked, sizeof(*f->pend))) {
 		add_pending(loop, f, task, -err, f->polls + 1, true);
 		return 0;
 	}
-	if (short_applies(io) && chance(f, CORIO__FAULT_SHORT)) {
+	if (short_applies(io) && chance(f, CORIO__FAULT_SHORT) &&
+	    is_stream(io->fd)) {
 		shorter = *io;
 		shorter.len = 1 + next_rand(f) % (io->len - 1);
 		io = &shorter;
 		f->counts[CORIO__FAULT_SHORT]++;
 	}
 	ret = f->inner->ops->start(loop, f->inner, task, io);
-	/* Room for the held completion is taken now: holding cannot fail. */
+	/* Room for the held completion is taken now, and kept (pend has
+	 * room for more than npend + nmarked): holding cannot fail. */
 	if (!ret && chance(f, CORIO__FAULT_DELAY) &&
 	    reserve((void **)&f->marked, &f->capmarked, f->nmarked,
-		    sizeof(*f->marked)) &&
-	    reserve((void **)&f->pend, &f->cappend, f->npend + f->nmarked,
-		    sizeof(*f->pend)))
+		    f->nmarked, sizeof(*f->marked)) &&
+	    reserve((void **)&f->pend, &f->cappend, f->npend,
+		    f->npend + f->nmarked, sizeof(*f->pend)))
 		f->marked[f->nmarked++] = task;
 	return ret;
 }
@@ -531,7 +558,7 @@ static int fault_source_start(struct corio_loop *loop,
 
 	if (!m) {
 		if (!reserve((void **)&f->srcs, &f->capsrcs, f->nsrcs,
-			     sizeof(*f->srcs)))
+			     f->nsrcs, sizeof(*f->srcs)))
 			return f->inner->ops->source_start(loop, f->inner,
 							   src, io);
 		m = &f->srcs[f->nsrcs++];
