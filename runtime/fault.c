@@ -23,7 +23,7 @@
  * result is delivered as it is (a cancel that lost the race).
  *
  * The draws come from one generator per loop, seeded from the seed and the
- * loop's creation order: the same seed and the same schedule give the same
+ * number of loops with faults alive when it was made: the same seed and the same schedule give the same
  * faults.  Bookkeeping is arrays scanned linearly: faulted operations are
  * a fraction of those in flight, and this is a test option.
  */
@@ -54,6 +54,9 @@ struct msrc {
 	uint8_t opcode;		/* CORIO__OP_ACCEPT_MULTI or _RECV_MULTI */
 	bool cut;		/* we cancelled it; its final is ours */
 };
+
+/* Loops with fault injection alive in the process. */
+static _Atomic uint64_t live_loops;
 
 struct corio__fault {
 	struct corio__reactor base;	/* first: the loop holds &base */
@@ -122,15 +125,16 @@ static int parse_uint(const char *s, size_t n, uint64_t max, uint64_t *out)
 /*
  * "seed=N,rate=P,kinds=K,K,...,KIND=P": items separated by commas; the
  * bare words after kinds= continue its list ("all" names every kind);
- * rate= applies to the kinds listed (every kind when none is); KIND=P sets
- * one kind's rate.
+ * rate= (default 10) applies to the kinds listed, or to every kind when
+ * none is; KIND=P sets one kind's rate, and alone ("delay=50") enables only
+ * the kinds so named.
  */
 static int parse(const char *spec, struct corio__fault_cfg *cfg, char *why,
 		 size_t whylen)
 {
 	int8_t own[CORIO__FAULT_KINDS];	/* -1: not set by KIND=P */
 	bool listed[CORIO__FAULT_KINDS] = { false }, any_listed = false;
-	bool in_kinds = false;
+	bool in_kinds = false, rate_given = false, any_own = false;
 	uint64_t rate = 10, v;
 	const char *p = spec;
 	unsigned errsum = 0;
@@ -168,11 +172,13 @@ static int parse(const char *spec, struct corio__fault_cfg *cfg, char *why,
 			in_kinds = false;
 			if (parse_uint(val, vn, 100, &rate))
 				goto bad;
+			rate_given = true;
 		} else if (eq && (k = kind_of(p, kn)) >= 0) {
 			in_kinds = false;
 			if (parse_uint(val, vn, 100, &v))
 				goto bad;
 			own[k] = (int8_t)v;
+			any_own = true;
 		} else {
 			goto bad;
 		}
@@ -190,7 +196,7 @@ bad:
 	for (k = 0; k < CORIO__FAULT_KINDS; k++) {
 		if (own[k] >= 0)
 			cfg->rate[k] = (uint8_t)own[k];
-		else if (!any_listed || listed[k])
+		else if (any_listed ? listed[k] : rate_given || !any_own)
 			cfg->rate[k] = (uint8_t)rate;
 		if (kind_errno[k])
 			errsum += cfg->rate[k];
@@ -495,6 +501,7 @@ static void fault_destroy(struct corio__reactor *base)
 	/* The backend first: its teardown hands the sources' final
 	 * completions to fault_on_cqe, which needs the table. */
 	f->inner->ops->destroy(f->inner);
+	atomic_fetch_sub(&live_loops, 1);
 	corio__free(f->pend);
 	corio__free(f->marked);
 	corio__free(f->srcs);
@@ -621,7 +628,6 @@ int corio__fault_wrap(struct corio__reactor **r,
 		      const struct corio__fault_cfg *cfg,
 		      char *desc, size_t desclen)
 {
-	static _Atomic uint64_t loops;	/* loops created with faults */
 	const struct corio__reactor_ops *in = (*r)->ops;
 	struct corio__fault *f;
 	size_t len;
@@ -633,7 +639,9 @@ int corio__fault_wrap(struct corio__reactor **r,
 	memset(f, 0, sizeof(*f));
 	f->inner = *r;
 	f->cfg = *cfg;
-	f->rng = cfg->seed ^ (atomic_fetch_add(&loops, 1) *
+	/* Loops alive together (a runtime's) draw differently; loops made
+	 * one after another draw the same. */
+	f->rng = cfg->seed ^ (atomic_fetch_add(&live_loops, 1) *
 			      0xd1b54a32d192ed03ull);
 	f->ops = (struct corio__reactor_ops){
 		.start = fault_start,
