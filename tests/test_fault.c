@@ -284,15 +284,17 @@ Test(fault, injected_counts_in_flight, .timeout = 10)
 	t_loop_done(loop);
 }
 
-/* Wait until the fault injector has held a completion, then cancel. */
-corio_async(int, cancel_when_held, ((struct corio_task *, victim)), (
-	int r;
-))
+/*
+ * Cancel @victim and join it: at once (in the step it started its op), or
+ * after the injector has held a completion (@when_held).
+ */
+corio_async(int, cancel_victim, ((struct corio_task *, victim),
+				 (bool, when_held)), (int r;))
 {
 	uint64_t counts[CORIO__FAULT_KINDS];
 
 	corio_begin();
-	for (;;) {
+	while (self->when_held) {
 		corio__fault_counts(corio_loop_current(), counts);
 		if (counts[CORIO__FAULT_DELAY])
 			break;
@@ -305,44 +307,12 @@ corio_finally:
 	corio_end();
 }
 
-Test(fault, cancel_of_held_completion, .timeout = 10)
-{
-	struct corio_loop *loop = fault_loop("seed=1,delay=100");
-	struct corio_loop_stats st;
-	struct corio_task *victim;
-	ssize_t got = 12345;
-	int sv[2], r = 1;
-
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
-		     0);
-	cr_assert_eq(write(sv[0], "x", 1), 1);
-	corio_spawn(loop, recv_once__start(NULL, sv[1], &got, NULL), &victim);
-	corio_spawn(loop, cancel_when_held__start(NULL, victim, &r), NULL);
-	cr_assert_eq(corio_loop_run(loop), 0);
-	/* The real result was held and then delivered once: the task saw
-	 * its cancellation at the await and unwound. */
-	cr_assert_eq(r, -ECANCELED);
-	corio_loop_stats(loop, &st);
-	cr_assert_eq(st.ops_inflight, 0);
-	close(sv[0]);
-	close(sv[1]);
-	t_loop_done(loop);
-}
-
-/* Cancel @victim in the same step it started its op. */
-corio_async(int, cancel_now, ((struct corio_task *, victim)), (int r;))
-{
-	corio_begin();
-	cr_assert_eq(corio_task_cancel(self->victim), 0);
-	corio_await(self->r, corio_join, self->victim);
-	corio_return(self->r);
-corio_finally:
-	corio_end();
-}
-
-/* A cancelled task whose op was injected (never ran) or marked to be held
- * while still in the kernel completes exactly once. */
-static void cancel_pending(const char *spec)
+/*
+ * A cancelled task whose op was injected (never ran), is held (its data
+ * was there: @when_held), or is marked to be held while still in the
+ * kernel completes exactly once and unwinds; nothing stays in flight.
+ */
+static void cancel_pending(const char *spec, bool when_held)
 {
 	struct corio_loop *loop = fault_loop(spec);
 	struct corio_loop_stats st;
@@ -352,8 +322,11 @@ static void cancel_pending(const char *spec)
 
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 		     0);
+	if (when_held)
+		cr_assert_eq(write(sv[0], "x", 1), 1);
 	corio_spawn(loop, recv_once__start(NULL, sv[1], &got, NULL), &victim);
-	corio_spawn(loop, cancel_now__start(NULL, victim, &r), NULL);
+	corio_spawn(loop, cancel_victim__start(NULL, victim, when_held, &r),
+		    NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(r, -ECANCELED);
 	corio_loop_stats(loop, &st);
@@ -363,14 +336,19 @@ static void cancel_pending(const char *spec)
 	t_loop_done(loop);
 }
 
+Test(fault, cancel_of_held_completion, .timeout = 10)
+{
+	cancel_pending("seed=1,delay=100", true);
+}
+
 Test(fault, cancel_of_injected_error, .timeout = 10)
 {
-	cancel_pending("seed=1,eagain=100");
+	cancel_pending("seed=1,eagain=100", false);
 }
 
 Test(fault, cancel_of_op_to_hold, .timeout = 10)
 {
-	cancel_pending("seed=1,delay=100");
+	cancel_pending("seed=1,delay=100", false);
 }
 
 Test(fault, bad_spec_refused)

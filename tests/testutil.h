@@ -115,26 +115,6 @@ static inline bool t_on_epoll(const struct corio_loop *loop)
 	} while (0)
 
 /*
- * Under fault injection (CORIO_FAULTS, corio/loop.h): is it on?  Tests
- * that count system calls or completions, which faults change on purpose,
- * skip with t_skip_on_faults and say why.
- */
-static inline bool t_faults_on(void)
-{
-	const char *f = getenv("CORIO_FAULTS");
-
-	return f && *f && strcmp(f, "off") != 0;
-}
-
-#define t_skip_on_faults(loop, why)					\
-	do {								\
-		if (t_faults_on()) {					\
-			t_loop_done(loop);				\
-			cr_skip_test("under CORIO_FAULTS: %s", why);	\
-		}							\
-	} while (0)
-
-/*
  * Await a single operation into @res again while its failure is transient
  * (corio_retry_delay: -EINTR, -EAGAIN, -ENOBUFS, an unasked -ECANCELED), as
  * a POSIX caller retries: tests of other things then hold under
