@@ -129,7 +129,7 @@ static void on_cqe(struct corio__source *src, int32_t res, uint32_t flags,
 		acc->multishot = false;
 		while (give(acc, res))
 			;
-	} else if (res != -ECANCELED) {
+	} else if (corio_retry_delay(res, 0, 0) < 0) {	/* not transient */
 		if (!give(acc, res))
 			acc->error = res;
 	}
@@ -191,8 +191,8 @@ struct corio_frame *corio_accept_next__start(struct corio_frame *parent,
 
 	/* The fallback holds nothing but the fd: a plain accept. */
 	if (acc && !acc->closed && !acc->multishot)
-		return corio_accept__start(parent, acc->fd, NULL, NULL,
-					   acc->flags, result);
+		return corio_accept_retry__start(parent, acc->fd, NULL, NULL,
+						 acc->flags, result);
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;

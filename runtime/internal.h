@@ -120,6 +120,7 @@ struct corio_task {
 };
 
 struct corio__reactor;
+struct corio__fault;
 
 /*
  * The ready queues: two per priority level, ready[2 * prio] for tasks with
@@ -221,6 +222,10 @@ struct corio_loop {
 					 * asleep, with no task left */
 	bool no_multishot;		/* CORIO_LOOP_NO_MULTISHOT */
 	uint16_t next_bgid;		/* buffer group ids handed out */
+	struct corio__fault *fault;	/* the fault injector (fault.c) when
+					 * CORIO_FAULTS asks for one, else
+					 * NULL: then completions pay one
+					 * predictable branch for it */
 };
 
 /* The calling thread's loop (one per thread). */

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "internal.h"
+#include "fault.h"
 #include "reactor.h"
 
 #if __has_include(<valgrind/memcheck.h>)
@@ -189,6 +190,8 @@ fail:
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 			int32_t res)
 {
+	if (corio__unlikely(loop->fault) && corio__fault_hold(loop, t, res))
+		return;	/* delivered by a later poll (fault.c) */
 	if (t->wait_obj) {
 		loop->fd_ops[(intptr_t)t->wait_obj - 1]--;
 		t->wait_obj = NULL;

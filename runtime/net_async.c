@@ -14,6 +14,7 @@
 #include "corio.h"
 #include "corio/async.h"
 #include "internal.h"
+#include "retry.h"
 
 corio_async(ssize_t, corio_recvfrom, ((int, fd), (void *, buf), (size_t, len),
 				      (int, flags), (struct sockaddr *, addr),
@@ -151,6 +152,7 @@ corio_async(ssize_t, corio_recv_exact, ((int, fd), (void *, buf),
 					(size_t, len)), (
 	size_t done;
 	ssize_t n;
+	CORIO__RETRY_FIELDS
 ))
 {
 	corio_begin();
@@ -158,8 +160,11 @@ corio_async(ssize_t, corio_recv_exact, ((int, fd), (void *, buf),
 		corio_await(self->n, corio_recv, self->fd,
 			    (char *)self->buf + self->done,
 			    self->len - self->done, 0);
-		if (self->n < 0)
-			corio_return(self->n);
+		if (self->n < 0) {
+			CORIO__RETRY_STEP(0);
+			continue;
+		}
+		self->attempt = 0;
 		if (self->n == 0)
 			corio_return(self->done ? -ECONNRESET : 0);
 		self->done += (size_t)self->n;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fault.h"
 #include "internal.h"
 #include "reactor.h"
 
@@ -55,7 +56,7 @@ static bool may_fall_back(int err, const struct corio_loop_opts *opts)
 	return err == -EINVAL && !(opts && opts->ring_flags);
 }
 
-int corio__reactor_create(struct corio__reactor **out,
+static int backend_create(struct corio__reactor **out,
 			  const struct corio_loop_opts *opts,
 			  char *desc, size_t desclen,
 			  char *why, size_t whylen)
@@ -89,4 +90,29 @@ int corio__reactor_create(struct corio__reactor **out,
 		reason += sizeof(prefix) - 1;
 	snprintf(desc, desclen, "epoll (io_uring unavailable: %s)", reason);
 	return 0;
+}
+
+int corio__reactor_create(struct corio__reactor **out,
+			  const struct corio_loop_opts *opts,
+			  char *desc, size_t desclen,
+			  char *why, size_t whylen)
+{
+	struct corio__fault_cfg faults;
+	int ret;
+
+	ret = corio__fault_config(opts, &faults, why, whylen);
+	if (ret < 0)
+		return ret;
+	ret = backend_create(out, opts, desc, desclen, why, whylen);
+	/* Fault injection wraps whichever backend was obtained; without it
+	 * nothing stands between the loop and the backend. */
+	if (ret < 0 || !faults.on)
+		return ret;
+	ret = corio__fault_wrap(out, &faults, desc, desclen);
+	if (ret < 0) {
+		corio__reactor_destroy(*out);
+		*out = NULL;
+		snprintf(why, whylen, "out of memory for fault injection");
+	}
+	return ret;
 }

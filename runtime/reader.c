@@ -327,8 +327,8 @@ static void on_cqe(struct corio__source *src, int32_t res, uint32_t flags,
 		}
 	} else if (res == -ENOBUFS) {
 		rd->starved = !rd->closed;
-	} else if (res <= 0) {
-		end_stream(rd, res);
+	} else if (res <= 0 && corio_retry_delay(res, 0, 0) < 0) {
+		end_stream(rd, res);	/* transient ends are armed again */
 	}
 	if (flags & CORIO__CQE_MORE) {
 		serve_waiter(rd);
@@ -430,7 +430,7 @@ corio_async_static(ssize_t, read_plain, ((struct corio_reader *, rd),
 {
 	corio_begin();
 	self->rd->plain_busy = true;
-	corio_await(self->n, corio_recv, self->rd->fd, self->buf, self->len,
+	corio_await(self->n, corio_recv_retry, self->rd->fd, self->buf, self->len,
 		    0);
 	corio_return(self->n);
 corio_finally:
@@ -475,7 +475,7 @@ corio_async_static(ssize_t, borrow_plain, ((struct corio_reader *, rd),
 	self->mem = corio__malloc(self->pool->br.buf_size);
 	if (!self->mem)
 		corio_return(-ENOMEM);
-	corio_await(self->n, corio_recv, self->rd->fd, self->mem,
+	corio_await(self->n, corio_recv_retry, self->rd->fd, self->mem,
 		    self->pool->br.buf_size, 0);
 	if (self->n > 0) {
 		*self->out = (struct corio_buf){ .data = self->mem,

@@ -117,7 +117,7 @@ corio_async_static(int, copy_chunk, ((struct job *, job), (int64_t, off)), (
 	/* Only an empty read means end of file: a short one is retried for
 	 * the rest of the chunk. */
 	for (self->got = 0; self->got < CHUNK; self->got += (size_t)self->n) {
-		corio_await(self->n, corio_read, self->job->src,
+		corio_await(self->n, corio_read_retry, self->job->src,
 			    self->buf + self->got, CHUNK - self->got,
 			    self->off + (int64_t)self->got);
 		if (self->n < 0) {

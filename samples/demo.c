@@ -143,7 +143,7 @@ corio_async_static(int, client, ((struct demo *, d), (unsigned, id)), (
 		/* The echo may come back in pieces. */
 		for (self->got = 0; self->got < self->d->msgsize;
 		     self->got += (size_t)self->n) {
-			corio_await(self->n, corio_recv, self->fd,
+			corio_await(self->n, corio_recv_retry, self->fd,
 				    self->in + self->got,
 				    self->d->msgsize - self->got, 0);
 			if (self->n <= 0) {

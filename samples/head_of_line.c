@@ -91,7 +91,8 @@ corio_async_static(int, handler, ((struct server *, srv), (int, fd)), (
 	setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 		   sizeof(int));
 	for (;;) {
-		corio_await(self->n, corio_recv, self->fd, &self->req, 1, 0);
+		corio_await(self->n, corio_recv_retry, self->fd, &self->req, 1,
+			    0);
 		if (self->n <= 0)
 			break;
 		if (self->req == 'S') {
@@ -134,7 +135,7 @@ corio_async_static(int, acceptor, ((struct server *, srv)), (
 {
 	corio_begin();
 	for (;;) {
-		corio_await(self->fd, corio_accept, self->srv->listen_fd,
+		corio_await(self->fd, corio_accept_retry, self->srv->listen_fd,
 			    NULL, NULL, SOCK_CLOEXEC);
 		if (self->fd < 0)
 			corio_throw(self->fd);
@@ -198,7 +199,7 @@ corio_async_static(int, request, ((int, fd), (char, req)), (
 	corio_await(self->n, corio_send_all, self->fd, &self->req, 1, 0);
 	if (self->n < 0)
 		corio_throw((int)self->n);
-	corio_await(self->n, corio_recv, self->fd, &self->got, 1,
+	corio_await(self->n, corio_recv_retry, self->fd, &self->got, 1,
 		    CORIO_RECV_POLL_FIRST);
 	if (self->n <= 0 || self->got != self->req)
 		corio_throw(self->n < 0 ? (int)self->n : -EPROTO);

@@ -339,10 +339,12 @@ corio_async_static(bool, call_async, ((int, fd), (uint64_t, q)), (
 ))
 {
 	corio_begin();
-	corio_await(self->n, corio_send, self->fd, &self->q, sizeof self->q, 0);
+	corio_await(self->n, corio_send_all, self->fd, &self->q, sizeof self->q,
+		    0);
 	if (self->n != (ssize_t)sizeof self->q)
 		corio_return(false);
-	corio_await(self->n, corio_recv, self->fd, &self->a, sizeof self->a, 0);
+	corio_await(self->n, corio_recv_exact, self->fd, &self->a,
+		    sizeof self->a);
 	corio_return(self->n == (ssize_t)sizeof self->a &&
 		     self->a == self->q + 1);
 corio_finally:

@@ -104,8 +104,8 @@ corio_async_static(int, event_triggered, ((struct sensor *, s),
 {
 	corio_begin();
 	while (self->d->handled < self->s->n) {
-		corio_await(self->n, corio_read, self->s->efd, &self->count,
-			    sizeof(self->count), -1);
+		corio_await(self->n, corio_read_retry, self->s->efd,
+			    &self->count, sizeof(self->count), -1);
 		if (self->n < 0)
 			corio_return((int)self->n);
 		handle_new(self->s, self->d);

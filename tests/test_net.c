@@ -273,11 +273,11 @@ corio_async(int, udp_echo, ((int, a), (int, b)), (
 	self->tolen = sizeof(self->to);
 	cr_assert_eq(getsockname(self->b, (struct sockaddr *)&self->to,
 				 &self->tolen), 0);
-	corio_await(self->n, corio_sendto, self->a, "dgram", 5, 0,
+	t_await_retry(self->n, corio_sendto, self->a, "dgram", 5, 0,
 		    (struct sockaddr *)&self->to, self->tolen);
 	cr_assert_eq(self->n, 5);
 	self->fromlen = sizeof(self->from);
-	corio_await(self->n, corio_recvfrom, self->b, self->buf,
+	t_await_retry(self->n, corio_recvfrom, self->b, self->buf,
 		    sizeof self->buf, 0, (struct sockaddr *)&self->from,
 		    &self->fromlen);
 	cr_assert_eq(self->n, 5);
@@ -286,10 +286,10 @@ corio_async(int, udp_echo, ((int, a), (int, b)), (
 	cr_assert_eq(ntohs(((struct sockaddr_in *)&self->from)->sin_port),
 		     corio_socket_port(self->a));
 	/* Answer to the address it came from. */
-	corio_await(self->n, corio_sendto, self->b, "back", 4, 0,
+	t_await_retry(self->n, corio_sendto, self->b, "back", 4, 0,
 		    (struct sockaddr *)&self->from, self->fromlen);
 	cr_assert_eq(self->n, 4);
-	corio_await(self->n, corio_recvfrom, self->a, self->buf,
+	t_await_retry(self->n, corio_recvfrom, self->a, self->buf,
 		    sizeof self->buf, 0, NULL, NULL);
 	cr_assert_eq(self->n, 4);
 	cr_assert_eq(memcmp(self->buf, "back", 4), 0);
@@ -503,14 +503,13 @@ corio_async(int, shutdown_peer, ((int, a), (int, b)), (
 	corio_begin();
 	corio_await(self->r, corio_shutdown, self->a, SHUT_WR);
 	cr_assert_eq(self->r, 0);
-	corio_await(self->n, corio_recv, self->b, self->buf, sizeof self->buf,
-		    0);
+	t_await_retry(self->n, corio_recv, self->b, self->buf,
+		      sizeof self->buf, 0);
 	cr_assert_eq(self->n, 0, "the peer sees end of stream");
 	/* The other direction still works. */
-	corio_await(self->n, corio_send, self->b, "ok", 2, 0);
+	corio_await(self->n, corio_send_all, self->b, "ok", 2, 0);
 	cr_assert_eq(self->n, 2);
-	corio_await(self->n, corio_recv, self->a, self->buf, sizeof self->buf,
-		    0);
+	corio_await(self->n, corio_recv_exact, self->a, self->buf, 2);
 	cr_assert_eq(self->n, 2);
 	corio_return(0);
 corio_finally:
@@ -581,7 +580,7 @@ corio_async(int, connect_and_say, ((int, port), (int, i)), (
 		    CORIO_SEC(5));
 	cr_assert_geq(self->fd, 0, "connect: %s", strerror(-self->fd));
 	self->c = (unsigned char)self->i;
-	corio_await(self->n, corio_send, self->fd, &self->c, 1, 0);
+	t_await_retry(self->n, corio_send, self->fd, &self->c, 1, 0);
 	cr_assert_eq(self->n, 1);
 	corio_return(0);
 corio_finally:
@@ -1188,8 +1187,9 @@ corio_async(int, zc_sender, ((int, fd), (unsigned char *, buf),
 {
 	corio_begin();
 	while (self->done < self->len) {
-		corio_await(self->n, corio_send_zc, self->fd,
-			    self->buf + self->done, self->len - self->done, 0);
+		t_await_retry(self->n, corio_send_zc, self->fd,
+			      self->buf + self->done,
+			      self->len - self->done, 0);
 		cr_assert_gt(self->n, 0, "send_zc: %s",
 			     strerror((int)-self->n));
 		/* The kernel is done with the buffer: scribbling on it now
@@ -1213,7 +1213,7 @@ corio_async(int, plain_receiver, ((int, fd), (size_t, len)), (
 {
 	corio_begin();
 	for (;;) {
-		corio_await(self->n, corio_recv, self->fd, self->buf,
+		t_await_retry(self->n, corio_recv, self->fd, self->buf,
 			    sizeof self->buf, 0);
 		if (self->n <= 0)
 			break;

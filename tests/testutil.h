@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <corio.h>
@@ -112,6 +113,17 @@ static inline bool t_on_epoll(const struct corio_loop *loop)
 				     "is on epoll", what);		\
 		}							\
 	} while (0)
+
+/*
+ * Await a single operation into @res again while its failure is transient
+ * (corio_retry_delay: -EINTR, -EAGAIN, -ENOBUFS, an unasked -ECANCELED), as
+ * a POSIX caller retries: tests of other things then hold under
+ * CORIO_FAULTS.
+ */
+#define t_await_retry(res, ...)						\
+	do {								\
+		corio_await(res, __VA_ARGS__);				\
+	} while ((res) < 0 && corio_retry_delay((res), 0, 0) >= 0)
 
 /*
  * A counting allocator for corio (corio_set_allocator), which fails the

@@ -153,6 +153,13 @@ async int corio_poll(int fd, unsigned events);
 async ssize_t corio_write_all(int fd, const void *buf, size_t len,
 			      int64_t off);
 async ssize_t corio_send_all(int fd, const void *buf, size_t len, int flags);
+async ssize_t corio_recv_retry(int fd, void *buf, size_t len, int flags);
+async ssize_t corio_send_retry(int fd, const void *buf, size_t len, int flags);
+async ssize_t corio_read_retry(int fd, void *buf, size_t len, int64_t off);
+async ssize_t corio_write_retry(int fd, const void *buf, size_t len,
+				int64_t off);
+async int corio_accept_retry(int fd, struct sockaddr *addr, socklen_t *addrlen,
+			     int flags);
 async int corio_sleep(int64_t ns);
 async int corio_sleep_until(int64_t when);
 async int corio_join(struct corio_task *task);

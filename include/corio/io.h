@@ -100,17 +100,66 @@ CORIO_EXTERN struct corio_frame *corio_poll__start(struct corio_frame *parent,
 
 /*
  * Async function: write all @len bytes at @off (advancing; -1 = file
- * position), retrying short writes.  Result: @len, or -errno of the failing
- * write (bytes already written are not reported).
+ * position), retrying short writes and transient failures (see
+ * corio_retry_delay).  Result: @len, or -errno of the failing write (bytes
+ * already written are not reported).
  */
 CORIO_EXTERN struct corio_frame *corio_write_all__start(
 	struct corio_frame *parent, int fd, const void *buf, size_t len,
 	int64_t off, ssize_t *result);
 
-/* Async function: send all @len bytes, retrying short sends. */
+/* Async function: send all @len bytes, retrying short sends and transient
+ * failures (see corio_retry_delay).  Result: @len or -errno. */
 CORIO_EXTERN struct corio_frame *corio_send_all__start(
 	struct corio_frame *parent, int fd, const void *buf, size_t len,
 	int flags, ssize_t *result);
+
+/*
+ * ---- retrying transient failures -----------------------------------
+ *
+ * A single operation can fail for a moment and work when tried again, as
+ * read(2) and recv(2) can: -EINTR, -EAGAIN on a call meant to wait,
+ * -ENOBUFS, and an -ECANCELED that nobody asked for.  Cancelling the task
+ * never shows as -ECANCELED (the task unwinds) and a deadline shows as
+ * -ETIME, so an operation's own -ECANCELED means the kernel, or a
+ * corio_close() of its fd by another task, cancelled it: it did not run.
+ * The helpers below, corio_write_all, corio_send_all, corio_recv_exact,
+ * acceptors and readers retry these; CORIO_FAULTS (corio/loop.h) injects
+ * them to test code that does its own retrying.
+ */
+
+/*
+ * How long to wait before retrying an operation that failed with @res on
+ * attempt @attempt (0 for the first): 0 to retry at once (-EINTR,
+ * -ECANCELED, the first -EAGAIN or -ENOBUFS), a back-off in nanoseconds
+ * doubling from 20 us to 5 ms for repeated -EAGAIN and -ENOBUFS, or -1 when
+ * @res is a result to return (anything else; -EAGAIN too when @flags has
+ * MSG_DONTWAIT: the caller asked not to wait).
+ */
+CORIO_EXTERN int64_t corio_retry_delay(ssize_t res, unsigned attempt,
+				       int flags);
+
+/*
+ * Async functions: corio_recv, corio_send, corio_read, corio_write and
+ * corio_accept retried while corio_retry_delay() says so.  Results as the
+ * operation's, or -ETIME when the task's deadline passes during a
+ * back-off.  corio_accept_retry restores *@addrlen before each attempt.
+ */
+CORIO_EXTERN struct corio_frame *corio_recv_retry__start(
+	struct corio_frame *parent, int fd, void *buf, size_t len, int flags,
+	ssize_t *result);
+CORIO_EXTERN struct corio_frame *corio_send_retry__start(
+	struct corio_frame *parent, int fd, const void *buf, size_t len,
+	int flags, ssize_t *result);
+CORIO_EXTERN struct corio_frame *corio_read_retry__start(
+	struct corio_frame *parent, int fd, void *buf, size_t len,
+	int64_t off, ssize_t *result);
+CORIO_EXTERN struct corio_frame *corio_write_retry__start(
+	struct corio_frame *parent, int fd, const void *buf, size_t len,
+	int64_t off, ssize_t *result);
+CORIO_EXTERN struct corio_frame *corio_accept_retry__start(
+	struct corio_frame *parent, int fd, struct sockaddr *addr,
+	socklen_t *addrlen, int flags, int *result);
 
 /*
  * ---- files and directories by path ----------------------------------

@@ -38,7 +38,39 @@ struct corio_loop_opts {
 				 * awaiting (a blocking call in a task) */
 	unsigned backend;	/* CORIO_LOOP_BACKEND_*; 0 = as the
 				 * CORIO_BACKEND environment variable says */
+	const char *faults;	/* fault injection for tests (see below);
+				 * NULL = as the CORIO_FAULTS environment
+				 * variable says; "off" = none */
 };
+
+/*
+ * faults: make the loop's I/O misbehave the way the kernel may, to test
+ * that a program survives it.  A comma-separated list:
+ *
+ *	seed=N          the generator's seed (default 1): the same seed and
+ *	                the same schedule give the same faults
+ *	rate=P          percent (0..100) for each kind listed (default 10)
+ *	kinds=K,K,...   the kinds (default all):
+ *	  short         a read, write, recv or send moves fewer bytes (its
+ *	                length is cut before it starts: no data is lost)
+ *	  eintr, eagain, enobufs, ecanceled
+ *	                a transfer or accept completes with that error
+ *	                without having run (their rates add up to <= 100)
+ *	  delay         a completion arrives one to three loop iterations
+ *	                late, after later ones
+ *	  multishot     a multishot accept or receive ends early (-ECANCELED,
+ *	                or -ENOBUFS for a receive) and must be armed again
+ *	  all           every kind
+ *	K=P             one kind's own rate
+ *
+ * e.g. CORIO_FAULTS="seed=7,rate=20,kinds=short,eintr,eagain,delay".
+ * corio's own helpers (corio_send_all, corio_recv_exact, corio_write_all,
+ * acceptors, readers, corio_recv_retry...) survive every kind; code that
+ * awaits single operations sees the errors as it would from the kernel.
+ * An invalid list makes corio_loop_create fail with -EINVAL, and
+ * corio_loop_unavailable_reason() says why.  Unset, injection costs one
+ * predictable branch per completion.
+ */
 
 /*
  * backend: the I/O backend.  AUTO (0) reads the environment variable

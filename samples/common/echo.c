@@ -63,7 +63,7 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 	while (!corio_reader_is_multishot(self->rd)) {
 		/* The peer sends its next message only after our echo:
 		 * wait for data rather than try first and fail. */
-		corio_await(self->n, corio_recv, self->fd, self->buf,
+		corio_await(self->n, corio_recv_retry, self->fd, self->buf,
 			    sizeof(self->buf), CORIO_RECV_POLL_FIRST);
 		if (self->n <= 0)
 			break;

@@ -86,7 +86,7 @@ corio_async_static(int, accept_loop, ((struct sample_service *, svc)), (
 		if (self->acc)
 			corio_await(self->ret, corio_accept_next, self->acc);
 		else
-			corio_await(self->ret, corio_accept,
+			corio_await(self->ret, corio_accept_retry,
 				    self->svc->listen_fd, NULL, NULL,
 				    SOCK_CLOEXEC);
 		if (self->ret < 0) {

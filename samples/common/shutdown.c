@@ -37,7 +37,7 @@ corio_async(int, sample_stop_on_signal, ((int, sfd), (sample_stop_fn, stop),
 {
 	corio_begin();
 	for (;;) {
-		corio_await(self->n, corio_read, self->sfd, &self->si,
+		corio_await(self->n, corio_read_retry, self->sfd, &self->si,
 			    sizeof(self->si), -1);
 		if (self->n != -EAGAIN)
 			break;

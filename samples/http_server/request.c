@@ -276,7 +276,7 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 				corio_now() + self->c->idle_ns);
 			self->armed = true;
 		}
-		corio_await(self->n, corio_recv, self->c->fd, self->c->in,
+		corio_await(self->n, corio_recv_retry, self->c->fd, self->c->in,
 			    sizeof(self->c->in), self->flags);
 		if (self->n <= 0)
 			corio_return(self->n == 0 ? at_eof(self->c) :

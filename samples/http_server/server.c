@@ -105,7 +105,7 @@ corio_async_static(int, drain_peer, ((struct http_conn *, c)), (
 		corio_return(0);
 	self->prev_deadline = corio_deadline_set(corio_now() + LINGER_NS);
 	do {
-		corio_await(self->n, corio_recv, self->c->fd, self->c->in,
+		corio_await(self->n, corio_recv_retry, self->c->fd, self->c->in,
 			    sizeof(self->c->in), 0);
 		self->total += self->n > 0 ? (size_t)self->n : 0;
 	} while (self->n > 0 && self->total < LINGER_BYTES);

@@ -207,7 +207,7 @@ corio_async(int, http_serve_file, ((struct http_conn *, c),
 			if (self->r < 0)
 				corio_return(self->r);
 		}
-		corio_await(self->n, corio_read, self->fd,
+		corio_await(self->n, corio_read_retry, self->fd,
 			    self->c->out + self->c->out_len,
 			    self->st.stx_size - self->off <
 				    http_out_room(self->c) ?
