@@ -102,7 +102,11 @@ CORIO_EXTERN struct corio_frame *corio_poll__start(struct corio_frame *parent,
  * Async function: write all @len bytes at @off (advancing; -1 = file
  * position), retrying short writes and transient failures (see
  * corio_retry_delay).  Result: @len, or -errno of the failing write (bytes
- * already written are not reported).
+ * already written are not reported).  Like every loop of several
+ * operations, it is not atomic under cancellation: a task cancelled
+ * between two pieces unwinds with part of @buf written.  Cancel a task
+ * inside it only when the stream is being abandoned; the same holds for
+ * corio_send_all and corio_recv_exact.
  */
 CORIO_EXTERN struct corio_frame *corio_write_all__start(
 	struct corio_frame *parent, int fd, const void *buf, size_t len,

@@ -166,7 +166,9 @@ CORIO_EXTERN struct corio_frame *corio_unix_connect__start(
  * receives.  Result: @len; 0 when the peer closed before the first byte
  * (a clean end between messages); -ECONNRESET when it closed after some
  * but not all bytes (those stay in @buf, uncounted: a truncated message is
- * an error, not data); or the -errno of recv.
+ * an error, not data); or the -errno of recv.  Not atomic under
+ * cancellation (see corio_write_all): a task cancelled with a message
+ * half received unwinds, and the stream's position is then unknown.
  */
 CORIO_EXTERN struct corio_frame *corio_recv_exact__start(
 	struct corio_frame *parent, int fd, void *buf, size_t len,
