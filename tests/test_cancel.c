@@ -11,7 +11,6 @@
 #define _GNU_SOURCE /* pipe2 */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -179,18 +178,6 @@ static int connect_to(int listener)
 	return fd;
 }
 
-/* Open fds of this process. */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* Hand @c's victim what it waits for (a plain call, no await). */
 static void hand_off(struct ctx *c)
@@ -377,7 +364,7 @@ corio_finally:
  * victim saw exactly what it was given. */
 static void run_kind(enum kind kind)
 {
-	int fds_before = count_fds();
+	int fds_before = t_count_fds();
 	struct corio_loop *loop = t_loop();
 	struct corio_task *v, *driver;
 	struct ctx c;
@@ -444,7 +431,7 @@ static void run_kind(enum kind kind)
 	}
 	teardown(&c);
 	t_loop_done(loop);
-	cr_assert_eq(count_fds(), fds_before, "no fd leaked");
+	cr_assert_eq(t_count_fds(), fds_before, "no fd leaked");
 }
 
 Test(cancel, channel_receive_keeps_the_element, .timeout = 20)

@@ -21,7 +21,6 @@
  */
 #include "testutil.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,17 +47,6 @@ static unsigned char pattern(uint64_t pos)
 	return (unsigned char)((pos * 0x9E3779B97F4A7C15ull) >> 56);
 }
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	cr_assert_not_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* ---- the legs' state -------------------------------------------------- */
 
@@ -374,7 +362,7 @@ Test(cancel_stress, nothing_lost_duplicated_or_leaked, .timeout = 600)
 	uint64_t n = env_u64("CORIO_CANCEL_STRESS", 100000);
 	uint64_t seed = env_u64("CORIO_STRESS_SEED", 20261204);
 	uint64_t share = n / 6 ? n / 6 : 1;
-	int fds_before = count_fds();
+	int fds_before = t_count_fds();
 	struct corio_loop *loop = t_loop();
 	struct stream plain, ring;
 	struct accepting a = { .listener = -1 };
@@ -458,5 +446,5 @@ Test(cancel_stress, nothing_lost_duplicated_or_leaked, .timeout = 600)
 	cr_assert_eq(corio_acceptor_close(a.acc), 0);
 	close(a.listener);
 	t_loop_done(loop);
-	cr_assert_eq(count_fds(), fds_before, "no fd leaked");
+	cr_assert_eq(t_count_fds(), fds_before, "no fd leaked");
 }

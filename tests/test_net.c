@@ -13,7 +13,6 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,20 +32,6 @@ static struct corio_loop *net_loop(bool fallback)
 	return t_loop_opts(&o);
 }
 
-/* Open fds of this process (for leak checks). */
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	cr_assert(d);
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
 
 /* A connected TCP pair over loopback, made synchronously. */
 static void tcp_pair(int *a, int *b)
@@ -750,7 +735,7 @@ static void acceptor_close_queued(bool fallback)
 		cr_assert_eq(connect(clients[i], (struct sockaddr *)&sin,
 				     sizeof(sin)), 0);
 	}
-	fds_before = count_fds();
+	fds_before = t_count_fds();
 	cr_assert_eq(corio_acceptor_open(&acc, lfd, SOCK_CLOEXEC), 0);
 	corio_spawn(loop, accept_one_then_close__start(NULL, acc, N - 1, &r),
 		    NULL);
@@ -760,7 +745,7 @@ static void acceptor_close_queued(bool fallback)
 	t_loop_done(loop);
 	/* The ring is gone: nothing holds the listener or a connection. */
 	/* Gone since: the ring, the loop's eventfd and the listener. */
-	cr_assert_eq(count_fds(), fds_before - 3, "fds leaked");
+	cr_assert_eq(t_count_fds(), fds_before - 3, "fds leaked");
 	for (i = 0; i < N; i++) {
 		ssize_t n = recv(clients[i], &c, 1, 0);
 

@@ -4,6 +4,7 @@
  */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stdatomic.h>
@@ -44,6 +45,20 @@ corio_async(int, t_cancel_and_join, ((struct corio_task *, victim)), (
 	corio_return(self->status);
 corio_finally:
 	corio_end();
+}
+
+int t_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
 }
 
 _Atomic long t_alloc_fail_at, t_alloc_count, t_alloc_live;

@@ -63,6 +63,9 @@ struct corio_frame *t_cancel_and_join__start(struct corio_frame *parent,
 					     struct corio_task *victim,
 					     int *result);
 
+/* Open fds of this process, for leak checks (testutil.c). */
+int t_count_fds(void);
+
 /*
  * Make system call @nr fail with @err in this (forked) test process, as a
  * container's seccomp profile or an old kernel does (testutil.c).
