@@ -52,6 +52,9 @@ enum corio__result_kind {
 	CORIO__RES_I64,		/* int64_t * */
 };
 
+#define CORIO__LINE_MAX		0xffffffu	/* task @line: larger clamps */
+#define CORIO__MUTEXES_MANY	0xffu		/* task @mutexes: saturated */
+
 /* Task flags. */
 #define CORIO__T_CANCELLED	0x01u	/* cancellation requested */
 #define CORIO__T_CANCEL_SENT	0x02u	/* ASYNC_CANCEL submitted for its op */
@@ -101,7 +104,12 @@ struct corio_task {
 	uint32_t id;			/* unique among live tasks (wraps
 					 * after 2^32 spawns) */
 	uint32_t parent_id;		/* the task that spawned it, or 0 */
-	uint32_t line;			/* spawn site */
+	/* The spawn site's line, and the mutexes the task owns (sync.c: one
+	 * that ends owning any passes them on).  Packed in one word so the
+	 * record stays at 120 bytes; CORIO__MUTEXES_MANY saturates the
+	 * count (the registry is searched at the end then). */
+	uint32_t line : 24;
+	uint32_t mutexes : 8;
 	uint32_t wait_since;		/* WAITING: loop->now >> 20 (units of
 					 * ~1 ms) when the wait began */
 	uint8_t state;			/* enum corio__task_state */
@@ -115,8 +123,6 @@ struct corio_task {
 					 * was padding */
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
-	uint32_t mutexes;		/* mutexes it owns: one that ends
-					 * owning any abandons them (sync.c) */
 };
 
 struct corio__reactor;

@@ -363,7 +363,8 @@ int corio_mutex_destroy(struct corio_mutex *m)
 /* Record @t as the owner, with the await site it locked from. */
 static void own(struct corio_mutex *m, struct corio_task *t)
 {
-	t->mutexes++;
+	if (t->mutexes != CORIO__MUTEXES_MANY)
+		t->mutexes++;
 	m->owner = t;
 	m->file = t->top ? t->top->info->file : NULL;
 	m->line = t->top ? t->top->line : 0;
@@ -419,7 +420,9 @@ static void hand_over(struct corio_mutex *m, int res)
 {
 	struct corio_task *next = corio__sync_pop(&m->sync);
 
-	m->owner->mutexes--;
+	/* Saturated: the true count is unknown, and the end searches. */
+	if (m->owner->mutexes != CORIO__MUTEXES_MANY)
+		m->owner->mutexes--;
 	m->owner = NULL;
 	if (!next)
 		return;
@@ -442,8 +445,7 @@ void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t)
 
 	/* Rare (a task that returned without unlocking): a scan of the
 	 * registry costs nothing on the paths that lock and unlock. */
-	for (s = loop->syncs.next; s != &loop->syncs && t->mutexes;
-	     s = s->next) {
+	for (s = loop->syncs.next; s != &loop->syncs; s = s->next) {
 		/* struct corio__sync is the mutex's first member. */
 		struct corio_mutex *m = (struct corio_mutex *)s;
 
