@@ -520,29 +520,39 @@ static void expect_addrs(const struct lookup *l, const char *const *want,
 /* ---------------------------------------------------------------------- */
 /* Answers.                                                               */
 
-Test(dns, answers_a_aaaa_and_several_records, .timeout = 10)
-{
-	struct env e;
-	struct lookup ls[] = {
-		{ "a.test", "80", AF_INET, 0, NULL, 0 },
-		{ "six.test", NULL, AF_INET6, 0, NULL, 0 },
-		{ "both.test", "443", AF_UNSPEC, 0, NULL, 0 },
-		{ "multi.test", NULL, AF_INET, 0, NULL, 0 },
-		{ "A.TEST", NULL, AF_UNSPEC, 0, NULL, 0 },
-	};
+/* Lookups of the zone that the test server and dnsmasq answer alike. */
+#define NZONE 5
+static const struct lookup zone_lookups[NZONE] = {
+	{ "a.test", "80", AF_INET, 0, NULL, 0 },
+	{ "six.test", NULL, AF_INET6, 0, NULL, 0 },
+	{ "both.test", "443", AF_UNSPEC, 0, NULL, 0 },
+	{ "multi.test", NULL, AF_INET, 0, NULL, 0 },
+	{ "A.TEST", NULL, AF_UNSPEC, 0, NULL, 0 },
+};
 
-	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
-	run_lookups(&e, ls, 5);
+static void expect_zone_answers(const struct lookup *ls)
+{
 	expect_addrs(&ls[0], (const char *[]){ "10.0.0.1" }, 1, 80);
 	cr_assert_eq(ls[0].list->family, AF_INET);
-	cr_assert_eq(ls[0].list->ttl, 60);
 	expect_addrs(&ls[1], (const char *[]){ "fd00::6" }, 1, 0);
 	expect_addrs(&ls[2], (const char *[]){ "10.0.0.2", "fd00::2" }, 2, 443);
 	expect_addrs(&ls[3], (const char *[]){ "10.0.1.1", "10.0.1.2",
 					       "10.0.1.3" }, 3, 0);
 	expect_addrs(&ls[4], (const char *[]){ "10.0.0.1" }, 1, 0);
+}
+
+Test(dns, answers_a_aaaa_and_several_records, .timeout = 10)
+{
+	struct lookup ls[NZONE];
+	struct env e;
+
+	memcpy(ls, zone_lookups, sizeof(ls));
+	env_start(&e, (struct corio_resolver_opts){ .timeout_ms = 2000 }, true);
+	run_lookups(&e, ls, NZONE);
+	expect_zone_answers(ls);
+	cr_assert_eq(ls[0].list->ttl, 60);
 	cr_assert_geq(e.srv.queries, 5);
-	free_lookups(ls, 5);
+	free_lookups(ls, NZONE);
 	env_finish(&e);
 }
 
@@ -1380,29 +1390,22 @@ static void env_start_dnsmasq(struct env *e, struct corio_resolver_opts o)
 Test(dns, dnsmasq_answers_records_and_misses, .timeout = 20,
      .fini = dnsmasq_stop)
 {
-	struct env e;
-	struct lookup ls[] = {
-		{ "a.test", "80", AF_INET, 0, NULL, 0 },
-		{ "six.test", NULL, AF_INET6, 0, NULL, 0 },
-		{ "both.test", "443", AF_UNSPEC, 0, NULL, 0 },
-		{ "multi.test", NULL, AF_INET, 0, NULL, 0 },
-		{ "N7.TEST", NULL, AF_UNSPEC, 0, NULL, 0 },
+	struct lookup ls[NZONE + 3] = {
+		[NZONE] = { "N7.TEST", NULL, AF_UNSPEC, 0, NULL, 0 },
 		{ "nosuch.test", NULL, AF_UNSPEC, 0, NULL, 0 },
 		{ "six.test", NULL, AF_INET, 0, NULL, 0 },
 	};
+	struct env e;
 
+	memcpy(ls, zone_lookups, sizeof(zone_lookups));
 	env_start_dnsmasq(&e, (struct corio_resolver_opts){
 		.timeout_ms = 2000, .tries = 1 });
-	run_lookups(&e, ls, 7);
-	expect_addrs(&ls[0], (const char *[]){ "10.0.0.1" }, 1, 80);
-	expect_addrs(&ls[1], (const char *[]){ "fd00::6" }, 1, 0);
-	expect_addrs(&ls[2], (const char *[]){ "10.0.0.2", "fd00::2" }, 2, 443);
-	expect_addrs(&ls[3], (const char *[]){ "10.0.1.1", "10.0.1.2",
-					       "10.0.1.3" }, 3, 0);
-	expect_addrs(&ls[4], (const char *[]){ "10.1.0.7" }, 1, 0);
-	cr_assert_eq(ls[5].ret, -ENOENT, "%d", ls[5].ret);
-	cr_assert_eq(ls[6].ret, -ENODATA, "%d", ls[6].ret);
-	free_lookups(ls, 7);
+	run_lookups(&e, ls, NZONE + 3);
+	expect_zone_answers(ls);
+	expect_addrs(&ls[NZONE], (const char *[]){ "10.1.0.7" }, 1, 0);
+	cr_assert_eq(ls[NZONE + 1].ret, -ENOENT, "%d", ls[NZONE + 1].ret);
+	cr_assert_eq(ls[NZONE + 2].ret, -ENODATA, "%d", ls[NZONE + 2].ret);
+	free_lookups(ls, NZONE + 3);
 	env_finish(&e);
 }
 
