@@ -13,7 +13,9 @@
 # resolving loop to CPU 1.
 #
 # Usage: bench/dns_burst.sh --bindir BUILD_DIR [--names N] [--runs N]
-#                           [--max-queries N]
+#                           [--max-queries N] [--timeout-ms MS]
+# --max-queries sets the resolver's window (corio_resolver_opts; a huge
+# one turns it off), --timeout-ms c-ares's first-try timeout.
 # Output: name=value lines, medians of --runs runs (default 5).
 set -euo pipefail
 prog=dns_burst
@@ -24,12 +26,14 @@ bindir=
 names=1000
 runs=5
 max_queries=0
+timeout_ms=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--bindir) bindir=$2; shift 2 ;;
 	--names) names=$2; shift 2 ;;
 	--runs) runs=$2; shift 2 ;;
 	--max-queries) max_queries=$2; shift 2 ;;
+	--timeout-ms) timeout_ms=$2; shift 2 ;;
 	*) die "unknown option '$1'" ;;
 	esac
 done
@@ -76,5 +80,6 @@ done
 echo "dns_burst.dnsmasq=$("$dnsmasq" --version | head -1)"
 for family in inet unspec; do
 	"${pin1[@]}" "$burst" --server "127.0.0.1:$port" --names "$names" \
-		--runs "$runs" --family "$family" --max-queries "$max_queries"
+		--runs "$runs" --family "$family" --max-queries "$max_queries" \
+		--timeout-ms "$timeout_ms"
 done
