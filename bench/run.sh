@@ -26,6 +26,11 @@
 #                         random 4 KiB reads at QD 32 against pread
 #                         (bench/files.sh; FILES_ARGS adds options, e.g.
 #                         FILES_ARGS='--size-mib 256 --runs 5')
+#   dns                   1,000 concurrent corio_resolve calls against
+#                         dnsmasq, AF_INET and AF_UNSPEC, median of 5
+#                         runs (bench/dns_burst.sh; needs c-ares and
+#                         dnsmasq; DNS_ARGS adds options, e.g.
+#                         DNS_ARGS='--runs 11 --max-queries 64')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo and HTTP servers to CPU 0 and
 # the load generator to CPU 1, except the two-loop servers, which use
@@ -51,6 +56,7 @@ for n in "${names[@]}"; do
 	http) ;;
 	net_send) ;;
 	files) ;;
+	dns) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -84,4 +90,10 @@ files_args=()
 for n in "${names[@]}"; do
 	[ "$n" = files ] || continue
 	bench/files.sh --bindir "$build" "${files_args[@]}"
+done
+dns_args=()
+[ -z "${DNS_ARGS:-}" ] || eval "dns_args=(${DNS_ARGS})"
+for n in "${names[@]}"; do
+	[ "$n" = dns ] || continue
+	bench/dns_burst.sh --bindir "$build" "${dns_args[@]}"
 done

@@ -19,7 +19,10 @@
  *    when the deadline passed (c-ares then handles its timeouts);
  *  - each corio_resolve owns a heap query record holding a completion; the
  *    c-ares callback fills the record and resolves the completion, which
- *    the resolving task awaits.
+ *    the resolving task awaits;
+ *  - at most max_queries records are in c-ares at once (the window, see
+ *    WINDOW_DEFAULT); the others wait in the resolver, in order, and the
+ *    driver sends them as answers come or as sent ones stop counting.
  *
  * Ownership and cancellation.  c-ares 1.18 cannot cancel one query, so a
  * record may outlive the task that started it: a cancelled (or timed-out)
@@ -38,6 +41,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -52,10 +56,38 @@
 #define NAME_MAX_LEN 255
 
 /*
+ * The window: how many resolves are handed to c-ares at once by default,
+ * and how long each sent one counts against it at most.
+ *
+ * c-ares 1.18 sends every query to a server through one UDP socket the
+ * moment it is asked, and its answers wait in that socket's receive
+ * buffer until the driver runs.  A burst of resolves started in one pass
+ * of the loop therefore lands all its queries in the server's socket at
+ * once, and all their answers in ours: past about 250 small datagrams
+ * (each costs some 750 bytes of the default 208 KiB buffer) the kernel
+ * drops the rest, and each lost one costs a first-try timeout, 5 s by
+ * default, after which the retries burst and overflow again.  32
+ * resolves are at most 64 datagrams (A and AAAA) in either buffer: room
+ * for larger answers and for the server's other clients.
+ *
+ * A query whose answer has not come within WINDOW_HOLD_MS is most likely
+ * lost, and c-ares retries it on its own; it stops counting so that a
+ * server that drops some queries cannot stall the others behind them.
+ */
+#define WINDOW_DEFAULT	32
+#define WINDOW_HOLD_MS	50
+
+/*
  * ares_library_init and _cleanup keep a plain reference count and are not
  * thread-safe, while loops on several threads may each create resolvers.
  */
 static pthread_mutex_t library_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* A FIFO of queries: circular, with a head; a link off any list points
+ * to itself, so unlinking twice is harmless. */
+struct qlink {
+	struct qlink *prev, *next;
+};
 
 struct corio_resolver {
 	struct corio_loop *loop;	/* the loop it was created on */
@@ -71,9 +103,25 @@ struct corio_resolver {
 	bool destroyed;			/* channel gone: the driver, still
 					 * unwinding, frees the rest */
 	bool files_only;		/* lookups "f": never asks a server */
+	struct qlink waiting;		/* queries not yet given to c-ares,
+					 * in arrival order */
+	struct qlink window;		/* queries given to c-ares that still
+					 * count against max_queries, oldest
+					 * first */
+	unsigned in_window;		/* length of window */
+	unsigned max_queries;		/* window size, >= 1 */
+	int64_t hold_ns;		/* longest time one query counts */
 	int fail_err;			/* -errno given to the queries the
 					 * driver ends because its wait failed;
 					 * 0 otherwise */
+};
+
+/* Where a query is; it only moves down this list. */
+enum query_state {
+	QUERY_WAITING,		/* on res->waiting, not in c-ares */
+	QUERY_COUNTED,		/* in c-ares, on res->window */
+	QUERY_SENT,		/* in c-ares, no longer counted */
+	QUERY_DONE,		/* c-ares has called back */
 };
 
 /*
@@ -82,7 +130,16 @@ struct corio_resolver {
  * the callback's argument until the callback has run).
  */
 struct query {
+	struct qlink link;		/* see enum query_state */
 	struct corio_resolver *res;
+	/* The arguments, for a query that waits for the window: the
+	 * strings are the awaiting task's (a waiting query always has one,
+	 * or it is unlinked and freed). */
+	const char *name;
+	const char *service;
+	struct ares_addrinfo_hints hints;
+	enum query_state state;
+	int64_t sent_at;		/* loop clock; valid once sent */
 	struct corio_completion done;	/* what the task awaits; valid until
 					 * the frame lets go of the record */
 	struct ares_addrinfo *ai;	/* the answer; valid once answered */
@@ -91,6 +148,40 @@ struct query {
 	bool answered;			/* the callback has run */
 	bool abandoned;			/* no task will read the answer */
 };
+
+/* ---------------------------------------------------------------------- */
+/* Query lists.                                                           */
+
+static void qlist_init(struct qlink *head)
+{
+	head->prev = head->next = head;
+}
+
+static bool qlist_empty(const struct qlink *head)
+{
+	return head->next == head;
+}
+
+static void qlist_add_tail(struct qlink *head, struct qlink *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
+
+static void qlist_del(struct qlink *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	qlist_init(l);
+}
+
+static struct query *qlist_first(const struct qlink *head)
+{
+	return (struct query *)(void *)((char *)head->next -
+					offsetof(struct query, link));
+}
 
 /* ---------------------------------------------------------------------- */
 /* Errors.                                                                */
@@ -186,14 +277,36 @@ static void sock_state(void *data, ares_socket_t fd, int readable,
 		epoll_ctl(res->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* When c-ares next wants to be called, or CORIO_NO_DEADLINE. */
-static int64_t next_timeout(struct corio_resolver *res)
+/*
+ * When the driver must next run: c-ares's next timeout or, while queries
+ * wait for the window, the time its oldest query stops counting.
+ * CORIO_NO_DEADLINE if neither.
+ */
+static int64_t next_wake(struct corio_resolver *res)
 {
+	int64_t when = CORIO_NO_DEADLINE, expiry;
 	struct timeval tv;
 
-	if (!ares_timeout(res->channel, NULL, &tv))
-		return CORIO_NO_DEADLINE;
-	return corio_now() + CORIO_SEC(tv.tv_sec) + CORIO_US(tv.tv_usec);
+	if (ares_timeout(res->channel, NULL, &tv))
+		when = corio_now() + CORIO_SEC(tv.tv_sec) + CORIO_US(tv.tv_usec);
+	if (!qlist_empty(&res->waiting) && !qlist_empty(&res->window)) {
+		expiry = qlist_first(&res->window)->sent_at + res->hold_ns;
+		if (expiry < when)
+			when = expiry;
+	}
+	return when;
+}
+
+/* The query @q ends with @status and @ai; its task may read it now. */
+static void query_complete(struct query *q, int status,
+			   struct ares_addrinfo *ai)
+{
+	q->res->awaited--;
+	q->state = QUERY_DONE;
+	q->answered = true;
+	q->status = status;
+	q->ai = ai;
+	corio_completion_resolve(&q->done, status);
 }
 
 /*
@@ -216,6 +329,13 @@ static void service(struct corio_resolver *res, int ev)
 		res->fail_err = ev;
 		ares_cancel(res->channel);
 		res->fail_err = 0;
+		while (!qlist_empty(&res->waiting)) {
+			struct query *q = qlist_first(&res->waiting);
+
+			qlist_del(&q->link);
+			q->err = ev;
+			query_complete(q, ARES_ECANCELLED, NULL);
+		}
 		return;
 	}
 	/* More ready sockets than fit stay ready: the next poll is instant. */
@@ -247,11 +367,15 @@ static void resolver_free(struct corio_resolver *res)
 	free(res);
 }
 
+static void window_refill(struct corio_resolver *res);
+
 /*
  * The driver: runs while queries are pending.  Its wait is the poll of the
- * epoll fd with the task deadline set to c-ares's next timeout.  Nothing
- * else wakes it except wake_fd, written when a new query needs an earlier
- * timeout than the one it sleeps towards.
+ * epoll fd with the task deadline set to next_wake().  Nothing else wakes
+ * it except wake_fd, written when a new query needs an earlier wake-up
+ * than the one it sleeps towards.  Queries waiting for the window are
+ * sent from here, after c-ares has returned: answers free places in the
+ * window inside ares_process_fd, whose callbacks must not start queries.
  */
 corio_async_static(void, corio_dns_driver, ((struct corio_resolver *, res)), (
 	int ev;
@@ -259,13 +383,14 @@ corio_async_static(void, corio_dns_driver, ((struct corio_resolver *, res)), (
 {
 	corio_begin();
 	while (!self->res->destroyed && self->res->pending > 0) {
-		self->res->driver_deadline = next_timeout(self->res);
+		self->res->driver_deadline = next_wake(self->res);
 		corio_deadline_set(self->res->driver_deadline);
 		corio_await(self->ev, corio_poll, self->res->epfd, POLLIN);
 		corio_deadline_set(CORIO_NO_DEADLINE);
 		if (self->res->destroyed)
 			break;
 		service(self->res, self->ev);
+		window_refill(self->res);
 	}
 corio_finally:
 	self->res->driver = NULL;
@@ -287,7 +412,7 @@ static void wake_driver(struct corio_resolver *res)
 /* A query was added while the driver runs: shorten its wait if needed. */
 static void nudge_driver(struct corio_resolver *res)
 {
-	if (next_timeout(res) < res->driver_deadline)
+	if (next_wake(res) < res->driver_deadline)
 		wake_driver(res);
 }
 
@@ -320,6 +445,11 @@ static void on_answer(void *arg, int status, int timeouts,
 
 	(void)timeouts;
 	q->res->pending--;
+	if (q->state == QUERY_COUNTED) {
+		qlist_del(&q->link);
+		q->res->in_window--;
+	}
+	q->state = QUERY_DONE;
 	if (q->abandoned) {	/* the task went away: nobody reads this */
 		if (ai)
 			ares_freeaddrinfo(ai);
@@ -335,11 +465,52 @@ static void on_answer(void *arg, int status, int timeouts,
 		status = ARES_ENOTFOUND;
 	if (status == ARES_ECANCELLED && q->res->fail_err)
 		q->err = q->res->fail_err;
-	q->res->awaited--;
-	q->answered = true;
-	q->status = status;
-	q->ai = ai;
-	corio_completion_resolve(&q->done, status);
+	query_complete(q, status, ai);
+}
+
+/*
+ * Hand @q to c-ares; @counted: it takes a place in the window.  Answers
+ * from the hosts file or numeric names arrive right here (on_answer).
+ */
+static void query_send(struct corio_resolver *res, struct query *q,
+		       bool counted)
+{
+	q->sent_at = corio_now();
+	q->state = QUERY_SENT;
+	if (counted) {
+		q->state = QUERY_COUNTED;
+		qlist_add_tail(&res->window, &q->link);
+		res->in_window++;
+	}
+	res->pending++;
+	ares_getaddrinfo(res->channel, q->name, q->service, &q->hints,
+			 on_answer, q);
+}
+
+/*
+ * Stop counting the queries that have been in the window for hold_ns,
+ * then send waiting queries while there is room.  O(1) per query moved:
+ * the window is in sending order and every query counts equally long.
+ */
+static void window_refill(struct corio_resolver *res)
+{
+	int64_t now = corio_now();
+	struct query *q;
+
+	while (!qlist_empty(&res->window)) {
+		q = qlist_first(&res->window);
+		if (now - q->sent_at < res->hold_ns)
+			break;
+		qlist_del(&q->link);
+		q->state = QUERY_SENT;
+		res->in_window--;
+	}
+	while (!qlist_empty(&res->waiting) &&
+	       res->in_window < res->max_queries) {
+		q = qlist_first(&res->waiting);
+		qlist_del(&q->link);
+		query_send(res, q, true);
+	}
 }
 
 /*
@@ -358,8 +529,13 @@ static void query_abandon(struct query *q)
 		free(q);
 		return;
 	}
-	q->abandoned = true;
 	res->awaited--;
+	if (q->state == QUERY_WAITING) {	/* c-ares never saw it */
+		qlist_del(&q->link);
+		free(q);
+	} else {
+		q->abandoned = true;
+	}
 	if (res->awaited == 0 && res->pending > 0) {
 		/* Runs on_answer for each (freeing them) before returning. */
 		ares_cancel(res->channel);
@@ -430,7 +606,6 @@ static int literal_family(const char *name)
 static struct query *query_start(struct corio_resolver *res, const char *name,
 				 const char *service, int family, int *err)
 {
-	struct ares_addrinfo_hints hints = { .ai_family = family };
 	int literal = literal_family(name);
 	struct query *q;
 
@@ -443,8 +618,6 @@ static struct query *query_start(struct corio_resolver *res, const char *name,
 		*err = -ENODATA;
 		return NULL;
 	}
-	if (literal != AF_UNSPEC)
-		hints.ai_family = literal;
 	q = calloc(1, sizeof(*q));
 	if (!q) {
 		*err = -ENOMEM;
@@ -455,11 +628,31 @@ static struct query *query_start(struct corio_resolver *res, const char *name,
 		free(q);
 		return NULL;
 	}
+	qlist_init(&q->link);
 	q->res = res;
-	res->pending++;
+	q->name = name;
+	q->service = service;
+	q->hints.ai_family = literal != AF_UNSPEC ? literal : family;
 	res->awaited++;
-	/* Answers from the hosts file or numeric names arrive right here. */
-	ares_getaddrinfo(res->channel, name, service, &hints, on_answer, q);
+	if (literal != AF_UNSPEC) {
+		/* Answered without a datagram: it needs no place. */
+		query_send(res, q, false);
+	} else {
+		/*
+		 * Those that waited first go first.  Places freed by time
+		 * are reclaimed by the driver alone, after it has read
+		 * what arrived: a burst of resolves that keeps the loop
+		 * from reading for longer than hold_ns must not count the
+		 * answers already waiting in the socket as lost.
+		 */
+		if (qlist_empty(&res->waiting) &&
+		    res->in_window < res->max_queries) {
+			query_send(res, q, true);
+		} else {
+			q->state = QUERY_WAITING;
+			qlist_add_tail(&res->waiting, &q->link);
+		}
+	}
 	if (q->answered)
 		return q;
 	if (res->driver) {
@@ -553,7 +746,7 @@ static int check_opts(const struct corio_resolver_opts *o)
 {
 	if (o->flags & ~CORIO_RESOLVER_NO_SEARCH)
 		return -EINVAL;
-	if (o->timeout_ms < 0 || o->tries < 0)
+	if (o->timeout_ms < 0 || o->tries < 0 || o->max_queries < 0)
 		return -EINVAL;
 	if (o->lookups && !lookups_valid(o->lookups))
 		return -EINVAL;
@@ -648,6 +841,14 @@ int corio_resolver_create(struct corio_resolver **resp,
 		goto err_close_wake;
 	}
 	res->files_only = o->lookups && !strchr(o->lookups, 'b');
+	qlist_init(&res->waiting);
+	qlist_init(&res->window);
+	res->max_queries = o->max_queries ? (unsigned)o->max_queries :
+					    WINDOW_DEFAULT;
+	/* A query stops counting when c-ares retries it, if sooner. */
+	res->hold_ns = CORIO_MS(WINDOW_HOLD_MS);
+	if (o->timeout_ms && o->timeout_ms < WINDOW_HOLD_MS)
+		res->hold_ns = CORIO_MS(o->timeout_ms);
 	ret = channel_init(res, o);
 	if (ret < 0)
 		goto err_library;

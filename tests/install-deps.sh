@@ -3,8 +3,10 @@
 # Install what building and testing corio needs on Debian (bookworm or
 # later), as root.  Does nothing when everything is already there.
 set -euo pipefail
+# dnsmasq-base: a real DNS server on 127.0.0.1 for tests/test_dns.c and
+# bench/dns_burst.sh (those tests skip without it).
 pkgs=(build-essential cmake pkg-config clang liburing-dev libcriterion-dev
-      libhttp-parser-dev libc-ares-dev
+      libhttp-parser-dev libc-ares-dev dnsmasq-base
       python3 python3-clang-14 valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
