@@ -331,26 +331,38 @@ unsigned corio__net_caps(struct corio_loop *loop);
 struct sockaddr_un;
 int corio__unix_addr(const char *path, struct sockaddr_un *un);
 
-/* sync.c: take @t out of the primitive it waits on and resume it with
+/* waitq.c: take @t out of the primitive it waits on and resume it with
  * @err as the wait's result; 0: it was cancelled, and unwinds. */
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err);
 /* sync.c: @t ended owning mutexes (t->mutexes): release each to its next
  * waiter, who gets -EOWNERDEAD, and say so on stderr. */
 void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t);
-/* sync.c: add @s to the loop's registry (empty queue, @name or @fallback). */
+/* waitq.c: add @s to the loop's registry (empty queue, @name or @fallback). */
 int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 			 const char *name, const char *fallback);
-/* sync.c: leave the registry; -EBUSY while tasks wait. */
+/* waitq.c: leave the registry; -EBUSY while tasks wait. */
 int corio__sync_unregister(struct corio__sync *s);
-/* sync.c: resume every waiter of @q with @res (corio__task_resume), in
+/* waitq.c: resume every waiter of @q with @res (corio__task_resume), in
  * arrival order.  Returns how many. */
 int corio__sync_resume_all(struct corio__sync *q, int64_t res);
-/* sync.c: the first waiter, taken off the queue, or NULL. */
-struct corio_task *corio__sync_pop(struct corio__sync *q);
-/* sync.c: suspend @t on @q (deadline armed); the start function's marker. */
+/* The first waiter of @q, taken off the queue, or NULL (inline: every
+ * hand-off starts here). */
+static inline struct corio_task *corio__sync_pop(struct corio__sync *q)
+{
+	struct corio_task *t = q->head;
+
+	if (t) {
+		q->head = t->next;
+		if (!q->head)
+			q->tail = NULL;
+		t->next = NULL;
+	}
+	return t;
+}
+/* waitq.c: suspend @t on @q (deadline armed); the start function's marker. */
 struct corio_frame *corio__sync_wait(struct corio__sync *q,
 				     struct corio_task *t, void *arg);
-/* sync.c: suspend @t on @q with no deadline (uninterruptible waits). */
+/* waitq.c: suspend @t on @q with no deadline (uninterruptible waits). */
 struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 					     struct corio_task *t);
 /* pool.c: stop and join the worker threads; fill the pool's stats. */

@@ -2,13 +2,11 @@
 /*
  * runtime/sync.c - channels, mutexes, semaphores, events and wait groups.
  *
- * Each primitive starts with a struct corio__sync: a FIFO of the tasks
- * waiting on it (linked through task->next, which a waiting task does not
- * otherwise use) and a place in the loop's registry, through which the
- * deadlock detector finds every blocked task.  A waiting task records the
- * primitive in wait_obj and, for channels, the element in wait_arg; the
- * task that satisfies the wait copies the element, stores the result and
- * wakes it, so a woken waiter has nothing left to do.
+ * Each primitive starts with a struct corio__sync, its wait queue
+ * (waitq.c).  A waiting task records the primitive in wait_obj and, for
+ * channels, the element in wait_arg; the task that satisfies the wait
+ * copies the element and resumes the waiter with the result
+ * (corio__task_resume), so a woken waiter has nothing left to do.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,77 +14,7 @@
 #include "internal.h"
 
 /* ---------------------------------------------------------------------- */
-/* Wait queues and the registry.                                          */
-
-static void push(struct corio__sync *q, struct corio_task *t)
-{
-	t->next = NULL;
-	if (q->tail)
-		q->tail->next = t;
-	else
-		q->head = t;
-	q->tail = t;
-}
-
-struct corio_task *corio__sync_pop(struct corio__sync *q)
-{
-	struct corio_task *t = q->head;
-
-	if (t) {
-		q->head = t->next;
-		if (!q->head)
-			q->tail = NULL;
-		t->next = NULL;
-	}
-	return t;
-}
-
-/* O(waiters): only cancellation and deadlines take a task out early. */
-static void unlink_waiter(struct corio__sync *q, struct corio_task *t)
-{
-	struct corio_task **p = &q->head, *prev = NULL;
-
-	for (; *p; prev = *p, p = &(*p)->next) {
-		if (*p != t)
-			continue;
-		*p = t->next;
-		if (q->tail == t)
-			q->tail = prev;
-		t->next = NULL;
-		return;
-	}
-}
-
-int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
-			 const char *name, const char *fallback)
-{
-	struct corio_loop *loop = corio__tls_loop;
-
-	if (!loop)
-		return -EINVAL;
-	*s = (struct corio__sync){
-		.name = name ? name : fallback,
-		.kind = (uint8_t)kind,
-	};
-	/* The registry is circular with the loop's member as its head. */
-	s->next = loop->syncs.next;
-	s->prev = &loop->syncs;
-	loop->syncs.next->prev = s;
-	loop->syncs.next = s;
-	return 0;
-}
-
-int corio__sync_unregister(struct corio__sync *s)
-{
-	if (s->head)
-		return -EBUSY;
-	if (s->next) {
-		s->next->prev = s->prev;
-		s->prev->next = s->next;
-		s->next = s->prev = NULL;
-	}
-	return 0;
-}
+/* Waking.                                                                */
 
 /* Hand @err to the first waiter of @q and wake it; false if none. */
 static bool wake_one(struct corio__sync *q, int err)
@@ -97,62 +25,6 @@ static bool wake_one(struct corio__sync *q, int err)
 		return false;
 	corio__task_resume(corio__tls_loop, t, err);
 	return true;
-}
-
-int corio__sync_resume_all(struct corio__sync *q, int64_t res)
-{
-	struct corio_loop *loop = corio__tls_loop;
-	struct corio_task *t;
-	int n = 0;
-
-	while ((t = corio__sync_pop(q))) {
-		corio__task_resume(loop, t, res);
-		n++;
-	}
-	return n;
-}
-
-/*
- * Suspend the calling task @t on @q.  Arms the task's deadline, if any.
- * Returns the marker for the start function.
- */
-struct corio_frame *corio__sync_wait(struct corio__sync *q,
-				     struct corio_task *t, void *arg)
-{
-	struct corio_loop *loop = corio__tls_loop;
-
-	if (corio__op_expired(t))
-		return CORIO_READY;
-	if (t->deadline != CORIO_NO_DEADLINE) {
-		int err = corio__timer_arm(loop, t, t->deadline);
-
-		if (err)
-			return corio__op_done(t, err);
-	}
-	t->wait_obj = q;
-	t->wait_arg = arg;
-	push(q, t);
-	corio__task_suspend(t, CORIO__WAIT_SYNC);
-	return CORIO_SUSPENDED;
-}
-
-struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
-					     struct corio_task *t)
-{
-	t->wait_obj = q;
-	t->wait_arg = NULL;
-	push(q, t);
-	corio__task_suspend(t, CORIO__WAIT_SYNC);
-	return CORIO_SUSPENDED;
-}
-
-void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
-{
-	unlink_waiter(t->wait_obj, t);
-	if (err)
-		corio__task_resume(loop, t, err);
-	else
-		corio__task_resume_unwind(loop, t);
 }
 
 /* ---------------------------------------------------------------------- */
