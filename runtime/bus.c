@@ -526,7 +526,7 @@ static bool enqueue(struct corio_bus *bus, struct sub *s, const void *msg)
 
 	if (r) {
 		/* Receivers wait only while the queue is empty. */
-		copy_msg(bus, r->wait_arg, msg);
+		copy_msg(bus, corio__task_elem(r), msg);
 		corio__task_resume(corio__tls_loop, r, 0);
 	} else if (s->len < s->cap) {
 		copy_msg(bus, slot(s, s->len), msg);

@@ -56,8 +56,7 @@ static enum corio_wait_kind wait_kind(const struct corio_task *t)
 	case CORIO__WAIT_JOIN:
 		return CORIO_WAIT_JOIN;
 	case CORIO__WAIT_SYNC:
-		return (enum corio_wait_kind)
-			((const struct corio__sync *)t->wait_obj)->kind;
+		return (enum corio_wait_kind)corio__task_queue(t)->kind;
 	default:
 		return CORIO_WAIT_NONE;
 	}
@@ -68,10 +67,10 @@ static struct corio_task *waits_on_task(const struct corio_task *t)
 {
 	switch (wait_kind(t)) {
 	case CORIO_WAIT_JOIN:
-		return t->wait_obj;
+		return corio__task_joined(t);
 	case CORIO_WAIT_MUTEX:
 		/* struct corio__sync is the mutex's first member. */
-		return ((const struct corio_mutex *)t->wait_obj)->owner;
+		return ((const struct corio_mutex *)corio__task_queue(t))->owner;
 	default:
 		return NULL;
 	}
@@ -114,7 +113,8 @@ void corio_task_describe(const struct corio_task *t,
 		info->object = target->name;
 		break;
 	case CORIO_WAIT_MUTEX: {
-		const struct corio_mutex *m = t->wait_obj;
+		const struct corio_mutex *m =
+			(const struct corio_mutex *)corio__task_queue(t);
 
 		info->object = m->sync.name;
 		info->holder_file = m->file;
@@ -125,7 +125,7 @@ void corio_task_describe(const struct corio_task *t,
 	case CORIO_WAIT_SLEEP:
 		break;
 	default:
-		info->object = ((const struct corio__sync *)t->wait_obj)->name;
+		info->object = corio__task_queue(t)->name;
 		break;
 	}
 }
@@ -260,7 +260,10 @@ bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
 	 * wait it is about to start; undone before returning. */
 	t->state = CORIO__WAITING;
 	t->wait = (uint8_t)wait;
-	t->wait_obj = obj;
+	if (wait == CORIO__WAIT_JOIN)
+		t->on.joined = obj;
+	else
+		t->on.queue = obj;
 	t->wait_since = (uint32_t)(loop->now >> 20);
 	from = waits_on_task(t);
 	w = from;
@@ -274,7 +277,7 @@ bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
 		record_cycle(loop, t, from, n);
 	t->state = CORIO__RUNNING;
 	t->wait = CORIO__WAIT_NONE;
-	t->wait_obj = NULL;
+	t->on.queue = NULL;
 	return found;
 }
 
@@ -301,7 +304,7 @@ static void fail_waits(struct corio_loop *loop, struct corio_task **v,
 		if (t->wait == CORIO__WAIT_SYNC) {
 			corio__sync_abort(loop, t, -EDEADLK);
 		} else if (t->wait == CORIO__WAIT_JOIN) {
-			((struct corio_task *)t->wait_obj)->joiner = NULL;
+			corio__task_joined(t)->joiner = NULL;
 			corio__task_resume(loop, t, -EDEADLK);
 		}
 	}

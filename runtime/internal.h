@@ -6,6 +6,7 @@
 #ifndef CORIO_INTERNAL_H
 #define CORIO_INTERNAL_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -38,10 +39,11 @@ enum corio__wait {
 	CORIO__WAIT_NONE = 0,
 	CORIO__WAIT_IO,		/* an io_uring operation (@op names it) */
 	CORIO__WAIT_SLEEP,	/* its timer */
-	CORIO__WAIT_JOIN,	/* another task (@wait_obj) */
-	CORIO__WAIT_SYNC,	/* a primitive of corio/sync.h: @wait_obj is
-				 * its struct corio__sync, @wait_arg the
-				 * element of a channel operation */
+	CORIO__WAIT_JOIN,	/* another task (@on.joined) */
+	CORIO__WAIT_SYNC,	/* a wait queue (@on.queue): a primitive of
+				 * corio/sync.h, a completion, a group...;
+				 * @via.elem the element of a channel or bus
+				 * operation */
 };
 
 /* Width of the result slot an operation writes (task @result). */
@@ -82,13 +84,22 @@ struct corio_task {
 	const char *name;		/* for reports; never NULL */
 	const char *file;		/* spawn site */
 	struct corio_task *joiner;	/* task awaiting our end, or NULL */
-	void *wait_obj;			/* WAIT_JOIN: the joined task;
-					 * WAIT_IO: 1 + the fd it counts in
-					 * the loop's fd_ops, or NULL */
+	/* What it waits on, one member per state (corio__task_on_*
+	 * assert the state in debug builds). */
+	union {
+		struct corio_task *joined;	/* WAIT_JOIN */
+		struct corio__sync *queue;	/* WAIT_SYNC */
+		intptr_t fd_counted;	/* WAIT_IO: 1 + the fd it counts in
+					 * the loop's fd_ops, or 0 */
+		struct corio_task *zombie_prev;	/* DONE, on loop->zombies */
+	} on;
 	void *result;			/* where the awaited op's result goes,
 					 * of @result_kind; may be NULL */
-	void *wait_arg;			/* WAIT_SYNC: see enum corio__wait;
-					 * parked: the previous task */
+	union {
+		void *elem;		/* WAIT_SYNC: see enum corio__wait */
+		struct corio_task *parked_prev;	/* CORIO__T_PARKED (waits
+					 * other than WAIT_SYNC) */
+	} via;
 	int64_t deadline;		/* corio_deadline_set, or NO_DEADLINE */
 	/* The task's timer (timer.c), valid while @timer_where is not 0. */
 	struct corio_task *timer_next;	/* in a wheel slot or the run */
@@ -124,6 +135,27 @@ struct corio_task {
 	uint16_t timer_where;		/* 0: not armed; CORIO__TW_LATE: in
 					 * the late heap; else 1 + its list */
 };
+
+/* The task @t joins; it is waiting in a join. */
+static inline struct corio_task *corio__task_joined(const struct corio_task *t)
+{
+	assert(t->state == CORIO__WAITING && t->wait == CORIO__WAIT_JOIN);
+	return t->on.joined;
+}
+
+/* The wait queue @t is on; it is waiting on one. */
+static inline struct corio__sync *corio__task_queue(const struct corio_task *t)
+{
+	assert(t->state == CORIO__WAITING && t->wait == CORIO__WAIT_SYNC);
+	return t->on.queue;
+}
+
+/* The element of @t's channel or bus operation; it is waiting on one. */
+static inline void *corio__task_elem(const struct corio_task *t)
+{
+	assert(t->state == CORIO__WAITING && t->wait == CORIO__WAIT_SYNC);
+	return t->via.elem;
+}
 
 struct corio__reactor;
 struct corio__fault;
@@ -177,7 +209,7 @@ struct corio_loop {
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
 					 * linked through @next and, back,
-					 * @wait_arg (both free meanwhile) */
+					 * @via.parked_prev */
 	struct corio__timers timers;	/* armed timers (timer_wheel.h) */
 	struct corio__slab slab;
 	pthread_t owner;

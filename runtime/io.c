@@ -176,9 +176,9 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 		corio__timer_disarm(loop, t);
 		goto fail;
 	}
-	t->wait_obj = NULL;
+	t->on.fd_counted = 0;
 	if (uses_fd(io->opcode) && fd_ops_inc(loop, io->fd))
-		t->wait_obj = (void *)(intptr_t)(io->fd + 1);
+		t->on.fd_counted = (intptr_t)io->fd + 1;
 	kernel_fills(io);
 	t->op = io->opcode;
 	corio__task_suspend(t, CORIO__WAIT_IO);
@@ -192,9 +192,10 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 {
 	if (corio__unlikely(loop->fault) && corio__fault_hold(loop, t, res))
 		return;	/* delivered by a later poll (fault.c) */
-	if (t->wait_obj) {
-		loop->fd_ops[(intptr_t)t->wait_obj - 1]--;
-		t->wait_obj = NULL;
+	assert(t->state == CORIO__WAITING && t->wait == CORIO__WAIT_IO);
+	if (t->on.fd_counted) {
+		loop->fd_ops[t->on.fd_counted - 1]--;
+		t->on.fd_counted = 0;
 	}
 	/* A cancel that lost the race delivers the real result instead: data
 	 * that was read is never silently dropped. */

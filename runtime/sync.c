@@ -3,8 +3,8 @@
  * runtime/sync.c - channels, mutexes, semaphores, events and wait groups.
  *
  * Each primitive starts with a struct corio__sync, its wait queue
- * (waitq.c).  A waiting task records the primitive in wait_obj and, for
- * channels, the element in wait_arg; the task that satisfies the wait
+ * (waitq.c).  A waiting task records the primitive in on.queue and, for
+ * channels, the element in via.elem; the task that satisfies the wait
  * copies the element and resumes the waiter with the result
  * (corio__task_resume), so a woken waiter has nothing left to do.
  */
@@ -136,7 +136,7 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 	/* Receivers wait only while the buffer is empty: hand it over. */
 	r = corio__sync_pop(&ch->sync);
 	if (r) {
-		copy_elem(r->wait_arg, elem, ch->elem_size);
+		copy_elem(corio__task_elem(r), elem, ch->elem_size);
 		corio__task_resume(corio__tls_loop, r, 0);
 		return 0;
 	}
@@ -162,7 +162,8 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 		/* A sender waited for room: its element takes the slot. */
 		s = corio__sync_pop(&ch->senders);
 		if (s) {
-			copy_elem(slot(ch, ch->len), s->wait_arg, ch->elem_size);
+			copy_elem(slot(ch, ch->len), corio__task_elem(s),
+				  ch->elem_size);
 			ch->len++;
 			goto wake_sender;
 		}
@@ -171,7 +172,7 @@ int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 	/* Rendezvous: take the element straight from a waiting sender. */
 	s = corio__sync_pop(&ch->senders);
 	if (s) {
-		copy_elem(elem, s->wait_arg, ch->elem_size);
+		copy_elem(elem, corio__task_elem(s), ch->elem_size);
 		goto wake_sender;
 	}
 	return ch->closed ? -EPIPE : -EAGAIN;

@@ -76,16 +76,16 @@ void corio_frame_misuse(const struct corio_frame *frame, const char *what)
 static void park(struct corio_loop *loop, struct corio_task *t)
 {
 	t->flags |= CORIO__T_PARKED;
-	t->wait_arg = NULL;
+	t->via.parked_prev = NULL;
 	t->next = loop->parked;
 	if (loop->parked)
-		loop->parked->wait_arg = t;
+		loop->parked->via.parked_prev = t;
 	loop->parked = t;
 }
 
 static void unpark(struct corio_loop *loop, struct corio_task *t)
 {
-	struct corio_task *prev = t->wait_arg;
+	struct corio_task *prev = t->via.parked_prev;
 
 	t->flags &= (uint8_t)~CORIO__T_PARKED;
 	if (prev)
@@ -93,8 +93,8 @@ static void unpark(struct corio_loop *loop, struct corio_task *t)
 	else
 		loop->parked = t->next;
 	if (t->next)
-		t->next->wait_arg = prev;
-	t->wait_arg = NULL;
+		t->next->via.parked_prev = prev;
+	t->via.parked_prev = NULL;
 }
 
 /*
@@ -295,6 +295,7 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 __attribute__((always_inline)) inline void corio__task_wake(
 	struct corio_loop *loop, struct corio_task *t)
 {
+	assert(t->state != CORIO__READY && t->state != CORIO__DONE);
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
 	t->state = CORIO__READY;
@@ -305,6 +306,7 @@ __attribute__((always_inline)) inline void corio__task_wake(
 void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
 			int64_t res)
 {
+	assert(t->state == CORIO__WAITING);
 	corio__timer_disarm(loop, t);
 	corio__task_deliver(t, res);
 	corio__task_wake(loop, t);
@@ -312,6 +314,7 @@ void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
 
 void corio__task_resume_unwind(struct corio_loop *loop, struct corio_task *t)
 {
+	assert(t->state == CORIO__WAITING && (t->flags & CORIO__T_CANCELLED));
 	corio__timer_disarm(loop, t);
 	t->flags |= CORIO__T_UNWIND;
 	corio__task_wake(loop, t);
@@ -321,6 +324,7 @@ void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 {
 	struct corio_loop *loop = corio__tls_loop;
 
+	assert(t->state == CORIO__RUNNING && t == loop->current);
 	t->state = CORIO__WAITING;
 	t->wait = (uint8_t)wait;
 	t->wait_since = (uint32_t)(loop->now >> 20);
@@ -358,28 +362,29 @@ bool corio__op_past_deadline(struct corio_task *t)
 
 /*
  * Finished tasks that nobody joined or detached yet (zombies) sit on a
- * doubly linked list through @next and @wait_obj, neither of which a
+ * doubly linked list through @next and @on.zombie_prev, neither of which a
  * finished task uses otherwise, so the loop can release them at the end.
  */
 static void zombie_add(struct corio_loop *loop, struct corio_task *t)
 {
-	t->wait_obj = NULL;
+	t->on.zombie_prev = NULL;
 	t->next = loop->zombies;
 	if (loop->zombies)
-		loop->zombies->wait_obj = t;
+		loop->zombies->on.zombie_prev = t;
 	loop->zombies = t;
 }
 
 static void zombie_remove(struct corio_loop *loop, struct corio_task *t)
 {
-	struct corio_task *prev = t->wait_obj;
+	struct corio_task *prev = t->on.zombie_prev;
 
+	assert(t->state == CORIO__DONE);
 	if (prev)
 		prev->next = t->next;
 	else
 		loop->zombies = t->next;
 	if (t->next)
-		t->next->wait_obj = prev;
+		t->next->on.zombie_prev = prev;
 }
 
 static void release(struct corio_loop *loop, struct corio_task *t)
@@ -396,6 +401,8 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 {
 	struct corio_task *joiner = t->joiner;
 
+	assert(!joiner || (joiner->state == CORIO__WAITING &&
+			   corio__task_joined(joiner) == t));
 	t->status = status;
 	t->state = CORIO__DONE;
 	t->top = NULL;
@@ -423,6 +430,7 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 {
 	struct corio_frame *f = t->top;
 
+	assert(t->state == CORIO__READY && f && !loop->current);
 	loop->current = t;
 	t->state = CORIO__RUNNING;
 	if (corio__unlikely(loop->watch.running))
@@ -589,7 +597,7 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 			return corio__op_done(t, err);
 	}
 	target->joiner = t;
-	t->wait_obj = target;
+	t->on.joined = target;
 	corio__task_suspend(t, CORIO__WAIT_JOIN);
 	return CORIO_SUSPENDED;
 }
@@ -653,15 +661,14 @@ int corio_task_cancel(struct corio_task *t)
 		corio__io_cancel(loop, t, false);
 		break;
 	case CORIO__WAIT_JOIN:
-		((struct corio_task *)t->wait_obj)->joiner = NULL;
+		corio__task_joined(t)->joiner = NULL;
 		corio__task_resume_unwind(loop, t);
 		break;
 	case CORIO__WAIT_SYNC:
 		/* A blocking call cannot be interrupted: the task sees its
 		 * result when it returns (it may use the task's frames),
 		 * and unwinds at its next await. */
-		if (((struct corio__sync *)t->wait_obj)->kind !=
-		    CORIO_WAIT_BLOCKING)
+		if (corio__task_queue(t)->kind != CORIO_WAIT_BLOCKING)
 			corio__sync_abort(loop, t, 0);
 		break;
 	default:

@@ -538,7 +538,7 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now)
 			corio__sync_abort(loop, t, -ETIME);
 			break;
 		case CORIO__WAIT_JOIN: {
-			struct corio_task *target = t->wait_obj;
+			struct corio_task *target = corio__task_joined(t);
 
 			target->joiner = NULL;
 			corio__task_resume(loop, t, -ETIME);

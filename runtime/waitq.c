@@ -103,8 +103,8 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 		if (err)
 			return corio__op_done(t, err);
 	}
-	t->wait_obj = q;
-	t->wait_arg = arg;
+	t->on.queue = q;
+	t->via.elem = arg;
 	push(q, t);
 	corio__task_suspend(t, CORIO__WAIT_SYNC);
 	return CORIO_SUSPENDED;
@@ -113,8 +113,8 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 					     struct corio_task *t)
 {
-	t->wait_obj = q;
-	t->wait_arg = NULL;
+	t->on.queue = q;
+	t->via.elem = NULL;
 	push(q, t);
 	corio__task_suspend(t, CORIO__WAIT_SYNC);
 	return CORIO_SUSPENDED;
@@ -122,7 +122,7 @@ struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
 {
-	unlink_waiter(t->wait_obj, t);
+	unlink_waiter(corio__task_queue(t), t);
 	if (err)
 		corio__task_resume(loop, t, err);
 	else
