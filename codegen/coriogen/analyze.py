@@ -6,12 +6,15 @@ all at once).  Await and macro rules live in awaits.py and macros.py.
 The result is a model.Program: plain data the lowering turns into C.
 """
 
+import bisect
+
 from .awaits import AwaitRules
 from .declarator import TypeProblem, declare, declare_parameter, is_void
 from .diagnostics import DiagnosticSink
 from .macros import MacroRules
 from .model import (AWAIT_WORDS, CLEANUP_LABEL, FRAME_ERROR_NAME,
                     RESERVED_FIELDS, THROW_NAME, AsyncFunction, Callee,
+                    Closing,
                     Program, Variable)
 from .parse import (callee_name, ci, in_main_file, is_async_decl,
                     spelling_offset, walk)
@@ -182,6 +185,7 @@ class Analyzer(AwaitRules, MacroRules):
         expr_at = {}        # await position -> [(cursor, ancestors)]
         refs = []           # DECL_REF_EXPR cursors
         calls = []          # (CALL_EXPR, ancestors)
+        literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
         positions = self._await_positions
 
         def visit(node, stack):
@@ -199,6 +203,8 @@ class Analyzer(AwaitRules, MacroRules):
                 refs.append(node)
             elif kind == CK.CALL_EXPR:
                 calls.append((node, list(stack)))
+            elif kind == CK.COMPOUND_LITERAL_EXPR:
+                literals.append((node, list(stack)))
             elif kind in (CK.INDIRECT_GOTO_STMT, CK.ADDR_LABEL_EXPR):
                 self.sink.error(node.location, "computed goto in an async "
                                 "function; resume points are goto labels "
@@ -243,6 +249,67 @@ class Analyzer(AwaitRules, MacroRules):
                 if a is None or a.call != call:
                     self._unawaited(call, name)
         self._plan_references(fn, refs)
+        self._plan_literals(fn, literals)
+
+    def _plan_literals(self, fn, literals):
+        """Compound literals whose address may outlive a suspension.
+
+        A literal lives until the end of its block; in the resume function
+        that block is left at every suspension, so a pointer into a literal
+        of a block with an await would dangle.  Such a literal gets a frame
+        field, filled each time the literal is evaluated, and the
+        expression becomes that field (still an lvalue of the literal's
+        type).  Literals only read as values need nothing."""
+        src = self.source
+        tokens = sorted(self.await_tokens)
+        for node, stack in literals:
+            if any(s.kind == CK.StmtExpr for s in stack) or any(
+                    s.kind == CK.VAR_DECL and s.storage_class in (
+                        ci.StorageClass.STATIC, ci.StorageClass.EXTERN)
+                    for s in stack):
+                continue
+            if not self._literal_address_used(node, stack):
+                continue
+            block = next((s for s in reversed(stack)
+                          if s.kind == CK.COMPOUND_STMT), fn.body)
+            lo, hi = block.extent.start.offset, block.extent.end.offset
+            i = bisect.bisect_left(tokens, lo)
+            if i == len(tokens) or tokens[i] >= hi:
+                continue            # no suspension while it lives
+            start, end = node.extent.start.offset, node.extent.end.offset
+            text = src.slice(start, end)
+            if not text.startswith("(") or not text.endswith("}") or \
+                    self._macro_at(start) is not None:
+                self.sink.error(node.location, "compound literal built by "
+                                "a macro, whose address outlives an await "
+                                "in its block; write the literal out, or "
+                                "use a local", "corio-compound-literal")
+                continue
+            field = "corio_cl%d" % (len(fn.literals) + 1)
+            try:
+                decl = declare(node.type, field)
+            except TypeProblem as problem:
+                self.sink.error(node.location, problem.message,
+                                problem.ident)
+                continue
+            fn.literals.append((field, decl, node.type, block))
+            ref = "corio_self->" + field
+            fn.edits.append((start, start, "(*(__typeof__(%s) *)"
+                             "__builtin_memcpy(&%s, &" % (ref, ref)))
+            fn.edits.append((end, end, Closing(", sizeof %s))" % ref)))
+
+    def _literal_address_used(self, node, stack):
+        """True when the literal @node is used as an object, not only as a
+        value: an array (it decays), or under & or a member access."""
+        if node.type.get_canonical().kind in (ci.TypeKind.CONSTANTARRAY,
+                                              ci.TypeKind.INCOMPLETEARRAY):
+            return True
+        for parent in reversed(stack):
+            if parent.kind == CK.PAREN_EXPR:
+                continue
+            return parent.kind in (CK.UNARY_OPERATOR, CK.MEMBER_REF_EXPR,
+                                   CK.ARRAY_SUBSCRIPT_EXPR)
+        return False
 
     def _find_cleanup(self, fn):
         ext = fn.body.extent
@@ -301,9 +368,31 @@ class Analyzer(AwaitRules, MacroRules):
         except TypeProblem as problem:
             self.sink.error(cursor.location, problem.message, problem.ident)
             return
+        align = self._alignment_specifier(cursor)
+        if align:
+            var.decl_text = align + " " + var.decl_text
+            fn.aligned = True
         (fn.params if is_param else fn.locals).append(var)
         fn.add_variable(var)
 
+
+    def _alignment_specifier(self, cursor):
+        """The alignment a variable was declared with (`alignas(16)`,
+        `_Alignas(T)`, `__attribute__((aligned(8)))`, a macro spelling
+        one), as text a frame field can carry; None when there is none."""
+        src = self.source
+        for child in cursor.get_children():
+            if child.kind != CK.ALIGNED_ATTR:
+                continue
+            start = child.extent.start.offset
+            word = src.word_at(start)
+            end = src.balanced_parens(start + len(word))
+            if word in ("aligned", "__aligned__"):
+                return "__attribute__((%s))" % src.slice(start, end)
+            if word == "alignas":
+                return "_Alignas" + src.slice(start + len(word), end)
+            return src.slice(start, end)    # _Alignas(...) or a macro
+        return None
 
     # ------------------------------------------------------------------
     # References to frame variables.
@@ -351,7 +440,8 @@ class Analyzer(AwaitRules, MacroRules):
                     continue        # the start function gets NULL
                 a.temp = "corio_t%d" % a.index
                 try:
-                    fn.temps.append((a.temp, declare(result, a.temp)))
+                    fn.temps.append((a.temp, declare(result, a.temp),
+                                     result))
                 except TypeProblem as problem:
                     self.sink.error(self.pos(a.token_offset),
                                     problem.message, problem.ident)
@@ -368,7 +458,8 @@ class Analyzer(AwaitRules, MacroRules):
                     self.sink.error(seq.node.location, problem.message,
                                     problem.ident)
                     continue
-                fn.temps.append((seq.temp, decl))
+                fn.temps.append((seq.temp, decl, None if seq.op in (
+                    "&&", "||") else seq.node.type))
             needed = []
             for a in fn.awaits:
                 c = a.callee

@@ -5,7 +5,7 @@ expression an await may stand (the Analyzer mixes these rules in)."""
 from .declarator import is_void
 from .model import AWAIT_WORDS, Await, Sequenced
 from .parse import callee_name, ci, spelling_offset
-from .source import operator_between
+from .source import for_parts, operator_between
 
 CK = None if ci is None else ci.CursorKind
 
@@ -83,7 +83,7 @@ class AwaitRules:
             return
         a = Await(token, self._await_token_end(token), call, outer_end,
                   callee, len(fn.awaits) + 1)
-        a.discarded = value_discarded(call, ancestors)
+        a.discarded = value_discarded(self.source, call, ancestors)
         fn.awaits.append(a)
 
     def _check_context(self, fn, call, ancestors, where):
@@ -103,7 +103,7 @@ class AwaitRules:
                 if len(kids) == 2 and inner == kids[1]:
                     op = operator_between(src, kids[0], kids[1])
                     if op in ("&&", "||", ","):
-                        self._note_sequenced(fn, node, op, where)
+                        self._note_sequenced(fn, node, op, ancestors)
             elif kind == CK.CONDITIONAL_OPERATOR:
                 kids = list(node.get_children())
                 if len(kids) != 3:
@@ -111,13 +111,16 @@ class AwaitRules:
                                     "middle operand", "corio-await-context")
                     return False
                 if inner != kids[0]:
-                    self._note_sequenced(fn, node, "?:", where)
+                    self._note_sequenced(fn, node, "?:", ancestors)
             elif kind == CK.UNEXPOSED_EXPR:
                 # Implicit conversions have one operand; several mean a
                 # construct libclang 14 does not expose (GNU `a ?: b`, a
                 # builtin choice): its evaluation order is unknown here.
                 kids = list(node.get_children())
-                if len(kids) > 1 and inner != kids[0]:
+                if len(kids) > 1 and inner == kids[-1] and \
+                        self._designated(node, ancestors):
+                    pass    # `.y = await f()`, `[1] = await f()`
+                elif len(kids) > 1 and inner != kids[0]:
                     self.sink.error(where, "await inside an expression "
                                     "coriogen cannot see into (GNU 'a ?: "
                                     "b'?); use an if statement",
@@ -137,14 +140,32 @@ class AwaitRules:
             inner = node
         return True
 
-    def _note_sequenced(self, fn, node, op, where):
+    def _designated(self, node, ancestors):
+        """True when UNEXPOSED_EXPR @node is a designated initialiser in
+        an initialiser list: its designators are constants, and C leaves
+        the order of the list's elements unspecified."""
+        i = len(ancestors) - 1
+        while i >= 0 and ancestors[i] != node:
+            i -= 1
+        if i < 1 or ancestors[i - 1].kind != CK.INIT_LIST_EXPR:
+            return False
+        first = self.source.slice(node.extent.start.offset,
+                                  node.extent.start.offset + 1)
+        return first in (".", "[")
+
+    def _note_sequenced(self, fn, node, op, ancestors):
         key = (node.extent.start.offset, node.extent.end.offset)
         if key in fn.sequenced:
             return
-        if op in ("?:", ",") and is_void(node.type):
-            temp_needed = False
-        else:
-            temp_needed = True
+        i = len(ancestors) - 1
+        while i >= 0 and ancestors[i] != node:
+            i -= 1
+        # A value nobody reads needs no field, and storing it into one
+        # would leave a statement with no effect behind.
+        # (&& and || keep theirs: it holds the left operand's truth.)
+        temp_needed = op in ("&&", "||") or (
+            not is_void(node.type) and
+            not value_discarded(self.source, node, ancestors[:i]))
         fn.sequenced[key] = Sequenced(node, op, temp_needed)
 
     def _written_with_await(self, call):
@@ -169,11 +190,20 @@ class AwaitRules:
         return False
 
 
-def value_discarded(call, ancestors):
-    """True when the awaited call is a whole expression statement (perhaps
-    in parens or cast to void): its result slot can be NULL."""
+def value_discarded(source, call, ancestors):
+    """True when the value of @call (an awaited call, or an operator) is
+    never read: a whole expression statement or for clause (perhaps in
+    parens or cast to void), or the left operand of a comma.  Its result
+    slot can be NULL."""
     node = call
     for parent in reversed(ancestors):
+        if parent.kind == CK.BINARY_OPERATOR:
+            kids = list(parent.get_children())
+            return len(kids) == 2 and kids[0] == node and \
+                operator_between(source, kids[0], kids[1]) == ","
+        if parent.kind == CK.FOR_STMT:
+            init, _, inc, _ = for_parts(source, parent)
+            return node in (init, inc)
         if parent.kind in (CK.PAREN_EXPR, CK.UNEXPOSED_EXPR) or (
                 parent.kind == CK.CSTYLE_CAST_EXPR and
                 parent.type.kind == ci.TypeKind.VOID):

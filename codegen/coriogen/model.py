@@ -14,6 +14,11 @@ FRAME_ERROR_NAME = "corio_frame_error"
 RESERVED_FIELDS = {"hdr", "corio_result"}
 
 
+class Closing(str):
+    """The text of an insertion edit that closes a construct ending at
+    its offset: it belongs to a range that ends there."""
+
+
 class Callee:
     """An awaitable function: what `await NAME(args)` starts."""
 
@@ -95,8 +100,13 @@ class AsyncFunction:
         # (start, end) of the node -> Sequenced, for &&, ||, ?: and the
         # comma operator around awaits.
         self.sequenced = {}
-        self.temps = []                 # (field, declaration) per result
+        self.temps = []                 # (field, declaration, type or
+                                        # None for int) per result
+        # Compound literals lifted into the frame: (field, declaration,
+        # type, enclosing block).
+        self.literals = []
         self.callees_needing_proto = []  # Callee list
+        self.aligned = False            # a local declared with alignas
 
 
     def add_variable(self, var):
