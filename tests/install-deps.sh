@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config clang liburing-dev libcriterion-dev
       libhttp-parser-dev libc-ares-dev
-      python3 python3-clang-14 valgrind iproute2 procps util-linux)
+      python3 python3-clang-14 csmith libcsmith-dev
+      valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
