@@ -186,6 +186,7 @@ class Analyzer(AwaitRules, MacroRules):
         refs = []           # DECL_REF_EXPR cursors
         calls = []          # (CALL_EXPR, ancestors)
         literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
+        candidates = []     # (VAR_DECL, ancestors) of possible frame locals
         positions = self._await_positions
 
         def visit(node, stack):
@@ -198,7 +199,7 @@ class Analyzer(AwaitRules, MacroRules):
                                               ci.StorageClass.EXTERN) and \
                         not any(s.kind == CK.StmtExpr for s in stack) and \
                         self._macro_at(node.location.offset) is None:
-                    self._add_variable(fn, node, False)
+                    candidates.append((node, list(stack)))
             elif kind == CK.DECL_REF_EXPR:
                 refs.append(node)
             elif kind == CK.CALL_EXPR:
@@ -227,6 +228,7 @@ class Analyzer(AwaitRules, MacroRules):
             claimed.add(token)
             self._resolve_await(fn, token, pos, expr_at.get(pos, []))
         self._check_macro_statements(fn)
+        self._place_locals(fn, candidates)
         awaited_calls = {a.call.extent.start.offset: a for a in fn.awaits}
         for call, stack in calls:
             name = callee_name(call)
@@ -250,6 +252,44 @@ class Analyzer(AwaitRules, MacroRules):
                     self._unawaited(call, name)
         self._plan_references(fn, refs)
         self._plan_literals(fn, literals)
+
+    def _place_locals(self, fn, candidates):
+        """Frame locals, and the locals that stay ordinary C locals of the
+        resume function.
+
+        A local must be in the frame when a suspension can fall inside its
+        lifetime: its scope (block, or `for` statement for the init
+        clause) contains an await after its declaration, or it is
+        declared in the outermost block, which the cleanup section shares
+        and the dispatch enters after a suspension.  Every other local is
+        declared where it was written, address taken or not: no resume
+        point lies inside its scope, so the C stack keeps it for as long
+        as C says it lives.  The variables of one declaration go
+        together."""
+        tokens = sorted(self.await_tokens)
+        has_awaits = bool(fn.awaits)
+        for node, stack in candidates:
+            decl_stmt = stack[-1]
+            scope = next((a for a in reversed(stack) if a.kind in (
+                CK.COMPOUND_STMT, CK.FOR_STMT)), fn.body)
+            lo = decl_stmt.extent.start.offset
+            hi = scope.extent.end.offset
+            i = bisect.bisect_left(tokens, lo)
+            in_frame = i < len(tokens) and tokens[i] < hi or \
+                (has_awaits and scope == fn.body)
+            if in_frame:
+                var = self._add_variable(fn, node, False)
+                if var is not None:
+                    var.scope = None if scope == fn.body else (
+                        scope.extent.start.offset, hi)
+                continue
+            try:
+                declare(node.type, node.spelling)
+                fn.stack_locals.append(node.type)
+            except TypeProblem as problem:
+                if problem.ident == "corio-vla":
+                    self.sink.error(node.location, problem.message,
+                                    problem.ident)
 
     def _plan_literals(self, fn, literals):
         """Compound literals whose address may outlive a suspension.
@@ -292,7 +332,9 @@ class Analyzer(AwaitRules, MacroRules):
                 self.sink.error(node.location, problem.message,
                                 problem.ident)
                 continue
-            fn.literals.append((field, decl, node.type, block))
+            fn.literals.append((field, decl, node.type, None
+                                if block == fn.body else
+                                (lo, hi)))
             ref = "corio_self->" + field
             fn.edits.append((start, start, "(*(__typeof__(%s) *)"
                              "__builtin_memcpy(&%s, &" % (ref, ref)))
@@ -374,6 +416,7 @@ class Analyzer(AwaitRules, MacroRules):
             fn.aligned = True
         (fn.params if is_param else fn.locals).append(var)
         fn.add_variable(var)
+        return var
 
 
     def _alignment_specifier(self, cursor):
@@ -441,7 +484,7 @@ class Analyzer(AwaitRules, MacroRules):
                 a.temp = "corio_t%d" % a.index
                 try:
                     fn.temps.append((a.temp, declare(result, a.temp),
-                                     result))
+                                     result, a.scope))
                 except TypeProblem as problem:
                     self.sink.error(self.pos(a.token_offset),
                                     problem.message, problem.ident)
@@ -459,7 +502,7 @@ class Analyzer(AwaitRules, MacroRules):
                                     problem.ident)
                     continue
                 fn.temps.append((seq.temp, decl, None if seq.op in (
-                    "&&", "||") else seq.node.type))
+                    "&&", "||") else seq.node.type, seq.scope))
             needed = []
             for a in fn.awaits:
                 c = a.callee

@@ -84,6 +84,7 @@ class AwaitRules:
         a = Await(token, self._await_token_end(token), call, outer_end,
                   callee, len(fn.awaits) + 1)
         a.discarded = value_discarded(self.source, call, ancestors)
+        a.scope = statement_scope(ancestors, call)
         fn.awaits.append(a)
 
     def _check_context(self, fn, call, ancestors, where):
@@ -166,7 +167,8 @@ class AwaitRules:
         temp_needed = op in ("&&", "||") or (
             not is_void(node.type) and
             not value_discarded(self.source, node, ancestors[:i]))
-        fn.sequenced[key] = Sequenced(node, op, temp_needed)
+        seq = fn.sequenced[key] = Sequenced(node, op, temp_needed)
+        seq.scope = statement_scope(ancestors[:i], node)
 
     def _written_with_await(self, call):
         """True when an await keyword precedes the call in the text, or
@@ -188,6 +190,17 @@ class AwaitRules:
                     data[j - len(w) - 1:j - len(w)] == b"_"):
                 return True
         return False
+
+
+def statement_scope(ancestors, node):
+    """(start, end) of the statement of its block that contains @node: a
+    value computed there is dead once that statement is done."""
+    chain = list(ancestors) + [node]
+    for i in range(len(chain) - 2, -1, -1):
+        if chain[i].kind == CK.COMPOUND_STMT:
+            ext = chain[i + 1].extent
+            return ext.start.offset, ext.end.offset
+    return None
 
 
 def value_discarded(source, call, ancestors):

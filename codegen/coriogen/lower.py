@@ -20,6 +20,7 @@ import re
 
 from .declarator import (array_element, declare, declare_parameter,
                          has_const, is_void, result_slot, store)
+from .layout import frame_layout, function_fields
 from .model import AWAIT_WORDS, CLEANUP_LABEL, Closing
 from .parse import call_arguments, ci
 from .source import FALLTHROUGH, comments_before, for_parts
@@ -265,14 +266,9 @@ class FunctionLowering:
         self.gen("")
         self.gen(frame + " {")
         self.gen("\tstruct corio_frame hdr;")
-        if fn.result_type is not None:
-            self.gen("\t%s;" % result_slot(fn.result_type, "corio_result"))
-        for var in fn.params + fn.locals:
-            self.gen("\t%s;" % var.decl_text)
-        for _, decl, _ in fn.temps:
-            self.gen("\t%s;" % decl)
-        for _, decl, _, _ in fn.literals:
-            self.gen("\t%s;" % decl)
+        for line in frame_layout(frame_fields(fn),
+                                 self.program.header_size)[0]:
+            self.gen(line)
         self.gen("};")
         if fn.aligned:
             # alignas(N) on a local becomes the field's; the runtime's
@@ -574,14 +570,21 @@ class FunctionLowering:
     def for_stmt(self, node):
         init, cond, inc, body = for_parts(self.src, node)
         line = self.line_of(node.extent.start.offset)
-        if init is not None:
-            # Every variable is in the frame, so the init clause can run
-            # as statements before the loop.
-            self.stmt(init)
         cond_await = self.has_await(cond)
         inc_await = self.has_await(inc)
-        if not cond_await and not inc_await:
+        local_init = init is not None and init.kind == CK.DECL_STMT and \
+            not any(var_of(self.fn, c) for c in init.get_children())
+        if local_init:
+            # Its variables stay C locals (no await in the loop): they
+            # keep the loop as their scope.
+            parts = ["for (", self.range(init)]
+        else:
+            if init is not None:
+                # Frame variables, or an expression: the init clause can
+                # run as statements before the loop.
+                self.stmt(init)
             parts = ["for (;"]
+        if not cond_await and not inc_await:
             if cond is not None:
                 parts += [" ", self.range(cond)]
             parts.append(";")
@@ -747,6 +750,14 @@ def initializer(source, var_cursor):
 
 def c_string(text):
     return text.replace("\\", "\\\\").replace("\"", "\\\"")
+
+
+def frame_fields(fn):
+    """The fields of @fn's frame after the header (layout.Field list)."""
+    result = None
+    if fn.result_type is not None:
+        result = result_slot(fn.result_type, "corio_result")
+    return function_fields(fn, result)
 
 
 def start_signature(name, is_static, params):

@@ -43,6 +43,7 @@ class Await:
         self.index = index                  # resume point, 1-based
         self.temp = None                    # frame field for the result
         self.discarded = False              # a statement of its own
+        self.scope = None                   # (start, end) of its statement
 
     @property
     def start(self):
@@ -63,6 +64,7 @@ class Sequenced:
         self.op = op                        # "&&", "||", "?:" or ","
         self.temp_needed = temp_needed      # False for a void ?: or ,
         self.temp = None                    # frame field for the value
+        self.scope = None                   # (start, end) of its statement
 
 
 class Variable:
@@ -75,6 +77,8 @@ class Variable:
         self.is_param = is_param
         self.type = cursor.type
         self.decl_text = None               # field declaration, no ';'
+        self.scope = None                   # (start, end) of its block, or
+                                            # None: the whole frame
 
 
 class AsyncFunction:
@@ -101,12 +105,13 @@ class AsyncFunction:
         # comma operator around awaits.
         self.sequenced = {}
         self.temps = []                 # (field, declaration, type or
-                                        # None for int) per result
+                                        # None for int, scope) per result
         # Compound literals lifted into the frame: (field, declaration,
-        # type, enclosing block).
+        # type, scope: (start, end) of the enclosing block or None).
         self.literals = []
         self.callees_needing_proto = []  # Callee list
         self.aligned = False            # a local declared with alignas
+        self.stack_locals = []          # types of locals left on the stack
 
 
     def add_variable(self, var):

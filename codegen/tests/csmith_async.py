@@ -26,7 +26,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import support
-from coriogen import parse
+from coriogen import declarator, parse
 
 CSMITH_INCLUDE = "/usr/include/csmith"
 RUN_TIMEOUT = 10
@@ -91,11 +91,14 @@ def make_async(path, out_path):
         if cursor.is_definition():
             visit(cursor, False)
     visit(main, True)
-    result = first.result_type.spelling
-    runner = RUNNER % {"result": result,
-                       "slot": ", &result" if result != "void" else "",
-                       "slot_param": (", %s *corio_result" % result)
-                       if result != "void" else ""}
+    rtype = first.result_type
+    void = declarator.is_void(rtype)
+    runner = RUNNER % {
+        "result": "int result" if void else declarator.declare(rtype,
+                                                               "result"),
+        "slot": "" if void else ", &result",
+        "slot_param": "" if void else ", " + declarator.result_slot(
+            rtype, "corio_result")}
     edits.append((main.extent.start.offset, runner))
     text = src.data
     for offset, insert in sorted(edits, key=lambda e: e[0], reverse=True):
@@ -113,7 +116,7 @@ static void csmith_run_func_1(void)
 {
 	struct corio_loop *loop;
 	struct corio_task *task;
-	%(result)s result;
+	%(result)s;
 	int status = 0;
 
 	if (corio_loop_create(&loop, NULL) < 0)

@@ -155,15 +155,25 @@ struct tour__frame {
 	char tag[8];
 	long total;
 	int i;
-	int j;
-	int corio_t1;
-	int corio_t2;
-	int corio_t3;
-	int corio_t4;
-	int corio_t5;
-	int corio_t7;
-	int corio_t8;
-	int corio_v1;
+	union {
+		int corio_t1;
+		struct {
+			int j;
+			int corio_t2;
+		};
+		struct {
+			int corio_t4;
+			int corio_t3;
+		};
+		struct {
+			int corio_t5;
+			int corio_t7;
+		};
+		struct {
+			int corio_t8;
+			int corio_v1;
+		};
+	};
 };
 
 struct corio_frame *tour__start(struct corio_frame *corio_parent, int n, const int *weights, int (*pick)(int), long *corio_result);
@@ -257,12 +267,12 @@ static struct corio_frame *tour__resume(struct corio_frame *corio_frame)
 	corio_self->corio_v1 = (corio_self->n > 0) != 0; if (corio_self->corio_v1) { CORIO__GEN_AWAIT(8, step__start(&corio_self->hdr, corio_self->n, &corio_self->corio_t8)); corio_self->corio_v1 = (corio_self->corio_t8 > 2) != 0; } if (corio_self->corio_v1) {
 		corio_self->total++; }
 	if (corio_self->corio_result) *corio_self->corio_result = corio_self->total + corio_self->p.x; goto corio_finally;
-#line 261 "tour.gen.c"
+#line 271 "tour.gen.c"
 corio_finally:
 	corio_self->hdr.flags |= CORIO_FRAME_FINALLY;
 #line 56 "tour.c"
 	printf("%s done\n", corio_self->tag);
-#line 266 "tour.gen.c"
+#line 276 "tour.gen.c"
 	return NULL;
 }
 #undef __func__
