@@ -16,8 +16,8 @@ from .model import (AWAIT_WORDS, CLEANUP_LABEL, FRAME_ERROR_NAME,
                     RESERVED_FIELDS, THROW_NAME, AsyncFunction, Callee,
                     Closing,
                     Program, Variable)
-from .parse import (callee_name, ci, in_main_file, is_async_decl,
-                    spelling_offset, walk)
+from .parse import (async_function_type, call_callee, callee_name, ci,
+                    in_main_file, is_async_decl, spelling_offset, walk)
 from .source import Position
 
 CK = None if ci is None else ci.CursorKind
@@ -67,6 +67,9 @@ class Analyzer(AwaitRules, MacroRules):
                                 AsyncFunction(cursor))
                         else:
                             self.program.prototypes.append(cursor)
+            elif kind == CK.TYPEDEF_DECL and in_main_file(cursor, src) and \
+                    is_async_decl(cursor):
+                self.program.async_typedefs.append(cursor)
             elif kind == CK.STRUCT_DECL and cursor.spelling == "corio_frame" \
                     and cursor.is_definition():
                 self.program.header_size = cursor.type.get_size()
@@ -137,6 +140,8 @@ class Analyzer(AwaitRules, MacroRules):
         # Calls of async functions outside async functions, and awaits
         # that no async function claimed.
         for cursor in self.tu.cursor.get_children():
+            if cursor.kind == CK.VAR_DECL and in_main_file(cursor, src):
+                walk(cursor, self._visit_sync_function, [])
             if cursor.kind != CK.FUNCTION_DECL or \
                     not cursor.is_definition() or \
                     not in_main_file(cursor, src) or is_async_decl(cursor):
@@ -157,6 +162,42 @@ class Analyzer(AwaitRules, MacroRules):
                                 "function" % name, "corio-throw-context")
             elif name in self.annotated:
                 self._unawaited(cursor, name)
+            elif name is None:
+                self._unawaited_pointer(cursor)
+        elif cursor.kind == CK.DECL_REF_EXPR:
+            edit = self._function_value(cursor, stack)
+            if edit:
+                self.program.edits.append(edit)
+
+    def _function_value(self, ref, stack):
+        """The edit naming NAME__start for a use of async function NAME as
+        a value (`handler = NAME`, `&NAME`, in a table), or None.  What an
+        async function type points to is a start function."""
+        target = ref.referenced
+        if target is None or target.kind != CK.FUNCTION_DECL or \
+                target.spelling not in self.annotated:
+            return None
+        node = ref
+        i = len(stack) - 1
+        while i >= 0 and stack[i].kind in (CK.UNEXPOSED_EXPR,
+                                           CK.PAREN_EXPR):
+            node = stack[i]
+            i -= 1
+        if i >= 0 and stack[i].kind == CK.CALL_EXPR and \
+                call_callee(stack[i]) == node:
+            return None             # a call: awaited, or reported
+        start, end = ref.extent.start.offset, ref.extent.end.offset
+        if self.source.slice(start, end) != target.spelling:
+            return None             # spelled by a macro: left alone
+        return start, end, target.spelling + "__start"
+
+    def _unawaited_pointer(self, call):
+        callee = call_callee(call)
+        if callee is not None and async_function_type(callee.type) and \
+                not self._written_with_await(call):
+            self.sink.error(call.location, "call through a pointer to an "
+                            "async function type without await",
+                            "corio-unawaited-call")
 
     def _unawaited(self, cursor, name):
         if self._written_with_await(cursor):
@@ -184,6 +225,7 @@ class Analyzer(AwaitRules, MacroRules):
         self._find_cleanup(fn)
         expr_at = {}        # await position -> [(cursor, ancestors)]
         refs = []           # DECL_REF_EXPR cursors
+        values = []         # edits: async functions used as values
         calls = []          # (CALL_EXPR, ancestors)
         literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
         candidates = []     # (VAR_DECL, ancestors) of possible frame locals
@@ -202,6 +244,9 @@ class Analyzer(AwaitRules, MacroRules):
                     candidates.append((node, list(stack)))
             elif kind == CK.DECL_REF_EXPR:
                 refs.append(node)
+                edit = self._function_value(node, stack)
+                if edit:
+                    values.append(edit)
             elif kind == CK.CALL_EXPR:
                 calls.append((node, list(stack)))
             elif kind == CK.COMPOUND_LITERAL_EXPR:
@@ -250,6 +295,11 @@ class Analyzer(AwaitRules, MacroRules):
                 a = awaited_calls.get(call.extent.start.offset)
                 if a is None or a.call != call:
                     self._unawaited(call, name)
+            elif name is None:
+                a = awaited_calls.get(call.extent.start.offset)
+                if a is None or a.call != call:
+                    self._unawaited_pointer(call)
+        fn.edits.extend(values)
         self._plan_references(fn, refs)
         self._plan_literals(fn, literals)
 

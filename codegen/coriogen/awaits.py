@@ -3,8 +3,9 @@
 expression an await may stand (the Analyzer mixes these rules in)."""
 
 from .declarator import is_void
-from .model import AWAIT_WORDS, Await, Sequenced
-from .parse import callee_name, ci, spelling_offset
+from .model import AWAIT_WORDS, Await, Callee, Sequenced
+from .parse import (async_function_type, call_callee, callee_name, ci,
+                    function_type_of, in_main_file, spelling_offset)
 from .source import for_parts, operator_between
 
 CK = None if ci is None else ci.CursorKind
@@ -62,6 +63,31 @@ class AwaitRules:
         name = callee_name(call)
         n_args = len(list(call.get_arguments()))
         callee = self.callee(name, n_args) if name else None
+        pointer = None
+        if name is None:
+            target = call_callee(call)
+            typedef = async_function_type(target.type) if target else None
+            if typedef is not None and not in_main_file(typedef,
+                                                        self.source):
+                self.sink.error(where, "async function type '%s' is declared "
+                                "in another file; coriogen turns it into the "
+                                "start functions' type only in the file it "
+                                "transforms" % typedef.spelling,
+                                "corio-await-target")
+                return
+            if typedef is not None:
+                result = function_type_of(typedef).get_result()
+                callee = Callee(None, None if is_void(result) else result,
+                                True)
+                pointer = (target.extent.start.offset,
+                           target.extent.end.offset)
+            elif target is not None:
+                self.sink.error(where, "call through an expression of type "
+                                "'%s', which is not an async function type; "
+                                "declare one with `typedef async T "
+                                "name(params);`" % target.type.spelling,
+                                "corio-await-target")
+                return
         if callee is None and name in self.start_decls:
             self.sink.error(where, "%s__start does not match a call of '%s' "
                             "with %d argument%s" % (name, name, n_args,
@@ -83,6 +109,7 @@ class AwaitRules:
             return
         a = Await(token, self._await_token_end(token), call, outer_end,
                   callee, len(fn.awaits) + 1)
+        a.pointer = pointer
         a.discarded = value_discarded(self.source, call, ancestors)
         a.scope = statement_scope(ancestors, call)
         fn.awaits.append(a)

@@ -187,8 +187,13 @@ class FunctionLowering:
         """One await, in front of the statement that uses its result."""
         args = call_arguments(a.call)
         line = self.line_of(a.start)
-        parts = ["CORIO__GEN_AWAIT(%d, %s(&corio_self->hdr"
-                 % (a.index, a.callee.start_name)]
+        if a.pointer:
+            # Through a pointer to a start function (an async typedef).
+            parts = ["CORIO__GEN_AWAIT(%d, (" % a.index, a.pointer,
+                     ")(&corio_self->hdr"]
+        else:
+            parts = ["CORIO__GEN_AWAIT(%d, %s(&corio_self->hdr"
+                     % (a.index, a.callee.start_name)]
         if args:
             parts.append(", ")
             parts.append((self.range(args[0])[0],
@@ -763,6 +768,23 @@ def frame_fields(fn):
 def start_signature(name, is_static, params):
     return "%sstruct corio_frame *%s__start(%s)" % (
         "static " if is_static else "", name, ", ".join(params))
+
+
+def start_typedef(typedef):
+    """`typedef async T name(A)` (or `(*name)(A)`) as the type of the
+    start functions of such async functions."""
+    from .parse import function_type_of
+    fn_type = function_type_of(typedef)
+    params = ["struct corio_frame *corio_parent"]
+    params += [declare_parameter(a, "").rstrip()
+               for a in fn_type.argument_types()]
+    result = fn_type.get_result()
+    if not is_void(result):
+        params.append(result_slot(result, "corio_result"))
+    name = typedef.spelling
+    if typedef.underlying_typedef_type.get_canonical().kind == TK.POINTER:
+        name = "(*%s)" % name
+    return "typedef struct corio_frame *%s(%s)" % (name, ", ".join(params))
 
 
 def start_prototype(name, decl, is_static):

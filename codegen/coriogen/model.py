@@ -24,7 +24,7 @@ class Callee:
 
     def __init__(self, name, result_type, start_declared):
         self.name = name
-        self.start_name = name + "__start"
+        self.start_name = name and name + "__start"
         self.result_type = result_type      # None for void
         self.start_declared = start_declared  # NAME__start visible here
         self.decl = None                    # an annotated declaration
@@ -41,6 +41,9 @@ class Await:
         self.outer_end = outer_end          # end of call or its parens
         self.callee = callee
         self.index = index                  # resume point, 1-based
+        # (start, end) of the callee expression of an await through a
+        # pointer to an async function type, else None.
+        self.pointer = None
         self.temp = None                    # frame field for the result
         self.discarded = False              # a statement of its own
         self.scope = None                   # (start, end) of its statement
@@ -138,5 +141,11 @@ class Program:
         self.prototypes = []            # annotated prototypes in main file
         self.callees = {}
         self.includes = []              # (start, end, name) of #includes
+        # Typedefs of async function types in the main file: they become
+        # typedefs of start function types.
+        self.async_typedefs = []
+        # (start, end, text) edits of text outside async functions:
+        # async functions named as values become their start functions.
+        self.edits = []
         self.header_size = 32           # sizeof(struct corio_frame), read
                                         # from the parsed corio headers
