@@ -73,11 +73,8 @@ class CliTests(unittest.TestCase):
                                  % fn)
                     fh.write("\treturn 0;\n}\n")
                 exe = os.path.join(tmp, "sizes")
-                ok, log = support.compile_c(
-                    cc, [gen, os.path.join(support.HARNESS, "dsl_triple.c"),
-                         support.libcorio()] + support.runtime_libs(), exe,
-                    sanitize=False)
-                self.assertTrue(ok, log)
+                support.link_unsanitized(self, cc, [gen, os.path.join(
+                    support.HARNESS, "dsl_triple.c")], exe)
                 out = subprocess.run([exe], capture_output=True, text=True)
                 self.assertEqual(out.stdout.split(), [s for _, s in sizes])
 
