@@ -229,6 +229,7 @@ class Analyzer(AwaitRules, MacroRules):
         calls = []          # (CALL_EXPR, ancestors)
         literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
         candidates = []     # (VAR_DECL, ancestors) of possible frame locals
+        labels = []         # offsets of the labels in the body
         positions = self._await_positions
 
         def visit(node, stack):
@@ -251,6 +252,8 @@ class Analyzer(AwaitRules, MacroRules):
                 calls.append((node, list(stack)))
             elif kind == CK.COMPOUND_LITERAL_EXPR:
                 literals.append((node, list(stack)))
+            elif kind == CK.LABEL_STMT:
+                labels.append(node.extent.start.offset)
             elif kind in (CK.INDIRECT_GOTO_STMT, CK.ADDR_LABEL_EXPR):
                 self.sink.error(node.location, "computed goto in an async "
                                 "function; resume points are goto labels "
@@ -273,7 +276,7 @@ class Analyzer(AwaitRules, MacroRules):
             claimed.add(token)
             self._resolve_await(fn, token, pos, expr_at.get(pos, []))
         self._check_macro_statements(fn)
-        self._place_locals(fn, candidates)
+        self._place_locals(fn, candidates, labels)
         awaited_calls = {a.call.extent.start.offset: a for a in fn.awaits}
         for call, stack in calls:
             name = callee_name(call)
@@ -303,30 +306,37 @@ class Analyzer(AwaitRules, MacroRules):
         self._plan_references(fn, refs)
         self._plan_literals(fn, literals)
 
-    def _place_locals(self, fn, candidates):
+    def _place_locals(self, fn, candidates, labels):
         """Frame locals, and the locals that stay ordinary C locals of the
         resume function.
 
         A local must be in the frame when a suspension can fall inside its
-        lifetime: its scope (block, or `for` statement for the init
-        clause) contains an await after its declaration, or it is
-        declared in the outermost block, which the cleanup section shares
-        and the dispatch enters after a suspension.  Every other local is
-        declared where it was written, address taken or not: no resume
-        point lies inside its scope, so the C stack keeps it for as long
-        as C says it lives.  The variables of one declaration go
-        together."""
+        lifetime, which is its whole scope (block, or `for` statement for
+        the init clause), not just the part after the declaration:
+        - its scope contains an await after its declaration;
+        - or an await before it and a label before it: a `goto` back
+          there and on past the declaration keeps the value in C;
+        - or it is declared in the outermost block, there is a cleanup
+          section, which the dispatch enters after a suspension, and
+          the function awaits.
+        Every other local is declared where it was written, address taken
+        or not: no resume point lies inside its lifetime, so the C stack
+        keeps it for as long as C says it lives.  The variables of one
+        declaration go together."""
         tokens = sorted(self.await_tokens)
-        has_awaits = bool(fn.awaits)
+        labels = sorted(labels)
+        cleanup = bool(fn.awaits) and fn.cleanup_label is not None
         for node, stack in candidates:
             decl_stmt = stack[-1]
             scope = next((a for a in reversed(stack) if a.kind in (
                 CK.COMPOUND_STMT, CK.FOR_STMT)), fn.body)
+            start = scope.extent.start.offset
             lo = decl_stmt.extent.start.offset
             hi = scope.extent.end.offset
-            i = bisect.bisect_left(tokens, lo)
-            in_frame = i < len(tokens) and tokens[i] < hi or \
-                (has_awaits and scope == fn.body)
+            in_frame = (_any_in(tokens, lo, hi) or
+                        (_any_in(tokens, start, lo) and
+                         _any_in(labels, start, lo)) or
+                        (cleanup and scope == fn.body))
             if in_frame:
                 var = self._add_variable(fn, node, False)
                 if var is not None:
@@ -563,6 +573,12 @@ class Analyzer(AwaitRules, MacroRules):
                         not in_main_file(c.decl, self.source):
                     needed.append(c)
             fn.callees_needing_proto = needed
+
+
+def _any_in(offsets, lo, hi):
+    """True when sorted @offsets has one in [lo, hi)."""
+    i = bisect.bisect_left(offsets, lo)
+    return i < len(offsets) and offsets[i] < hi
 
 
 def analyze(tu, source):

@@ -127,6 +127,34 @@ static async int outer_reads(int v)
 	return seen;
 }
 
+/* x is declared after an await, but a goto back before that await and on
+ * past the declaration still finds x's value: C keeps it for the whole
+ * block, so the frame must too. */
+static async int revisit(int n)
+{
+	int y = 0;
+
+again:
+	y += await id(1);
+	if (y > 1)
+		goto use;
+	int x = 10 + n;
+use:
+	y += x;
+	if (y < 40)
+		goto again;
+	return y;
+}
+
+/* Locals of the outermost block after the last await stay C locals. */
+static async int tail_locals(int n)
+{
+	int got = await id(n);
+	int twice = got * 2, *p = &twice;
+
+	return *p + 1;
+}
+
 async int test_main(void)
 {
 	int s = await branches(1) + await branches(0);
@@ -134,6 +162,7 @@ async int test_main(void)
 	s += await loops(5);
 	s += await jumps(1) + await jumps(7);
 	s += await outer_reads(20);
+	s += await revisit(3) + await tail_locals(4);
 	printf("s=%d\n", s);
 	return s;
 }
