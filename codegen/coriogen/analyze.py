@@ -17,7 +17,8 @@ from .model import (AWAIT_WORDS, CLEANUP_LABEL, FRAME_ERROR_NAME,
                     Closing,
                     Program, Variable)
 from .parse import (async_function_type, call_callee, callee_name, ci,
-                    in_main_file, is_async_decl, spelling_offset, walk)
+                    function_type_of, in_main_file, is_async_decl,
+                    spelling_offset, walk)
 from .source import Position
 
 CK = None if ci is None else ci.CursorKind
@@ -69,7 +70,7 @@ class Analyzer(AwaitRules, MacroRules):
                             self.program.prototypes.append(cursor)
             elif kind == CK.TYPEDEF_DECL and in_main_file(cursor, src) and \
                     is_async_decl(cursor):
-                self.program.async_typedefs.append(cursor)
+                self._async_typedef(cursor)
             elif kind == CK.STRUCT_DECL and cursor.spelling == "corio_frame" \
                     and cursor.is_definition():
                 self.program.header_size = cursor.type.get_size()
@@ -94,6 +95,19 @@ class Analyzer(AwaitRules, MacroRules):
         self._longest_inst = max((end - start for start, end, _, _ in
                                   self.macro_insts), default=0)
 
+
+    def _async_typedef(self, cursor):
+        t = function_type_of(cursor)
+        if t.kind != ci.TypeKind.FUNCTIONPROTO:
+            self.sink.error(cursor.location, "async type '%s' is not a "
+                            "function type with a prototype (or a pointer "
+                            "to one)" % cursor.spelling, "corio-async-type")
+        elif t.is_function_variadic():
+            self.sink.error(cursor.location, "async function type '%s' is "
+                            "variadic; a frame cannot hold a va_list of its "
+                            "caller" % cursor.spelling, "corio-variadic")
+        else:
+            self.program.async_typedefs.append(cursor)
 
     def callee(self, name, n_args=None):
         """The Callee for an awaitable @name called with @n_args arguments,
