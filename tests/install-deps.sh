@@ -4,10 +4,12 @@
 # later), as root.  Does nothing when everything is already there.
 set -euo pipefail
 # dnsmasq-base: a real DNS server on 127.0.0.1 for tests/test_dns.c and
-# bench/dns_burst.sh (those tests skip without it).
+# bench/dns_burst.sh; csmith: random C programs for the code generator's
+# differential test (those tests skip without them).
 pkgs=(build-essential cmake pkg-config clang liburing-dev libcriterion-dev
       libhttp-parser-dev libc-ares-dev dnsmasq-base
-      python3 python3-clang-14 valgrind iproute2 procps util-linux)
+      python3 python3-clang-14 csmith libcsmith-dev
+      valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

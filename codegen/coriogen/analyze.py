@@ -6,14 +6,18 @@ all at once).  Await and macro rules live in awaits.py and macros.py.
 The result is a model.Program: plain data the lowering turns into C.
 """
 
+import bisect
+
 from .awaits import AwaitRules
 from .declarator import TypeProblem, declare, declare_parameter, is_void
 from .diagnostics import DiagnosticSink
 from .macros import MacroRules
 from .model import (AWAIT_WORDS, CLEANUP_LABEL, FRAME_ERROR_NAME,
                     RESERVED_FIELDS, THROW_NAME, AsyncFunction, Callee,
+                    Closing,
                     Program, Variable)
-from .parse import (callee_name, ci, in_main_file, is_async_decl,
+from .parse import (async_function_type, call_callee, callee_name, ci,
+                    function_type_of, in_main_file, is_async_decl,
                     spelling_offset, walk)
 from .source import Position
 
@@ -64,6 +68,9 @@ class Analyzer(AwaitRules, MacroRules):
                                 AsyncFunction(cursor))
                         else:
                             self.program.prototypes.append(cursor)
+            elif kind == CK.TYPEDEF_DECL and in_main_file(cursor, src) and \
+                    is_async_decl(cursor):
+                self._async_typedef(cursor)
             elif kind == CK.STRUCT_DECL and cursor.spelling == "corio_frame" \
                     and cursor.is_definition():
                 self.program.header_size = cursor.type.get_size()
@@ -88,6 +95,19 @@ class Analyzer(AwaitRules, MacroRules):
         self._longest_inst = max((end - start for start, end, _, _ in
                                   self.macro_insts), default=0)
 
+
+    def _async_typedef(self, cursor):
+        t = function_type_of(cursor)
+        if t.kind != ci.TypeKind.FUNCTIONPROTO:
+            self.sink.error(cursor.location, "async type '%s' is not a "
+                            "function type with a prototype (or a pointer "
+                            "to one)" % cursor.spelling, "corio-async-type")
+        elif t.is_function_variadic():
+            self.sink.error(cursor.location, "async function type '%s' is "
+                            "variadic; a frame cannot hold a va_list of its "
+                            "caller" % cursor.spelling, "corio-variadic")
+        else:
+            self.program.async_typedefs.append(cursor)
 
     def callee(self, name, n_args=None):
         """The Callee for an awaitable @name called with @n_args arguments,
@@ -134,6 +154,8 @@ class Analyzer(AwaitRules, MacroRules):
         # Calls of async functions outside async functions, and awaits
         # that no async function claimed.
         for cursor in self.tu.cursor.get_children():
+            if cursor.kind == CK.VAR_DECL and in_main_file(cursor, src):
+                walk(cursor, self._visit_sync_function, [])
             if cursor.kind != CK.FUNCTION_DECL or \
                     not cursor.is_definition() or \
                     not in_main_file(cursor, src) or is_async_decl(cursor):
@@ -154,6 +176,42 @@ class Analyzer(AwaitRules, MacroRules):
                                 "function" % name, "corio-throw-context")
             elif name in self.annotated:
                 self._unawaited(cursor, name)
+            elif name is None:
+                self._unawaited_pointer(cursor)
+        elif cursor.kind == CK.DECL_REF_EXPR:
+            edit = self._function_value(cursor, stack)
+            if edit:
+                self.program.edits.append(edit)
+
+    def _function_value(self, ref, stack):
+        """The edit naming NAME__start for a use of async function NAME as
+        a value (`handler = NAME`, `&NAME`, in a table), or None.  What an
+        async function type points to is a start function."""
+        target = ref.referenced
+        if target is None or target.kind != CK.FUNCTION_DECL or \
+                target.spelling not in self.annotated:
+            return None
+        node = ref
+        i = len(stack) - 1
+        while i >= 0 and stack[i].kind in (CK.UNEXPOSED_EXPR,
+                                           CK.PAREN_EXPR):
+            node = stack[i]
+            i -= 1
+        if i >= 0 and stack[i].kind == CK.CALL_EXPR and \
+                call_callee(stack[i]) == node:
+            return None             # a call: awaited, or reported
+        start, end = ref.extent.start.offset, ref.extent.end.offset
+        if self.source.slice(start, end) != target.spelling:
+            return None             # spelled by a macro: left alone
+        return start, end, target.spelling + "__start"
+
+    def _unawaited_pointer(self, call):
+        callee = call_callee(call)
+        if callee is not None and async_function_type(callee.type) and \
+                not self._written_with_await(call):
+            self.sink.error(call.location, "call through a pointer to an "
+                            "async function type without await",
+                            "corio-unawaited-call")
 
     def _unawaited(self, cursor, name):
         if self._written_with_await(cursor):
@@ -181,7 +239,11 @@ class Analyzer(AwaitRules, MacroRules):
         self._find_cleanup(fn)
         expr_at = {}        # await position -> [(cursor, ancestors)]
         refs = []           # DECL_REF_EXPR cursors
+        values = []         # edits: async functions used as values
         calls = []          # (CALL_EXPR, ancestors)
+        literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
+        candidates = []     # (VAR_DECL, ancestors) of possible frame locals
+        labels = []         # offsets of the labels in the body
         positions = self._await_positions
 
         def visit(node, stack):
@@ -194,11 +256,18 @@ class Analyzer(AwaitRules, MacroRules):
                                               ci.StorageClass.EXTERN) and \
                         not any(s.kind == CK.StmtExpr for s in stack) and \
                         self._macro_at(node.location.offset) is None:
-                    self._add_variable(fn, node, False)
+                    candidates.append((node, list(stack)))
             elif kind == CK.DECL_REF_EXPR:
                 refs.append(node)
+                edit = self._function_value(node, stack)
+                if edit:
+                    values.append(edit)
             elif kind == CK.CALL_EXPR:
                 calls.append((node, list(stack)))
+            elif kind == CK.COMPOUND_LITERAL_EXPR:
+                literals.append((node, list(stack)))
+            elif kind == CK.LABEL_STMT:
+                labels.append(node.extent.start.offset)
             elif kind in (CK.INDIRECT_GOTO_STMT, CK.ADDR_LABEL_EXPR):
                 self.sink.error(node.location, "computed goto in an async "
                                 "function; resume points are goto labels "
@@ -221,6 +290,7 @@ class Analyzer(AwaitRules, MacroRules):
             claimed.add(token)
             self._resolve_await(fn, token, pos, expr_at.get(pos, []))
         self._check_macro_statements(fn)
+        self._place_locals(fn, candidates, labels)
         awaited_calls = {a.call.extent.start.offset: a for a in fn.awaits}
         for call, stack in calls:
             name = callee_name(call)
@@ -242,7 +312,120 @@ class Analyzer(AwaitRules, MacroRules):
                 a = awaited_calls.get(call.extent.start.offset)
                 if a is None or a.call != call:
                     self._unawaited(call, name)
+            elif name is None:
+                a = awaited_calls.get(call.extent.start.offset)
+                if a is None or a.call != call:
+                    self._unawaited_pointer(call)
+        fn.edits.extend(values)
         self._plan_references(fn, refs)
+        self._plan_literals(fn, literals)
+
+    def _place_locals(self, fn, candidates, labels):
+        """Frame locals, and the locals that stay ordinary C locals of the
+        resume function.
+
+        A local must be in the frame when a suspension can fall inside its
+        lifetime, which is its whole scope (block, or `for` statement for
+        the init clause), not just the part after the declaration:
+        - its scope contains an await after its declaration;
+        - or an await before it and a label before it: a `goto` back
+          there and on past the declaration keeps the value in C;
+        - or it is declared in the outermost block, there is a cleanup
+          section, which the dispatch enters after a suspension, and
+          the function awaits.
+        Every other local is declared where it was written, address taken
+        or not: no resume point lies inside its lifetime, so the C stack
+        keeps it for as long as C says it lives.  The variables of one
+        declaration go together."""
+        tokens = sorted(self.await_tokens)
+        labels = sorted(labels)
+        cleanup = bool(fn.awaits) and fn.cleanup_label is not None
+        for node, stack in candidates:
+            decl_stmt = stack[-1]
+            scope = next((a for a in reversed(stack) if a.kind in (
+                CK.COMPOUND_STMT, CK.FOR_STMT)), fn.body)
+            start = scope.extent.start.offset
+            lo = decl_stmt.extent.start.offset
+            hi = scope.extent.end.offset
+            in_frame = (_any_in(tokens, lo, hi) or
+                        (_any_in(tokens, start, lo) and
+                         _any_in(labels, start, lo)) or
+                        (cleanup and scope == fn.body))
+            if in_frame:
+                var = self._add_variable(fn, node, False)
+                if var is not None:
+                    var.scope = None if scope == fn.body else (
+                        scope.extent.start.offset, hi)
+                continue
+            try:
+                declare(node.type, node.spelling)
+                fn.stack_locals.append(node.type)
+            except TypeProblem as problem:
+                if problem.ident == "corio-vla":
+                    self.sink.error(node.location, problem.message,
+                                    problem.ident)
+
+    def _plan_literals(self, fn, literals):
+        """Compound literals whose address may outlive a suspension.
+
+        A literal lives until the end of its block; in the resume function
+        that block is left at every suspension, so a pointer into a literal
+        of a block with an await would dangle.  Such a literal gets a frame
+        field, filled each time the literal is evaluated, and the
+        expression becomes that field (still an lvalue of the literal's
+        type).  Literals only read as values need nothing."""
+        src = self.source
+        tokens = sorted(self.await_tokens)
+        for node, stack in literals:
+            if any(s.kind == CK.StmtExpr for s in stack) or any(
+                    s.kind == CK.VAR_DECL and s.storage_class in (
+                        ci.StorageClass.STATIC, ci.StorageClass.EXTERN)
+                    for s in stack):
+                continue
+            if not self._literal_address_used(node, stack):
+                continue
+            block = next((s for s in reversed(stack)
+                          if s.kind == CK.COMPOUND_STMT), fn.body)
+            lo, hi = block.extent.start.offset, block.extent.end.offset
+            i = bisect.bisect_left(tokens, lo)
+            if i == len(tokens) or tokens[i] >= hi:
+                continue            # no suspension while it lives
+            start, end = node.extent.start.offset, node.extent.end.offset
+            text = src.slice(start, end)
+            if not text.startswith("(") or not text.endswith("}") or \
+                    self._macro_at(start) is not None:
+                self.sink.error(node.location, "compound literal built by "
+                                "a macro, whose address outlives an await "
+                                "in its block; write the literal out, or "
+                                "use a local", "corio-compound-literal")
+                continue
+            field = "corio_cl%d" % (len(fn.literals) + 1)
+            try:
+                decl = declare(node.type, field)
+            except TypeProblem as problem:
+                self.sink.error(node.location, problem.message,
+                                problem.ident)
+                continue
+            fn.literals.append((field, decl, node.type, None
+                                if block == fn.body else
+                                (lo, hi)))
+            ref = "corio_self->" + field
+            fn.edits.append((start, start, "(*(__typeof__(%s) *)"
+                             "__builtin_memcpy(&%s, &" % (ref, ref)))
+            fn.edits.append((end, end, Closing(", sizeof %s))" % ref)))
+
+    def _literal_address_used(self, node, stack):
+        """True when the literal @node is used as an object, not only as a
+        value: an array (it decays), or under & or a member access."""
+        if node.type.get_canonical().kind in (ci.TypeKind.CONSTANTARRAY,
+                                              ci.TypeKind.INCOMPLETEARRAY):
+            return True
+        for parent in reversed(stack):
+            if parent.kind == CK.PAREN_EXPR:
+                continue
+            return parent.kind in (CK.UNARY_OPERATOR, CK.MEMBER_REF_EXPR,
+                                   CK.ARRAY_SUBSCRIPT_EXPR)
+        return False
 
     def _find_cleanup(self, fn):
         ext = fn.body.extent
@@ -301,9 +484,32 @@ class Analyzer(AwaitRules, MacroRules):
         except TypeProblem as problem:
             self.sink.error(cursor.location, problem.message, problem.ident)
             return
+        align = self._alignment_specifier(cursor)
+        if align:
+            var.decl_text = align + " " + var.decl_text
+            fn.aligned = True
         (fn.params if is_param else fn.locals).append(var)
         fn.add_variable(var)
+        return var
 
+
+    def _alignment_specifier(self, cursor):
+        """The alignment a variable was declared with (`alignas(16)`,
+        `_Alignas(T)`, `__attribute__((aligned(8)))`, a macro spelling
+        one), as text a frame field can carry; None when there is none."""
+        src = self.source
+        for child in cursor.get_children():
+            if child.kind != CK.ALIGNED_ATTR:
+                continue
+            start = child.extent.start.offset
+            word = src.word_at(start)
+            end = src.balanced_parens(start + len(word))
+            if word in ("aligned", "__aligned__"):
+                return "__attribute__((%s))" % src.slice(start, end)
+            if word == "alignas":
+                return "_Alignas" + src.slice(start + len(word), end)
+            return src.slice(start, end)    # _Alignas(...) or a macro
+        return None
 
     # ------------------------------------------------------------------
     # References to frame variables.
@@ -351,7 +557,8 @@ class Analyzer(AwaitRules, MacroRules):
                     continue        # the start function gets NULL
                 a.temp = "corio_t%d" % a.index
                 try:
-                    fn.temps.append((a.temp, declare(result, a.temp)))
+                    fn.temps.append((a.temp, declare(result, a.temp),
+                                     result, a.scope))
                 except TypeProblem as problem:
                     self.sink.error(self.pos(a.token_offset),
                                     problem.message, problem.ident)
@@ -368,7 +575,8 @@ class Analyzer(AwaitRules, MacroRules):
                     self.sink.error(seq.node.location, problem.message,
                                     problem.ident)
                     continue
-                fn.temps.append((seq.temp, decl))
+                fn.temps.append((seq.temp, decl, None if seq.op in (
+                    "&&", "||") else seq.node.type, seq.scope))
             needed = []
             for a in fn.awaits:
                 c = a.callee
@@ -379,6 +587,12 @@ class Analyzer(AwaitRules, MacroRules):
                         not in_main_file(c.decl, self.source):
                     needed.append(c)
             fn.callees_needing_proto = needed
+
+
+def _any_in(offsets, lo, hi):
+    """True when sorted @offsets has one in [lo, hi)."""
+    i = bisect.bisect_left(offsets, lo)
+    return i < len(offsets) and offsets[i] < hi
 
 
 def analyze(tu, source):

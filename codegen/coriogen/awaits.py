@@ -3,9 +3,10 @@
 expression an await may stand (the Analyzer mixes these rules in)."""
 
 from .declarator import is_void
-from .model import AWAIT_WORDS, Await, Sequenced
-from .parse import callee_name, ci, spelling_offset
-from .source import operator_between
+from .model import AWAIT_WORDS, Await, Callee, Sequenced
+from .parse import (async_function_type, call_callee, callee_name, ci,
+                    function_type_of, in_main_file, spelling_offset)
+from .source import for_parts, operator_between
 
 CK = None if ci is None else ci.CursorKind
 
@@ -62,6 +63,31 @@ class AwaitRules:
         name = callee_name(call)
         n_args = len(list(call.get_arguments()))
         callee = self.callee(name, n_args) if name else None
+        pointer = None
+        if name is None:
+            target = call_callee(call)
+            typedef = async_function_type(target.type) if target else None
+            if typedef is not None and not in_main_file(typedef,
+                                                        self.source):
+                self.sink.error(where, "async function type '%s' is declared "
+                                "in another file; coriogen turns it into the "
+                                "start functions' type only in the file it "
+                                "transforms" % typedef.spelling,
+                                "corio-await-target")
+                return
+            if typedef is not None:
+                result = function_type_of(typedef).get_result()
+                callee = Callee(None, None if is_void(result) else result,
+                                True)
+                pointer = (target.extent.start.offset,
+                           target.extent.end.offset)
+            elif target is not None:
+                self.sink.error(where, "call through an expression of type "
+                                "'%s', which is not an async function type; "
+                                "declare one with `typedef async T "
+                                "name(params);`" % target.type.spelling,
+                                "corio-await-target")
+                return
         if callee is None and name in self.start_decls:
             self.sink.error(where, "%s__start does not match a call of '%s' "
                             "with %d argument%s" % (name, name, n_args,
@@ -83,7 +109,9 @@ class AwaitRules:
             return
         a = Await(token, self._await_token_end(token), call, outer_end,
                   callee, len(fn.awaits) + 1)
-        a.discarded = value_discarded(call, ancestors)
+        a.pointer = pointer
+        a.discarded = value_discarded(self.source, call, ancestors)
+        a.scope = statement_scope(ancestors, call)
         fn.awaits.append(a)
 
     def _check_context(self, fn, call, ancestors, where):
@@ -103,7 +131,7 @@ class AwaitRules:
                 if len(kids) == 2 and inner == kids[1]:
                     op = operator_between(src, kids[0], kids[1])
                     if op in ("&&", "||", ","):
-                        self._note_sequenced(fn, node, op, where)
+                        self._note_sequenced(fn, node, op, ancestors)
             elif kind == CK.CONDITIONAL_OPERATOR:
                 kids = list(node.get_children())
                 if len(kids) != 3:
@@ -111,13 +139,16 @@ class AwaitRules:
                                     "middle operand", "corio-await-context")
                     return False
                 if inner != kids[0]:
-                    self._note_sequenced(fn, node, "?:", where)
+                    self._note_sequenced(fn, node, "?:", ancestors)
             elif kind == CK.UNEXPOSED_EXPR:
                 # Implicit conversions have one operand; several mean a
                 # construct libclang 14 does not expose (GNU `a ?: b`, a
                 # builtin choice): its evaluation order is unknown here.
                 kids = list(node.get_children())
-                if len(kids) > 1 and inner != kids[0]:
+                if len(kids) > 1 and inner == kids[-1] and \
+                        self._designated(node, ancestors):
+                    pass    # `.y = await f()`, `[1] = await f()`
+                elif len(kids) > 1 and inner != kids[0]:
                     self.sink.error(where, "await inside an expression "
                                     "coriogen cannot see into (GNU 'a ?: "
                                     "b'?); use an if statement",
@@ -137,15 +168,34 @@ class AwaitRules:
             inner = node
         return True
 
-    def _note_sequenced(self, fn, node, op, where):
+    def _designated(self, node, ancestors):
+        """True when UNEXPOSED_EXPR @node is a designated initialiser in
+        an initialiser list: its designators are constants, and C leaves
+        the order of the list's elements unspecified."""
+        i = len(ancestors) - 1
+        while i >= 0 and ancestors[i] != node:
+            i -= 1
+        if i < 1 or ancestors[i - 1].kind != CK.INIT_LIST_EXPR:
+            return False
+        first = self.source.slice(node.extent.start.offset,
+                                  node.extent.start.offset + 1)
+        return first in (".", "[")
+
+    def _note_sequenced(self, fn, node, op, ancestors):
         key = (node.extent.start.offset, node.extent.end.offset)
         if key in fn.sequenced:
             return
-        if op in ("?:", ",") and is_void(node.type):
-            temp_needed = False
-        else:
-            temp_needed = True
-        fn.sequenced[key] = Sequenced(node, op, temp_needed)
+        i = len(ancestors) - 1
+        while i >= 0 and ancestors[i] != node:
+            i -= 1
+        # A value nobody reads needs no field, and storing it into one
+        # would leave a statement with no effect behind.
+        # (&& and || keep theirs: it holds the left operand's truth.)
+        temp_needed = op in ("&&", "||") or (
+            not is_void(node.type) and
+            not value_discarded(self.source, node, ancestors[:i]))
+        seq = fn.sequenced[key] = Sequenced(node, op, temp_needed)
+        seq.scope = statement_scope(ancestors[:i], node)
 
     def _written_with_await(self, call):
         """True when an await keyword precedes the call in the text, or
@@ -169,11 +219,31 @@ class AwaitRules:
         return False
 
 
-def value_discarded(call, ancestors):
-    """True when the awaited call is a whole expression statement (perhaps
-    in parens or cast to void): its result slot can be NULL."""
+def statement_scope(ancestors, node):
+    """(start, end) of the statement of its block that contains @node: a
+    value computed there is dead once that statement is done."""
+    chain = list(ancestors) + [node]
+    for i in range(len(chain) - 2, -1, -1):
+        if chain[i].kind == CK.COMPOUND_STMT:
+            ext = chain[i + 1].extent
+            return ext.start.offset, ext.end.offset
+    return None
+
+
+def value_discarded(source, call, ancestors):
+    """True when the value of @call (an awaited call, or an operator) is
+    never read: a whole expression statement or for clause (perhaps in
+    parens or cast to void), or the left operand of a comma.  Its result
+    slot can be NULL."""
     node = call
     for parent in reversed(ancestors):
+        if parent.kind == CK.BINARY_OPERATOR:
+            kids = list(parent.get_children())
+            return len(kids) == 2 and kids[0] == node and \
+                operator_between(source, kids[0], kids[1]) == ","
+        if parent.kind == CK.FOR_STMT:
+            init, _, inc, _ = for_parts(source, parent)
+            return node in (init, inc)
         if parent.kind in (CK.PAREN_EXPR, CK.UNEXPOSED_EXPR) or (
                 parent.kind == CK.CSTYLE_CAST_EXPR and
                 parent.type.kind == ci.TypeKind.VOID):

@@ -89,6 +89,10 @@ def declare(t, inner, keep_top_qualifiers=False):
             keep_top_qualifiers=True)
     if kind == TK.FUNCTIONNOPROTO:
         return declare(t.get_result(), inner + "()", keep_top_qualifiers=True)
+    if kind in (TK.UNEXPOSED, TK.AUTO) and t.get_canonical().kind != kind:
+        # typeof(expr) and __auto_type: the expression may name a local,
+        # which the frame struct cannot see; the type it stands for can.
+        return declare(t.get_canonical(), inner, keep_top_qualifiers)
     if kind in (TK.ELABORATED, TK.RECORD, TK.ENUM, TK.TYPEDEF):
         _check_named_type(t)
     base = t.spelling if keep_top_qualifiers else \
@@ -96,8 +100,15 @@ def declare(t, inner, keep_top_qualifiers=False):
     return (base + " " + inner).rstrip() if inner else base
 
 
+def result_slot(t, name):
+    """Declaration of @name as the result slot of a function returning
+    @t.  A qualifier on the result type itself is dropped: a `const T`
+    result is an rvalue, and the caller's slot is writable."""
+    return declare(t, "*" + name)
+
+
 def pointer_to(t, name):
-    """Declaration of @name as a pointer to @t (result slots)."""
+    """Declaration of @name as a pointer to @t."""
     inner = "*" + name
     if t.kind in (TK.CONSTANTARRAY, TK.INCOMPLETEARRAY, TK.FUNCTIONPROTO,
                   TK.FUNCTIONNOPROTO):
@@ -120,6 +131,42 @@ def declare_parameter(t, name):
     if t.kind == TK.FUNCTIONPROTO:
         return pointer_to(t, name)
     return declare(t, name)
+
+
+def has_const(t):
+    """True when an object of type @t cannot be assigned as a whole: it is
+    const itself (perhaps through a typedef) or has a const member, at any
+    depth.  Such frame fields are filled with a byte copy instead."""
+    return _has_const(t.get_canonical(), set())
+
+
+def _has_const(t, seen):
+    if t.is_const_qualified():
+        return True
+    kind = t.kind
+    if kind in (TK.CONSTANTARRAY, TK.INCOMPLETEARRAY):
+        return _has_const(t.element_type.get_canonical(), seen)
+    if kind != TK.RECORD:
+        return False
+    decl = t.get_declaration()
+    key = decl.hash
+    if key in seen:
+        return False
+    seen.add(key)
+    return any(_has_const(f.type.get_canonical(), seen)
+               for f in t.get_fields())
+
+
+def store(lhs, t):
+    """(before, after): the text around an expression to store it into
+    lvalue @lhs of type @t (None: assignable), as one statement.  An assignment, or a byte
+    copy when @t has a const part; the copy goes through a compound
+    literal of @lhs's own type, so the value converts as it would in an
+    initialisation."""
+    if t is None or not has_const(t):
+        return "%s = " % lhs, ";"
+    return ("__builtin_memcpy((void *)&%s, (__typeof__(%s)[1]){ " % (lhs, lhs),
+            " }, sizeof %s);" % lhs)
 
 
 def is_void(t):

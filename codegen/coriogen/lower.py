@@ -18,8 +18,10 @@ later, so an await runs exactly when C would evaluate it.
 import bisect
 import re
 
-from .declarator import declare, declare_parameter, is_void, pointer_to
-from .model import AWAIT_WORDS, CLEANUP_LABEL
+from .declarator import (array_element, declare, declare_parameter,
+                         has_const, is_void, result_slot, store)
+from .layout import frame_layout, function_fields
+from .model import AWAIT_WORDS, CLEANUP_LABEL, Closing
 from .parse import call_arguments, ci
 from .source import FALLTHROUGH, comments_before, for_parts
 
@@ -70,7 +72,9 @@ class FunctionLowering:
             repl = "corio_self->" + unit.temp if unit.temp else "((void)0)"
             edits.append((unit.start, unit.end,
                           repl + "\n" * span.count("\n")))
-        edits.sort(key=lambda e: (e[0], -e[1]))
+        # Insertions (empty ranges) go before a replacement starting at
+        # the same offset, so both apply.
+        edits.sort(key=lambda e: (e[0], e[0] != e[1], -e[1]))
         self.edits = edits
         self.edit_starts = [e[0] for e in edits]
         # Post-order: an await's arguments (and so anything nested in
@@ -96,7 +100,8 @@ class FunctionLowering:
         pos = start
         i = bisect.bisect_left(self.edit_starts, start)
         edits = self.edits
-        while i < len(edits) and edits[i][0] < end:
+        while i < len(edits) and (edits[i][0] < end or (
+                edits[i][0] == end and isinstance(edits[i][2], Closing))):
             s, e, text = edits[i]
             i += 1
             if s < pos or e > end:
@@ -182,8 +187,13 @@ class FunctionLowering:
         """One await, in front of the statement that uses its result."""
         args = call_arguments(a.call)
         line = self.line_of(a.start)
-        parts = ["CORIO__GEN_AWAIT(%d, %s(&corio_self->hdr"
-                 % (a.index, a.callee.start_name)]
+        if a.pointer:
+            # Through a pointer to a start function (an async typedef).
+            parts = ["CORIO__GEN_AWAIT(%d, (" % a.index, a.pointer,
+                     ")(&corio_self->hdr"]
+        else:
+            parts = ["CORIO__GEN_AWAIT(%d, %s(&corio_self->hdr"
+                     % (a.index, a.callee.start_name)]
         if args:
             parts.append(", ")
             parts.append((self.range(args[0])[0],
@@ -230,7 +240,8 @@ class FunctionLowering:
         elif truth:
             self.piece(line, [target + " = (", (start, end), ") != 0;"])
         else:
-            self.piece(line, [target + " = ", (start, end), ";"])
+            before, after = store(target, node.type)
+            self.piece(line, [before, (start, end), after])
 
     def braced(self, body):
         self.floating("{")
@@ -260,13 +271,16 @@ class FunctionLowering:
         self.gen("")
         self.gen(frame + " {")
         self.gen("\tstruct corio_frame hdr;")
-        if fn.result_type is not None:
-            self.gen("\t%s;" % pointer_to(fn.result_type, "corio_result"))
-        for var in fn.params + fn.locals:
-            self.gen("\t%s;" % var.decl_text)
-        for _, decl in fn.temps:
-            self.gen("\t%s;" % decl)
+        for line in frame_layout(frame_fields(fn),
+                                 self.program.header_size)[0]:
+            self.gen(line)
         self.gen("};")
+        if fn.aligned:
+            # alignas(N) on a local becomes the field's; the runtime's
+            # frame allocator aligns to 16 bytes.
+            self.gen("_Static_assert(_Alignof(%s) <= 16, \"%s: a local's "
+                     "alignment exceeds the 16 bytes corio frames have\");"
+                     % (frame, name))
         self.gen("")
         for callee in fn.callees_needing_proto:
             self.gen(start_prototype(callee.name, callee.decl, False) + ";")
@@ -294,7 +308,7 @@ class FunctionLowering:
         params = ["struct corio_frame *corio_parent"]
         params += [var.decl_text for var in fn.params]
         if fn.result_type is not None:
-            params.append(pointer_to(fn.result_type, "corio_result"))
+            params.append(result_slot(fn.result_type, "corio_result"))
         return params
 
     def lower_start(self):
@@ -308,7 +322,11 @@ class FunctionLowering:
         self.gen("\tif (!corio_f)")
         self.gen("\t\treturn NULL;")
         for var in fn.params:
-            self.gen("\tcorio_f->%s = %s;" % (var.field, var.field))
+            t = var.type
+            if array_element(t) is not None or t.kind == TK.FUNCTIONPROTO:
+                t = None            # adjusted to a pointer: assignable
+            before, after = store("corio_f->" + var.field, t)
+            self.gen("\t%s%s%s" % (before, var.field, after))
         if fn.result_type is not None:
             self.gen("\tcorio_f->corio_result = corio_result;")
         self.gen("\treturn &corio_f->hdr;")
@@ -316,6 +334,17 @@ class FunctionLowering:
 
     def lower_resume(self):
         fn = self.fn
+        # The body runs inside NAME__resume: __func__ (and GCC's aliases,
+        # which assert() uses) must still name the user's function.
+        self.gen("#define __func__ \"%s\"" % fn.name)
+        self.gen("#define __FUNCTION__ \"%s\"" % fn.name)
+        # clang's __PRETTY_FUNCTION__ spells the signature in C too.
+        self.gen("#ifdef __clang__")
+        self.gen("#define __PRETTY_FUNCTION__ \"%s\"" % c_string(
+            declare(fn.cursor.type, fn.name, keep_top_qualifiers=True)))
+        self.gen("#else")
+        self.gen("#define __PRETTY_FUNCTION__ \"%s\"" % fn.name)
+        self.gen("#endif")
         self.gen("static struct corio_frame *%s__resume(struct corio_frame "
                  "*corio_frame)" % fn.name)
         self.gen("{")
@@ -361,6 +390,8 @@ class FunctionLowering:
                 self.stmt(child)
         self.gen("\treturn NULL;")
         self.gen("}")
+        for word in FUNC_NAMES:
+            self.gen("#undef " + word)
 
     # ------------------------------------------------------------------
     # Statements.
@@ -464,14 +495,15 @@ class FunctionLowering:
         if canonical in (TK.CONSTANTARRAY, TK.INCOMPLETEARRAY):
             # Arrays cannot be assigned: copy from a compound literal.
             open_, close = ("", "") if braced else ("{", "}")
-            self.piece(line, ["__builtin_memcpy(%s, (%s)%s" % (
+            self.piece(line, ["__builtin_memcpy((void *)%s, (%s)%s" % (
                 field, literal_type, open_), (start, end),
                 "%s, sizeof %s);" % (close, field)])
-        elif braced:
+        elif braced and not has_const(var.type):
             self.piece(line, ["%s = (%s)" % (field, literal_type),
                               (start, end), ";"])
         else:
-            self.piece(line, [field + " = ", (start, end), ";"])
+            before, after = store(field, var.type)
+            self.piece(line, [before, (start, end), after])
 
     def return_stmt(self, node):
         kids = list(node.get_children())
@@ -484,9 +516,10 @@ class FunctionLowering:
             # `return f();` where f returns void: keep the evaluation.
             self.piece(line, [(start, end), "; goto corio_finally;"])
             return
-        self.piece(line, ["if (corio_self->corio_result) "
-                          "*corio_self->corio_result = ", (start, end),
-                          "; goto corio_finally;"])
+        before, after = store("*corio_self->corio_result",
+                              self.fn.result_type)
+        self.piece(line, ["if (corio_self->corio_result) " + before,
+                          (start, end), after + " goto corio_finally;"])
 
     def if_stmt(self, node):
         kids = list(node.get_children())
@@ -542,14 +575,21 @@ class FunctionLowering:
     def for_stmt(self, node):
         init, cond, inc, body = for_parts(self.src, node)
         line = self.line_of(node.extent.start.offset)
-        if init is not None:
-            # Every variable is in the frame, so the init clause can run
-            # as statements before the loop.
-            self.stmt(init)
         cond_await = self.has_await(cond)
         inc_await = self.has_await(inc)
-        if not cond_await and not inc_await:
+        local_init = init is not None and init.kind == CK.DECL_STMT and \
+            not any(var_of(self.fn, c) for c in init.get_children())
+        if local_init:
+            # Its variables stay C locals (no await in the loop): they
+            # keep the loop as their scope.
+            parts = ["for (", self.range(init)]
+        else:
+            if init is not None:
+                # Frame variables, or an expression: the init clause can
+                # run as statements before the loop.
+                self.stmt(init)
             parts = ["for (;"]
+        if not cond_await and not inc_await:
             if cond is not None:
                 parts += [" ", self.range(cond)]
             parts.append(";")
@@ -575,9 +615,7 @@ class FunctionLowering:
         self.sub(body)
         if inc_await:
             self.continue_label(label)
-            i0, i1 = self.range(inc)
-            self.spill(i0, i1)
-            self.piece(self.line_of(i0), [(i0, i1), ";"])
+            self.expr_stmt(inc)
         self.floating("}")
         self.cont_stack.pop()
 
@@ -672,6 +710,8 @@ STATEMENTS = {} if ci is None else {
 }
 
 
+FUNC_NAMES = ("__func__", "__FUNCTION__", "__PRETTY_FUNCTION__")
+
 # The text left of an expression statement that was one await or one
 # sequenced operator (a temporary field, perhaps in parens).
 JUST_A_RESULT = re.compile(r"\(*corio_self->corio_[tv]\d+\)*")
@@ -717,9 +757,34 @@ def c_string(text):
     return text.replace("\\", "\\\\").replace("\"", "\\\"")
 
 
+def frame_fields(fn):
+    """The fields of @fn's frame after the header (layout.Field list)."""
+    result = None
+    if fn.result_type is not None:
+        result = result_slot(fn.result_type, "corio_result")
+    return function_fields(fn, result)
+
+
 def start_signature(name, is_static, params):
     return "%sstruct corio_frame *%s__start(%s)" % (
         "static " if is_static else "", name, ", ".join(params))
+
+
+def start_typedef(typedef):
+    """`typedef async T name(A)` (or `(*name)(A)`) as the type of the
+    start functions of such async functions."""
+    from .parse import function_type_of
+    fn_type = function_type_of(typedef)
+    params = ["struct corio_frame *corio_parent"]
+    params += [declare_parameter(a, "").rstrip()
+               for a in fn_type.argument_types()]
+    result = fn_type.get_result()
+    if not is_void(result):
+        params.append(result_slot(result, "corio_result"))
+    name = typedef.spelling
+    if typedef.underlying_typedef_type.get_canonical().kind == TK.POINTER:
+        name = "(*%s)" % name
+    return "typedef struct corio_frame *%s(%s)" % (name, ", ".join(params))
 
 
 def start_prototype(name, decl, is_static):
@@ -729,7 +794,7 @@ def start_prototype(name, decl, is_static):
         params.append(declare_parameter(arg.type, arg.spelling))
     result = decl.result_type
     if not is_void(result):
-        params.append(pointer_to(result, "corio_result"))
+        params.append(result_slot(result, "corio_result"))
     return start_signature(name, is_static, params)
 
 

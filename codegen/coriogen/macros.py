@@ -91,10 +91,23 @@ class MacroRules:
                 return True
             if kind.is_expression() and node.extent.end.offset > inst[1]:
                 return True     # e.g. MAX(a, b) + await f(): lowered
+            if kind == CK.DECL_STMT and node.extent.end.offset > inst[1] \
+                    and not self._declares_inside(node, inst):
+                # `bool b = ...;`, `U32 n;`, `alignas(16) char buf[16];`,
+                # `static_assert(...)`: the macro spells a type or a
+                # specifier only; the declaration is the user's own.
+                return True
             fn.macro_stmts[node.extent.start.offset] = inst
             self._check_macro_statement(fn, node, inst, stack)
             return False
         walk(fn.body, visit, [])
+
+    def _declares_inside(self, decl_stmt, inst):
+        """True when a variable of @decl_stmt is named inside the macro
+        call @inst (the macro declares it), not after it."""
+        return any(c.kind == CK.VAR_DECL and
+                   inst[0] <= c.location.offset < inst[1]
+                   for c in decl_stmt.get_children())
 
     def _check_macro_statement(self, fn, node, inst, stack):
         name = self._inst_name(inst[0])

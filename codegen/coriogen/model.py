@@ -14,12 +14,17 @@ FRAME_ERROR_NAME = "corio_frame_error"
 RESERVED_FIELDS = {"hdr", "corio_result"}
 
 
+class Closing(str):
+    """The text of an insertion edit that closes a construct ending at
+    its offset: it belongs to a range that ends there."""
+
+
 class Callee:
     """An awaitable function: what `await NAME(args)` starts."""
 
     def __init__(self, name, result_type, start_declared):
         self.name = name
-        self.start_name = name + "__start"
+        self.start_name = name and name + "__start"
         self.result_type = result_type      # None for void
         self.start_declared = start_declared  # NAME__start visible here
         self.decl = None                    # an annotated declaration
@@ -36,8 +41,12 @@ class Await:
         self.outer_end = outer_end          # end of call or its parens
         self.callee = callee
         self.index = index                  # resume point, 1-based
+        # (start, end) of the callee expression of an await through a
+        # pointer to an async function type, else None.
+        self.pointer = None
         self.temp = None                    # frame field for the result
         self.discarded = False              # a statement of its own
+        self.scope = None                   # (start, end) of its statement
 
     @property
     def start(self):
@@ -58,6 +67,7 @@ class Sequenced:
         self.op = op                        # "&&", "||", "?:" or ","
         self.temp_needed = temp_needed      # False for a void ?: or ,
         self.temp = None                    # frame field for the value
+        self.scope = None                   # (start, end) of its statement
 
 
 class Variable:
@@ -70,6 +80,8 @@ class Variable:
         self.is_param = is_param
         self.type = cursor.type
         self.decl_text = None               # field declaration, no ';'
+        self.scope = None                   # (start, end) of its block, or
+                                            # None: the whole frame
 
 
 class AsyncFunction:
@@ -95,8 +107,14 @@ class AsyncFunction:
         # (start, end) of the node -> Sequenced, for &&, ||, ?: and the
         # comma operator around awaits.
         self.sequenced = {}
-        self.temps = []                 # (field, declaration) per result
+        self.temps = []                 # (field, declaration, type or
+                                        # None for int, scope) per result
+        # Compound literals lifted into the frame: (field, declaration,
+        # type, scope: (start, end) of the enclosing block or None).
+        self.literals = []
         self.callees_needing_proto = []  # Callee list
+        self.aligned = False            # a local declared with alignas
+        self.stack_locals = []          # types of locals left on the stack
 
 
     def add_variable(self, var):
@@ -123,5 +141,11 @@ class Program:
         self.prototypes = []            # annotated prototypes in main file
         self.callees = {}
         self.includes = []              # (start, end, name) of #includes
+        # Typedefs of async function types in the main file: they become
+        # typedefs of start function types.
+        self.async_typedefs = []
+        # (start, end, text) edits of text outside async functions:
+        # async functions named as values become their start functions.
+        self.edits = []
         self.header_size = 32           # sizeof(struct corio_frame), read
                                         # from the parsed corio headers

@@ -141,6 +141,38 @@ def callee_name(call):
     return None
 
 
+def async_function_type(t):
+    """For type @t of a called expression: the annotated TYPEDEF_DECL when
+    @t is (a pointer to) a function type declared with
+    `typedef async T name(params);` or `typedef async T (*name)(...);`,
+    else None."""
+    for _ in range(16):
+        if t.kind == ci.TypeKind.POINTER:
+            t = t.get_pointee()
+            continue
+        decl = t.get_declaration()
+        if decl is None or decl.kind != ci.CursorKind.TYPEDEF_DECL:
+            return None
+        if is_async_decl(decl):
+            return decl
+        t = decl.underlying_typedef_type
+    return None
+
+
+def function_type_of(typedef):
+    """The FUNCTIONPROTO an async typedef names (directly or through one
+    pointer)."""
+    t = typedef.underlying_typedef_type.get_canonical()
+    if t.kind == ci.TypeKind.POINTER:
+        t = t.get_pointee().get_canonical()
+    return t
+
+
+def call_callee(call):
+    """The callee expression of a CALL_EXPR (its first child)."""
+    return next(call.get_children(), None)
+
+
 def call_arguments(call):
     """The argument cursors of a CALL_EXPR."""
     return list(call.get_arguments())

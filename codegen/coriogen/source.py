@@ -43,6 +43,34 @@ class SourceFile:
     def line_start(self, line):
         return self._line_starts[line - 1]
 
+    def word_at(self, offset):
+        """The identifier starting at @offset ("" if none)."""
+        end = offset
+        data = self.data
+        while end < len(data) and (data[end:end + 1].isalnum() or
+                                   data[end:end + 1] == b"_"):
+            end += 1
+        return self.slice(offset, end)
+
+    def balanced_parens(self, offset):
+        """End of the parenthesised group starting at or after @offset
+        (blanks skipped), or @offset itself when none follows."""
+        i = self.skip_space(offset)
+        data = self.data
+        if data[i:i + 1] != b"(":
+            return offset
+        depth = 0
+        while i < len(data):
+            ch = data[i:i + 1]
+            if ch == b"(":
+                depth += 1
+            elif ch == b")":
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return offset
+
     def skip_space(self, offset):
         """First offset at or after @offset that is not blank or a comment."""
         data = self.data

@@ -121,9 +121,20 @@ def compile_c(cc, sources, output, defines=(), sanitize=True, extra=(),
     return proc.returncode == 0, " ".join(cmd) + "\n" + proc.stderr
 
 
+def link_unsanitized(test, cc, sources, output):
+    """Compile @sources with the runtime, without sanitizers of their own;
+    fails @test with the compiler's log when that does not work."""
+    ok, log = compile_c(cc, list(sources) + [libcorio()] + runtime_libs(),
+                        output, sanitize=False)
+    test.assertTrue(ok, log)
+
+
 def run_program(path, args=(), timeout=60):
     env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+    # A pointer into the stack of a resume function that has returned
+    # (suspended) must be caught, not read as whatever is there now.
+    env.setdefault("ASAN_OPTIONS",
+                   "detect_leaks=1:detect_stack_use_after_return=1")
     env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
     proc = subprocess.run([path] + list(args), capture_output=True,
                           text=True, timeout=timeout, env=env)

@@ -41,34 +41,75 @@ class CliTests(unittest.TestCase):
     def test_report_lists_frames_and_resume_points(self):
         status, out, err = support.run_coriogen([FIB, "--report"])
         self.assertEqual(status, 0, err)
-        self.assertRegex(out, r"(?m)^fib: frame \d+ bytes, 2 resume points "
+        self.assertRegex(out, r"(?m)^fib: frame \d+ bytes \(\d+ with every "
+                         r"local in the frame\), 2 resume points "
                          r"\(lines 11 11\)$")
         self.assertIn("test_main: frame", out)
 
     def test_report_frame_size_matches_the_compiler(self):
+        """For every oracle case: the sizes --report prints are what the
+        compiler lays out (nested unions and alignment included)."""
         import re
         import subprocess
         cc = (support.compilers() or [None])[0]
         if cc is None or support.libcorio() is None:
             self.skipTest("needs a compiler and the built runtime")
-        status, report, err = support.run_coriogen([FIB, "--report"])
+        cases = os.path.join(support.TESTS, "cases")
+        for name in sorted(os.listdir(cases)):
+            if not name.endswith(".c"):
+                continue
+            with self.subTest(case=name), support.TempDir() as tmp:
+                source = os.path.join(cases, name)
+                gen = os.path.join(tmp, "gen.c")
+                status, report, err = support.run_coriogen(
+                    [source, "-o", gen, "--report"])
+                self.assertEqual(status, 0, err)
+                sizes = re.findall(r"(?m)^(\w+): frame (\d+) bytes", report)
+                with open(gen, "a") as fh:
+                    fh.write("#include <stdio.h>\nint main(void);\n"
+                             "int main(void)\n{\n")
+                    for fn, _ in sizes:
+                        fh.write('\tprintf("%%u\\n", %s__info.frame_size);\n'
+                                 % fn)
+                    fh.write("\treturn 0;\n}\n")
+                exe = os.path.join(tmp, "sizes")
+                support.link_unsanitized(self, cc, [gen, os.path.join(
+                    support.HARNESS, "dsl_triple.c")], exe)
+                out = subprocess.run([exe], capture_output=True, text=True)
+                self.assertEqual(out.stdout.split(), [s for _, s in sizes])
+
+    def test_liveness_shares_and_shrinks_frames(self):
+        """Blocks never active together share storage; the report shows
+        the size with every local in the frame too."""
+        import re
+        source = os.path.join(support.TESTS, "cases", "liveness.c")
+        status, report, err = support.run_coriogen([source, "--report"])
         self.assertEqual(status, 0, err)
-        sizes = dict(re.findall(r"(?m)^(\w+): frame (\d+) bytes", report))
+        sizes = {fn: (int(after), int(before)) for fn, after, before in
+                 re.findall(r"(?m)^(\w+): frame (\d+) bytes \((\d+) with",
+                            report)}
+        # Two 64 KiB buffers in different branches: one 64 KiB.
+        self.assertLess(sizes["branches"][0], 65536 + 128)
+        self.assertGreater(sizes["branches"][1], 2 * 65536)
+        for fn, (after, before) in sizes.items():
+            self.assertLessEqual(after, before, fn)
+        self.assertLess(sizes["loops"][0], sizes["loops"][1])
+
+    def test_sibling_loop_counters_share_one_field(self):
+        body = "".join("\tfor (int i%d = 0; i%d < n; i%d++)\n"
+                       "\t\ts += await g(i%d);\n" % (k, k, k, k)
+                       for k in range(100))
+        text = ("#include <corio/await.h>\nasync int g(int v);\n"
+                "async int f(int n)\n{\n\tint s = 0;\n\n%s\treturn s;\n}\n"
+                % body)
         with support.TempDir() as tmp:
-            gen = os.path.join(tmp, "fib.gen.c")
-            self.assertEqual(support.run_coriogen([FIB, "-o", gen])[0], 0)
-            with open(gen, "a") as fh:
-                fh.write('#include <stdio.h>\nint main(void)\n{\n'
-                         '\tprintf("%u %u\\n", fib__info.frame_size, '
-                         'test_main__info.frame_size);\n\treturn 0;\n}\n')
-            exe = os.path.join(tmp, "sizes")
-            ok, log = support.compile_c(
-                cc, [gen, support.libcorio()] + support.runtime_libs(), exe,
-                sanitize=False)
-            self.assertTrue(ok, log)
-            out = subprocess.run([exe], capture_output=True, text=True)
-            self.assertEqual(out.stdout.split(),
-                             [sizes["fib"], sizes["test_main"]])
+            path = os.path.join(tmp, "loops.c")
+            with open(path, "w") as fh:
+                fh.write(text)
+            status, report, err = support.run_coriogen([path, "--report"])
+            self.assertEqual(status, 0, err)
+            self.assertRegex(report, r"^f: frame (4\d|5\d|6\d) bytes \("
+                             r"(8\d\d|9\d\d) with")
 
     def test_header_has_start_prototypes(self):
         with support.TempDir() as tmp:

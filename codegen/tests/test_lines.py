@@ -95,11 +95,8 @@ class LineTests(unittest.TestCase):
         with support.TempDir() as tmp:
             out = self.generate(tmp, GOOD)
             exe = os.path.join(tmp, "prog")
-            ok, log = support.compile_c(
-                cc, [out, os.path.join(support.HARNESS, "async_main.c"),
-                     support.libcorio()] + support.runtime_libs(), exe,
-                sanitize=False)
-            self.assertTrue(ok, log)
+            support.link_unsanitized(self, cc, [out, os.path.join(
+                support.HARNESS, "async_main.c")], exe)
             line = GOOD.splitlines().index(
                 '\tprintf("total=%d\\n", total);') + 1
             proc = subprocess.run(

@@ -47,7 +47,7 @@ async int test_main(void)
 	for (int i = await id(0), j = await id(2); i < j; i++)
 		s += i;
 	{
-		int g_val = 100;
+		int g_val = await id(100);	/* in the frame, beside the global */
 
 		s += g_val;
 	}

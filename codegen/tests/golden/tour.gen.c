@@ -43,6 +43,13 @@ struct corio_frame *step__start(struct corio_frame *corio_parent, int v, int *co
 	return &corio_f->hdr;
 }
 
+#define __func__ "step"
+#define __FUNCTION__ "step"
+#ifdef __clang__
+#define __PRETTY_FUNCTION__ "int step(int)"
+#else
+#define __PRETTY_FUNCTION__ "step"
+#endif
 static struct corio_frame *step__resume(struct corio_frame *corio_frame)
 {
 	struct step__frame *corio_self = (struct step__frame *)(void *)corio_frame;
@@ -64,11 +71,14 @@ static struct corio_frame *step__resume(struct corio_frame *corio_frame)
 	if (corio_self->v < 0) {
 		corio_self->hdr.err = (int32_t)(-EINVAL); goto corio_finally; }
 	if (corio_self->corio_result) *corio_self->corio_result = corio_self->v + 1; goto corio_finally;
-#line 68 "tour.gen.c"
+#line 75 "tour.gen.c"
 corio_finally:
 	corio_self->hdr.flags |= CORIO_FRAME_FINALLY;
 	return NULL;
 }
+#undef __func__
+#undef __FUNCTION__
+#undef __PRETTY_FUNCTION__
 
 
 
@@ -98,6 +108,13 @@ static struct corio_frame *note__start(struct corio_frame *corio_parent, const c
 	return &corio_f->hdr;
 }
 
+#define __func__ "note"
+#define __FUNCTION__ "note"
+#ifdef __clang__
+#define __PRETTY_FUNCTION__ "void note(const char *)"
+#else
+#define __PRETTY_FUNCTION__ "note"
+#endif
 static struct corio_frame *note__resume(struct corio_frame *corio_frame)
 {
 	struct note__frame *corio_self = (struct note__frame *)(void *)corio_frame;
@@ -117,11 +134,14 @@ static struct corio_frame *note__resume(struct corio_frame *corio_frame)
 #line 23 "tour.c"
 	CORIO__GEN_AWAIT(1, corio_sleep__start(&corio_self->hdr, 0, NULL));
 	puts(corio_self->what);
-#line 121 "tour.gen.c"
+#line 138 "tour.gen.c"
 corio_finally:
 	corio_self->hdr.flags |= CORIO_FRAME_FINALLY;
 	return NULL;
 }
+#undef __func__
+#undef __FUNCTION__
+#undef __PRETTY_FUNCTION__
 
 
 
@@ -135,15 +155,25 @@ struct tour__frame {
 	char tag[8];
 	long total;
 	int i;
-	int j;
-	int corio_t1;
-	int corio_t2;
-	int corio_t3;
-	int corio_t4;
-	int corio_t5;
-	int corio_t7;
-	int corio_t8;
-	int corio_v1;
+	union {
+		int corio_t1;
+		struct {
+			int j;
+			int corio_t2;
+		};
+		struct {
+			int corio_t4;
+			int corio_t3;
+		};
+		struct {
+			int corio_t5;
+			int corio_t7;
+		};
+		struct {
+			int corio_t8;
+			int corio_v1;
+		};
+	};
 };
 
 struct corio_frame *tour__start(struct corio_frame *corio_parent, int n, const int *weights, int (*pick)(int), long *corio_result);
@@ -170,6 +200,13 @@ struct corio_frame *tour__start(struct corio_frame *corio_parent, int n, const i
 	return &corio_f->hdr;
 }
 
+#define __func__ "tour"
+#define __FUNCTION__ "tour"
+#ifdef __clang__
+#define __PRETTY_FUNCTION__ "long tour(int, const int [4], int (*)(int))"
+#else
+#define __PRETTY_FUNCTION__ "tour"
+#endif
 static struct corio_frame *tour__resume(struct corio_frame *corio_frame)
 {
 	struct tour__frame *corio_self = (struct tour__frame *)(void *)corio_frame;
@@ -202,7 +239,7 @@ static struct corio_frame *tour__resume(struct corio_frame *corio_frame)
 	}
 #line 29 "tour.c"
 	corio_self->p = (struct point){1, 2};
-	__builtin_memcpy(corio_self->tag, (char [8]){"tour"}, sizeof corio_self->tag);
+	__builtin_memcpy((void *)corio_self->tag, (char [8]){"tour"}, sizeof corio_self->tag);
 	corio_self->total = 0;
 	corio_self->i = 0;
 #line 34 "tour.c"
@@ -230,12 +267,15 @@ static struct corio_frame *tour__resume(struct corio_frame *corio_frame)
 	corio_self->corio_v1 = (corio_self->n > 0) != 0; if (corio_self->corio_v1) { CORIO__GEN_AWAIT(8, step__start(&corio_self->hdr, corio_self->n, &corio_self->corio_t8)); corio_self->corio_v1 = (corio_self->corio_t8 > 2) != 0; } if (corio_self->corio_v1) {
 		corio_self->total++; }
 	if (corio_self->corio_result) *corio_self->corio_result = corio_self->total + corio_self->p.x; goto corio_finally;
-#line 234 "tour.gen.c"
+#line 271 "tour.gen.c"
 corio_finally:
 	corio_self->hdr.flags |= CORIO_FRAME_FINALLY;
 #line 56 "tour.c"
 	printf("%s done\n", corio_self->tag);
-#line 239 "tour.gen.c"
+#line 276 "tour.gen.c"
 	return NULL;
 }
+#undef __func__
+#undef __FUNCTION__
+#undef __PRETTY_FUNCTION__
 
