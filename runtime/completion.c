@@ -39,7 +39,7 @@ int corio_completion_init(struct corio_completion *c, const char *name,
 		/* Until the value arrives, a wake-up may come from outside:
 		 * the deadlock detector must not call the waiters stuck. */
 		c->remote = 1;
-		loop->external_refs++;
+		loop->dl.external_refs++;
 	}
 	return 0;
 }
@@ -57,7 +57,7 @@ int corio_completion_destroy(struct corio_completion *c)
 	if (c->sync.head || remote == 2)
 		return -EBUSY;	/* a waiter, or a value on its way */
 	if (remote == 1)	/* never resolved: withdraw the waker */
-		c->loop->external_refs--;
+		c->loop->dl.external_refs--;
 	return corio__sync_unregister(&c->sync);
 }
 
@@ -151,7 +151,7 @@ void corio__remote_drain(struct corio_loop *loop)
 			corio__post_run(loop, c);
 			continue;
 		}
-		loop->external_refs--;
+		loop->dl.external_refs--;
 		resolve(c, c->value);
 		atomic_store(remote_state(c), 3);	/* delivered */
 		if (c->on_delivered)

@@ -135,18 +135,18 @@ void corio_task_describe(const struct corio_task *t,
 
 void corio__deadlock_free(struct corio_loop *loop)
 {
-	if (!loop->deadlock)
+	if (!loop->dl.report)
 		return;
-	corio__free(loop->deadlock->cycle);
-	corio__free(loop->deadlock->blocked);
-	corio__free(loop->deadlock);
-	loop->deadlock = NULL;
+	corio__free(loop->dl.report->cycle);
+	corio__free(loop->dl.report->blocked);
+	corio__free(loop->dl.report);
+	loop->dl.report = NULL;
 }
 
 const struct corio_deadlock_report *corio_loop_deadlock(
 	const struct corio_loop *loop)
 {
-	return loop->deadlock;
+	return loop->dl.report;
 }
 
 static int by_id(const void *a, const void *b)
@@ -175,9 +175,9 @@ static void make_report(struct corio_loop *loop, enum corio_deadlock_kind kind,
 		return;
 	*r = (struct corio_deadlock_report){
 		.kind = kind,
-		.external_refs = loop->external_refs,
+		.external_refs = loop->dl.external_refs,
 	};
-	loop->deadlock = r;
+	loop->dl.report = r;
 	for (i = 1; i < ncycle; i++)
 		if (cycle[i]->id < cycle[low]->id)
 			low = i;
@@ -220,10 +220,10 @@ static void print_report(const struct corio_deadlock_report *r)
 /* Apply the loop's policy to the report just made. */
 static void apply_policy(struct corio_loop *loop)
 {
-	if (loop->deadlock_policy == CORIO_DEADLOCK_RETURN || !loop->deadlock)
+	if (loop->dl.policy == CORIO_DEADLOCK_RETURN || !loop->dl.report)
 		return;
-	print_report(loop->deadlock);
-	if (loop->deadlock_policy == CORIO_DEADLOCK_ABORT)
+	print_report(loop->dl.report);
+	if (loop->dl.policy == CORIO_DEADLOCK_ABORT)
 		abort();
 }
 
@@ -254,7 +254,7 @@ bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
 	size_t n = 0, limit = loop->stats.tasks_live + 1;
 	bool found;
 
-	if (!loop->deadlock_check)
+	if (!loop->dl.check)
 		return false;
 	/* See @t as already waiting, so the walk and the report show the
 	 * wait it is about to start; undone before returning. */
@@ -318,9 +318,9 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	bool stop = true;
 
 	/* Someone outside can still wake a task: keep waiting for it. */
-	if (loop->external_refs || corio__signal_awaited(loop))
+	if (loop->dl.external_refs || corio__signal_awaited(loop))
 		return false;
-	if (!loop->deadlock_check)
+	if (!loop->dl.check)
 		return true;
 	v = corio__malloc(sizeof(*v) * (cap ? cap : 1));
 	/* Every waiting task waits on a primitive or, through joins, on a
@@ -341,7 +341,7 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	}
 	make_report(loop, CORIO_DEADLOCK_GLOBAL, NULL, 0, v, v ? n : 0);
 	apply_policy(loop);
-	if (v && loop->deadlock_policy == CORIO_DEADLOCK_REPORT_CONTINUE) {
+	if (v && loop->dl.policy == CORIO_DEADLOCK_REPORT_CONTINUE) {
 		fail_waits(loop, v, n);
 		stop = false;
 	}
@@ -367,7 +367,7 @@ static struct corio_task **all_tasks(struct corio_loop *loop, size_t *n)
 	if (loop->current && k < cap)
 		v[k++] = loop->current;
 	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->ready[q].head; t && k < cap; t = t->next)
+		for (t = loop->sched.ready[q].head; t && k < cap; t = t->next)
 			v[k++] = t;
 	for (t = loop->parked; t && k < cap; t = t->next)
 		v[k++] = t;
@@ -425,11 +425,11 @@ int corio_loop_dump(struct corio_loop *loop, FILE *f)
 
 int corio_loop_external_ref(struct corio_loop *loop, int delta)
 {
-	int64_t n = (int64_t)loop->external_refs + delta;
+	int64_t n = (int64_t)loop->dl.external_refs + delta;
 
 	if (n < 0 || n > INT32_MAX)
 		return -EINVAL;
-	loop->external_refs = (uint32_t)n;
+	loop->dl.external_refs = (uint32_t)n;
 	return (int)n;
 }
 

@@ -173,6 +173,30 @@ struct corio__runq {
 	struct corio_task *tail;
 };
 
+/* The scheduler's state (task.c). */
+struct corio__sched {
+	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks */
+	uint32_t ready_mask;		/* bit q: ready[q] is not empty; never
+					 * CORIO__RUNQ_DEFAULT's bit (its
+					 * head says): 0 in the common case */
+	uint32_t ready_count[2];	/* tasks in ready[0..3] (HIGH and
+					 * NORMAL), in ready[4..7] (LOW and
+					 * IDLE): index runq / 4 */
+	uint32_t steps;			/* task steps run while two or more
+					 * queues held tasks (wraps) */
+	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues
+					 * hold tasks: @steps when ready[q]
+					 * last ran or began to wait */
+};
+
+/* The deadlock detector's state (graph.c). */
+struct corio__deadlock_state {
+	struct corio_deadlock_report *report;	/* last report, or NULL */
+	int policy;			/* enum corio_deadlock_policy */
+	bool check;			/* not CORIO_LOOP_NO_DEADLOCK_CHECK */
+	uint32_t external_refs;		/* declared wakers outside the loop */
+};
+
 /* The stall watchdog's view of the step running now (watchdog.c). */
 struct corio__watch {
 	_Atomic uint64_t seq;		/* odd while the fields change */
@@ -192,19 +216,7 @@ struct corio__watch {
 
 struct corio_loop {
 	struct corio__reactor *reactor;
-	struct corio__runq ready[CORIO__RUNQS];	/* READY tasks (task.c) */
-	uint32_t ready_mask;		/* bit q: ready[q] is not empty; never
-					 * CORIO__RUNQ_DEFAULT's bit (its
-					 * head says): 0 in the common case */
-	uint32_t ready_count[2];		/* tasks in ready[0..3] (HIGH and
-					 * NORMAL), in ready[4..7] (LOW and
-					 * IDLE): index runq / 4 */
-	uint32_t sched_steps;		/* task steps run while two or more
-					 * queues held tasks (wraps) */
-	uint32_t ready_since[CORIO__RUNQS]; /* while two or more queues
-					 * hold tasks: sched_steps when
-					 * ready[q] last ran or began to
-					 * wait */
+	struct corio__sched sched;	/* the ready queues (task.c) */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
@@ -217,10 +229,7 @@ struct corio_loop {
 	uint32_t run_batch;
 	uint64_t unfinished;		/* spawned, not yet DONE */
 	struct corio__sync syncs;	/* registry of live primitives */
-	struct corio_deadlock_report *deadlock;	/* last report, or NULL */
-	int deadlock_policy;		/* enum corio_deadlock_policy */
-	bool deadlock_check;		/* not CORIO_LOOP_NO_DEADLOCK_CHECK */
-	uint32_t external_refs;		/* declared wakers outside the loop */
+	struct corio__deadlock_state dl;	/* the detector's (graph.c) */
 	int64_t now;			/* clock at the last wait's end: cheap
 					 * timestamps for reports */
 	bool virtual_clock;		/* CORIO_LOOP_VIRTUAL_CLOCK */
@@ -296,7 +305,8 @@ static inline unsigned corio__runq_of(const struct corio_task *t)
 /* Is any task ready? */
 static inline bool corio__ready_any(const struct corio_loop *loop)
 {
-	return loop->ready[CORIO__RUNQ_DEFAULT].head || loop->ready_mask;
+	return loop->sched.ready[CORIO__RUNQ_DEFAULT].head ||
+	       loop->sched.ready_mask;
 }
 void corio__zombies_release(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);

@@ -71,8 +71,8 @@ int corio_loop_create(struct corio_loop **loopp,
 	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN ||
 			 (opts && (opts->flags & CORIO_LOOP_NO_CACHE)));
 	loop->syncs.next = loop->syncs.prev = &loop->syncs;
-	loop->deadlock_policy = opts ? (int)opts->deadlock_policy : 0;
-	loop->deadlock_check = !(opts &&
+	loop->dl.policy = opts ? (int)opts->deadlock_policy : 0;
+	loop->dl.check = !(opts &&
 				 (opts->flags & CORIO_LOOP_NO_DEADLOCK_CHECK));
 	loop->virtual_clock = opts && (opts->flags & CORIO_LOOP_VIRTUAL_CLOCK);
 	loop->no_multishot = opts && (opts->flags & CORIO_LOOP_NO_MULTISHOT);

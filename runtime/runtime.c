@@ -272,7 +272,7 @@ static struct corio_task *uncancelled(struct corio_loop *loop)
 	unsigned q;
 
 	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->ready[q].head; t; t = t->next)
+		for (t = loop->sched.ready[q].head; t; t = t->next)
 			if (!(t->flags & CORIO__T_CANCELLED))
 				return t;
 	for (t = loop->parked; t; t = t->next)
@@ -306,7 +306,7 @@ static void cancel_all(void *arg)
 		return;
 	}
 	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->ready[q].head; t && n < cap; t = t->next)
+		for (t = loop->sched.ready[q].head; t && n < cap; t = t->next)
 			v[n++] = t;
 	for (t = loop->parked; t && n < cap; t = t->next)
 		v[n++] = t;

@@ -123,8 +123,8 @@ _Static_assert(CORIO_PRIO_LOW == 2 && CORIO_PRIO_LEVELS == 4,
 /* Every non-empty queue, the default one included. */
 static inline uint32_t runq_full_mask(const struct corio_loop *loop)
 {
-	return loop->ready_mask |
-	       (loop->ready[CORIO__RUNQ_DEFAULT].head ? DEFAULT_BIT : 0);
+	return loop->sched.ready_mask |
+	       (loop->sched.ready[CORIO__RUNQ_DEFAULT].head ? DEFAULT_BIT : 0);
 }
 
 /*
@@ -136,8 +136,8 @@ static __attribute__((noinline, cold)) void runq_contend(
 	struct corio_loop *loop, unsigned q, uint32_t others)
 {
 	if (!(others & (others - 1)))
-		loop->ready_since[__builtin_ctz(others)] = loop->sched_steps;
-	loop->ready_since[q] = loop->sched_steps;
+		loop->sched.ready_since[__builtin_ctz(others)] = loop->sched.steps;
+	loop->sched.ready_since[q] = loop->sched.steps;
 }
 
 /* Insert @t, which has a deadline earlier than the tail's, after the
@@ -159,10 +159,11 @@ static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
 
 /* runq_push() for every queue but the default one.  Kept out of line:
  * the default path must stay small enough to inline everywhere. */
-static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop, struct corio_task *t,
+static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop,
+						      struct corio_task *t,
 			    unsigned q)
 {
-	struct corio__runq *rq = &loop->ready[q];
+	struct corio__runq *rq = &loop->sched.ready[q];
 
 	if (!rq->head) {
 		uint32_t others = runq_full_mask(loop);
@@ -170,19 +171,19 @@ static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop, s
 		rq->head = rq->tail = t;
 		if (others)
 			runq_contend(loop, q, others);
-		loop->ready_mask |= 1u << q;
+		loop->sched.ready_mask |= 1u << q;
 	} else if ((q & 1) || t->deadline >= rq->tail->deadline) {
 		rq->tail->next = t;
 		rq->tail = t;
 	} else {
 		runq_insert_sorted(rq, t);
 	}
-	loop->ready_count[q / 4]++;
+	loop->sched.ready_count[q / 4]++;
 }
 
 static inline void runq_push(struct corio_loop *loop, struct corio_task *t)
 {
-	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	struct corio__runq *rq = &loop->sched.ready[CORIO__RUNQ_DEFAULT];
 	unsigned q = corio__runq_of(t);
 
 	t->next = NULL;
@@ -194,11 +195,11 @@ static inline void runq_push(struct corio_loop *loop, struct corio_task *t)
 		rq->tail->next = t;
 	} else {
 		rq->head = t;
-		if (corio__unlikely(loop->ready_mask))
-			runq_contend(loop, q, loop->ready_mask);
+		if (corio__unlikely(loop->sched.ready_mask))
+			runq_contend(loop, q, loop->sched.ready_mask);
 	}
 	rq->tail = t;
-	loop->ready_count[0]++;
+	loop->sched.ready_count[0]++;
 }
 
 /*
@@ -216,7 +217,7 @@ static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
 
 	while (rest) {
 		unsigned r = (unsigned)__builtin_ctz(rest);
-		uint32_t waited = loop->sched_steps - loop->ready_since[r];
+		uint32_t waited = loop->sched.steps - loop->sched.ready_since[r];
 
 		rest &= rest - 1;
 		if (waited > longest) {
@@ -228,7 +229,8 @@ static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
 }
 
 /* runq_pop() when some queue other than the default one holds tasks. */
-static __attribute__((noinline)) struct corio_task *runq_pop_other(struct corio_loop *loop)
+static __attribute__((noinline)) struct corio_task *runq_pop_other(
+	struct corio_loop *loop)
 {
 	uint32_t full = runq_full_mask(loop);
 	unsigned q = (unsigned)__builtin_ctz(full);
@@ -238,32 +240,32 @@ static __attribute__((noinline)) struct corio_task *runq_pop_other(struct corio_
 	/* A lone queue makes nobody wait: no bookkeeping for aging. */
 	if (full & (full - 1)) {
 		q = runq_aged(loop, q, full);
-		loop->ready_since[q] = ++loop->sched_steps;
+		loop->sched.ready_since[q] = ++loop->sched.steps;
 	}
-	rq = &loop->ready[q];
+	rq = &loop->sched.ready[q];
 	t = rq->head;
 	rq->head = t->next;
 	if (!rq->head) {
 		rq->tail = NULL;
-		loop->ready_mask &= ~(1u << q);	/* no-op for the default */
+		loop->sched.ready_mask &= ~(1u << q);	/* no-op for the default */
 	}
-	loop->ready_count[q / 4]--;
+	loop->sched.ready_count[q / 4]--;
 	return t;
 }
 
 /* Take the task to run next; the queues are not empty. */
 static inline struct corio_task *runq_pop(struct corio_loop *loop)
 {
-	struct corio__runq *rq = &loop->ready[CORIO__RUNQ_DEFAULT];
+	struct corio__runq *rq = &loop->sched.ready[CORIO__RUNQ_DEFAULT];
 	struct corio_task *t;
 
-	if (corio__unlikely(loop->ready_mask))
+	if (corio__unlikely(loop->sched.ready_mask))
 		return runq_pop_other(loop);
 	t = rq->head;
 	rq->head = t->next;
 	if (!rq->head)
 		rq->tail = NULL;
-	loop->ready_count[0]--;
+	loop->sched.ready_count[0]--;
 	return t;
 }
 
@@ -271,7 +273,7 @@ static inline struct corio_task *runq_pop(struct corio_loop *loop)
 static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 {
 	unsigned q = corio__runq_of(t);
-	struct corio__runq *rq = &loop->ready[q];
+	struct corio__runq *rq = &loop->sched.ready[q];
 	struct corio_task *p = NULL, *c = rq->head;
 
 	while (c != t) {
@@ -285,9 +287,9 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 	if (rq->tail == t)
 		rq->tail = p;
 	if (!rq->head && q != CORIO__RUNQ_DEFAULT)
-		loop->ready_mask &= ~(1u << q);
+		loop->sched.ready_mask &= ~(1u << q);
 	t->next = NULL;
-	loop->ready_count[q / 4]--;
+	loop->sched.ready_count[q / 4]--;
 }
 
 /* Inlined into this file's callers (spawn, yield, a join's end): the
@@ -482,7 +484,7 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	 * loop still polls every @budget steps, so a task woken by I/O or a
 	 * timer at a higher level waits for @budget steps, not the flood.
 	 */
-	uint32_t urgent = loop->ready_count[0];
+	uint32_t urgent = loop->sched.ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
 	while (n-- > 0 && corio__ready_any(loop))

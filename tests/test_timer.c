@@ -410,7 +410,7 @@ static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
 	qsort(m->order, (size_t)due, sizeof(*m->order), model_cmp);
 	corio__timers_fire(loop, now);
 	/* The fake tasks share one ready queue (same level, deadline). */
-	t = loop->ready[corio__runq_of(m->t)].head;
+	t = loop->sched.ready[corio__runq_of(m->t)].head;
 	for (; t; t = t->next, k++) {
 		i = (int)(t - m->t);
 		cr_assert_lt(k, due, "more fired than due at %lld",
@@ -427,9 +427,9 @@ static int model_fire(struct corio_loop *loop, struct model *m, int64_t now)
 		t->wait = CORIO__WAIT_SLEEP;
 	}
 	cr_assert_eq(k, due, "%d of %d due timers fired", k, due);
-	loop->ready[corio__runq_of(m->t)] = (struct corio__runq){ 0 };
-	loop->ready_mask = 0;
-	memset(loop->ready_count, 0, sizeof(loop->ready_count));
+	loop->sched.ready[corio__runq_of(m->t)] = (struct corio__runq){ 0 };
+	loop->sched.ready_mask = 0;
+	memset(loop->sched.ready_count, 0, sizeof(loop->sched.ready_count));
 	cr_assert_eq(loop->timers.len, (uint32_t)m->armed_n);
 	return due;
 }
