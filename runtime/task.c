@@ -159,9 +159,8 @@ static void runq_insert_sorted(struct corio__runq *rq, struct corio_task *t)
 
 /* runq_push() for every queue but the default one.  Kept out of line:
  * the default path must stay small enough to inline everywhere. */
-static __attribute__((noinline)) void runq_push_other(struct corio_loop *loop,
-						      struct corio_task *t,
-			    unsigned q)
+static __attribute__((noinline)) void runq_push_other(
+	struct corio_loop *loop, struct corio_task *t, unsigned q)
 {
 	struct corio__runq *rq = &loop->sched.ready[q];
 
