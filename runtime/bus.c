@@ -23,31 +23,20 @@
 #include <errno.h>
 #include <string.h>
 
+#include "htab.h"
 #include "internal.h"
 
 #include "corio/async.h"
 #include "corio/bus.h"
 
-/* A node of the intrusive chained hash tables below. */
-struct hnode {
-	struct hnode *next;
-	uint64_t key;
-};
-
-struct htab {
-	struct hnode **b;	/* buckets; NULL until the first insert */
-	size_t n;		/* power of two, or 0 */
-	size_t count;
-};
-
 struct topic {
-	struct hnode h;			/* key: the topic number */
+	struct corio__hnode h;			/* key: the topic number */
 	struct sub *head, *tail;	/* subscriptions, oldest first; dead
 					 * ones stay until the sweep */
 };
 
 struct sub {
-	struct hnode h;			/* key: the id; unhashed when dead */
+	struct corio__hnode h;		/* key: the id; unhashed when dead */
 	struct sub *tnext, *tprev;	/* the topic's list */
 	struct sub *onext, *oprev;	/* the owner token's list */
 	struct sub *grave;		/* graveyard link while dead */
@@ -69,8 +58,8 @@ struct sub {
 };
 
 struct corio_bus {
-	struct htab subs;		/* live subscriptions by id */
-	struct htab topics;		/* topics with subscriptions */
+	struct corio__htab subs;		/* live subscriptions by id */
+	struct corio__htab topics;		/* topics with subscriptions */
 	struct sub *graveyard;		/* dead, freed when depth is 0 */
 	size_t msg_size;
 	const char *name;
@@ -84,76 +73,6 @@ struct corio_bus_owner {
 	unsigned refs;
 	struct sub *subs;		/* live subscriptions it owns */
 };
-
-/* ---------------------------------------------------------------------- */
-/* Hash tables: chains, grown at load 1, shrunk below 1/8.                */
-
-static size_t hslot(const struct htab *t, uint64_t key)
-{
-	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (t->n - 1);
-}
-
-/* Rehash into @n buckets; on -ENOMEM keep the old ones. */
-static int hresize(struct htab *t, size_t n)
-{
-	struct hnode **b = corio__malloc(n * sizeof(*b)), *e, *next;
-	struct htab old = *t;
-	size_t i;
-
-	if (!b)
-		return -ENOMEM;
-	memset(b, 0, n * sizeof(*b));
-	t->b = b;
-	t->n = n;
-	for (i = 0; i < old.n; i++)
-		for (e = old.b[i]; e; e = next) {
-			next = e->next;
-			e->next = b[hslot(t, e->key)];
-			b[hslot(t, e->key)] = e;
-		}
-	corio__free(old.b);
-	return 0;
-}
-
-static struct hnode *hfind(const struct htab *t, uint64_t key)
-{
-	struct hnode *e;
-
-	if (!t->n)
-		return NULL;
-	for (e = t->b[hslot(t, key)]; e; e = e->next)
-		if (e->key == key)
-			return e;
-	return NULL;
-}
-
-/* Only the first insert can fail: later ones at worst chain longer. */
-static int hinsert(struct htab *t, struct hnode *e)
-{
-	size_t i;
-
-	if (!t->n && hresize(t, 16))
-		return -ENOMEM;
-	if (t->count >= t->n)
-		hresize(t, t->n * 2);
-	i = hslot(t, e->key);
-	e->next = t->b[i];
-	t->b[i] = e;
-	t->count++;
-	return 0;
-}
-
-static void hremove(struct htab *t, struct hnode *e)
-{
-	struct hnode **p = &t->b[hslot(t, e->key)];
-
-	while (*p != e)
-		p = &(*p)->next;
-	*p = e->next;
-	t->count--;
-	if (t->n > 16 && t->count < t->n / 8)
-		hresize(t, t->n / 2);
-}
 
 /* ---------------------------------------------------------------------- */
 /* Dropping subscriptions.                                                */
@@ -171,7 +90,7 @@ static void topic_unlink(struct corio_bus *bus, struct sub *s)
 	else
 		tp->tail = s->tprev;
 	if (!tp->head) {
-		hremove(&bus->topics, &tp->h);
+		corio__htab_remove(&bus->topics, &tp->h);
 		corio__free(tp);
 		bus->stats.topics--;
 	}
@@ -203,7 +122,7 @@ static void owner_unlink(struct sub *s)
 static void drop(struct corio_bus *bus, struct sub *s)
 {
 	s->dead = true;
-	hremove(&bus->subs, &s->h);
+	corio__htab_remove(&bus->subs, &s->h);
 	bus->stats.subscribers--;
 	owner_unlink(s);
 	if (!s->fn) {
@@ -270,7 +189,7 @@ int corio_bus_create(struct corio_bus **busp, size_t msg_size,
 
 int corio_bus_destroy(struct corio_bus *bus)
 {
-	struct hnode *e, *next;
+	struct corio__hnode *e, *next;
 	struct sub *s;
 	size_t i;
 
@@ -301,8 +220,8 @@ int corio_bus_destroy(struct corio_bus *bus)
 			next = e->next;
 			corio__free(e);
 		}
-	corio__free(bus->subs.b);
-	corio__free(bus->topics.b);
+	corio__htab_free(&bus->subs);
+	corio__htab_free(&bus->topics);
 	corio__free(bus);
 	return 0;
 }
@@ -354,13 +273,14 @@ static struct sub *lookup(const struct corio_bus *bus, int64_t id)
 {
 	if (id <= 0)
 		return NULL;
-	return (struct sub *)hfind(&bus->subs, (uint64_t)id);
+	return (struct sub *)corio__htab_find(&bus->subs, (uint64_t)id);
 }
 
 /* The topic record for @topic, created if needed; NULL: -ENOMEM. */
 static struct topic *topic_get(struct corio_bus *bus, uint64_t topic)
 {
-	struct topic *tp = (struct topic *)hfind(&bus->topics, topic);
+	struct topic *tp =
+		(struct topic *)corio__htab_find(&bus->topics, topic);
 
 	if (tp)
 		return tp;
@@ -368,7 +288,7 @@ static struct topic *topic_get(struct corio_bus *bus, uint64_t topic)
 	if (!tp)
 		return NULL;
 	*tp = (struct topic){ .h.key = topic };
-	if (hinsert(&bus->topics, &tp->h)) {
+	if (corio__htab_insert(&bus->topics, &tp->h)) {
 		corio__free(tp);
 		return NULL;
 	}
@@ -426,7 +346,7 @@ int64_t corio_bus_subscribe(struct corio_bus *bus, uint64_t topic,
 	tp = topic_get(bus, topic);
 	if (!tp)
 		goto err_unregister;
-	if (hinsert(&bus->subs, &s->h))
+	if (corio__htab_insert(&bus->subs, &s->h))
 		goto err_topic;
 	if (task) {
 		ret = corio__task_watch(loop, task, &s->watch);
@@ -454,10 +374,10 @@ int64_t corio_bus_subscribe(struct corio_bus *bus, uint64_t topic,
 	return (int64_t)s->h.key;
 
 err_unhash:
-	hremove(&bus->subs, &s->h);
+	corio__htab_remove(&bus->subs, &s->h);
 err_topic:
 	if (!tp->head) {
-		hremove(&bus->topics, &tp->h);
+		corio__htab_remove(&bus->topics, &tp->h);
 		corio__free(tp);
 		bus->stats.topics--;
 	}
@@ -560,7 +480,7 @@ int corio_bus_try_publish(struct corio_bus *bus, uint64_t topic,
 		return -EINVAL;
 	if (bus->depth >= CORIO_BUS_MAX_DEPTH)
 		return -ELOOP;
-	tp = (struct topic *)hfind(&bus->topics, topic);
+	tp = (struct topic *)corio__htab_find(&bus->topics, topic);
 	if (full_queue(tp))
 		return -EAGAIN;
 	bus->stats.published++;
@@ -606,7 +526,7 @@ static struct corio_frame *room__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	s = full_queue((struct topic *)hfind(&bus->topics, topic));
+	s = full_queue((struct topic *)corio__htab_find(&bus->topics, topic));
 	if (!s)
 		return corio__op_done(t, 0);
 	return corio__sync_wait(&s->room, t, NULL);

@@ -70,7 +70,8 @@ static struct corio_task *waits_on_task(const struct corio_task *t)
 		return corio__task_joined(t);
 	case CORIO_WAIT_MUTEX:
 		/* struct corio__sync is the mutex's first member. */
-		return ((const struct corio_mutex *)corio__task_queue(t))->owner;
+		return ((const struct corio_mutex *)
+			corio__task_queue(t))->owner;
 	default:
 		return NULL;
 	}

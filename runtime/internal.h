@@ -19,6 +19,7 @@
 #include "corio/graph.h"
 #include "corio/pool.h"
 #include "corio/sync.h"
+#include "htab.h"
 #include "slab.h"
 #include "timer_wheel.h"
 
@@ -254,7 +255,8 @@ struct corio_loop {
 	bool running;			/* inside corio_loop_run */
 	bool stop;			/* corio_loop_stop was called */
 	char backend[256];	/* room for a fallback's reason */
-	struct corio__taskwatch *taskwatch; /* watchers of task ends, or NULL */
+	struct corio__htab taskwatch;	/* watchers of task ends
+					 * (taskwatch.c) */
 	/* Messages from other threads (post.c, runtime.c). */
 	_Atomic int wake_pending;	/* the eventfd was written and the
 					 * queue not drained since: a later
@@ -504,7 +506,7 @@ static inline struct corio_frame *corio__op_prologue(
  * released; the watcher is already unlinked then.
  */
 struct corio__task_watcher {
-	struct corio__task_watcher *next, *prev;	/* hash chain */
+	struct corio__hnode h;		/* in the loop's table: key @task */
 	struct corio_task *task;	/* watched task; NULL when unlinked */
 	void (*ended)(struct corio__task_watcher *w);
 };

@@ -136,7 +136,8 @@ static __attribute__((noinline, cold)) void runq_contend(
 	struct corio_loop *loop, unsigned q, uint32_t others)
 {
 	if (!(others & (others - 1)))
-		loop->sched.ready_since[__builtin_ctz(others)] = loop->sched.steps;
+		loop->sched.ready_since[__builtin_ctz(others)] =
+			loop->sched.steps;
 	loop->sched.ready_since[q] = loop->sched.steps;
 }
 
@@ -216,7 +217,8 @@ static unsigned runq_aged(const struct corio_loop *loop, unsigned q,
 
 	while (rest) {
 		unsigned r = (unsigned)__builtin_ctz(rest);
-		uint32_t waited = loop->sched.steps - loop->sched.ready_since[r];
+		uint32_t waited = loop->sched.steps -
+				  loop->sched.ready_since[r];
 
 		rest &= rest - 1;
 		if (waited > longest) {
@@ -246,7 +248,8 @@ static __attribute__((noinline)) struct corio_task *runq_pop_other(
 	rq->head = t->next;
 	if (!rq->head) {
 		rq->tail = NULL;
-		loop->sched.ready_mask &= ~(1u << q);	/* no-op for the default */
+		/* a no-op for the default queue */
+		loop->sched.ready_mask &= ~(1u << q);
 	}
 	loop->sched.ready_count[q / 4]--;
 	return t;

@@ -246,7 +246,8 @@ corio_async(int, cancel_after_hand_off, ((struct ctx *, c),
 	corio_yield();
 	hand_off(self->c);
 	while (!is_ready(self->v)) {
-		cr_assert_lt(self->spins++, 10000000, "the hand-off never came");
+		cr_assert_lt(self->spins++, 10000000,
+			     "the hand-off never came");
 		corio_yield();
 	}
 	cr_assert_eq(corio_task_cancel(self->v), 0);
@@ -372,7 +373,8 @@ static void run_kind(enum kind kind)
 
 	setup(&c, kind);
 	if (kind == K_BUS)
-		corio_spawn(loop, subscribe_then_victim__start(NULL, &c, NULL), &v);
+		corio_spawn(loop, subscribe_then_victim__start(NULL, &c, NULL),
+			    &v);
 	else
 		corio_spawn(loop, victim__start(NULL, &c, NULL), &v);
 	if (kind == K_JOIN)
