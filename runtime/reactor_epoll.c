@@ -9,7 +9,8 @@
  * and when the call says EAGAIN it waits for readiness and runs it again.
  * Results are what that system call returned, as io_uring reports them.
  *
- * How each opcode proceeds is one row of a table (opdefs[]):
+ * How each opcode proceeds is one row of the table in opdef.h, expanded
+ * into opdefs[] here:
  *   EP_NOW   run the call at start; it may block the loop (regular-file
  *            I/O, openat, statx, fsync, close: epoll cannot wait for
  *            those; corio_blocking is the way to take them off the loop)
@@ -18,7 +19,7 @@
  *            connect, read/write on pipes, sockets and devices)
  *   EP_WAIT  wait for readiness first, then run (poll; recv with
  *            CORIO_RECV_POLL_FIRST)
- * A missing row is an opcode this backend does not know: -EOPNOTSUPP.
+ *   EP_NONE  not on this backend: -EOPNOTSUPP (send_zc, the sources)
  *
  * Completions are never delivered from start (the task is still
  * suspending): a finished operation goes to the done queue, which poll
@@ -64,7 +65,7 @@
 #define ALWAYS_READY (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
 
 enum ep_kind {
-	EP_UNSUPPORTED = 0,	/* no row: -EOPNOTSUPP */
+	EP_NONE = 0,		/* not on epoll: -EOPNOTSUPP */
 	EP_NOW,			/* run at start, whatever it costs */
 	EP_TRY,			/* run at start; on -EAGAIN wait, run again */
 	EP_WAIT,		/* wait first, then run */
@@ -132,6 +133,9 @@ struct ep_reactor {
 
 struct ep_opdef {
 	uint8_t kind;			/* enum ep_kind */
+	bool path;			/* io.addr is a path: NULL is -EFAULT,
+					 * as io_uring reports it (glibc
+					 * declares it non-null) */
 	uint32_t events;		/* readiness awaited on -EAGAIN */
 	/* Adjust @op before it starts; returns the kind to use. */
 	uint8_t (*prep)(struct ep_op *op, uint8_t kind);
@@ -390,7 +394,7 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 
 	r->loop = loop;
 	if (io->opcode >= CORIO__OP_COUNT ||
-	    opdefs[io->opcode].kind == EP_UNSUPPORTED)
+	    opdefs[io->opcode].kind == EP_NONE)
 		return -EOPNOTSUPP;
 	def = &opdefs[io->opcode];
 	op = op_get(r);
@@ -399,6 +403,10 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	op->task = task;
 	op->io = *io;
 	op->events = def->events;
+	if (def->path && !io->addr) {
+		finish(r, op, -EFAULT);
+		goto started;
+	}
 	kind = def->prep ? def->prep(op, def->kind) : def->kind;
 	if (kind != EP_WAIT) {
 		res = def->run(r, op, 0);
@@ -700,8 +708,6 @@ static int64_t run_openat(struct ep_reactor *r, struct ep_op *op,
 	int fd;
 
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;	/* as the kernel reports a bad pointer */
 	fd = openat(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		    (mode_t)op->io.mode);
 	return fd < 0 ? neg_errno() : fd;
@@ -721,7 +727,7 @@ static int64_t run_statx(struct ep_reactor *r, struct ep_op *op,
 			 uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr || !op->io.addr2)
+	if (!op->io.addr2)
 		return -EFAULT;
 	return statx(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		     op->io.mode, op->io.addr2) < 0 ? neg_errno() : 0;
@@ -771,8 +777,9 @@ static int64_t run_shutdown(struct ep_reactor *r, struct ep_op *op,
 }
 
 /*
- * The path and space operations: file-system calls, run at once.  A NULL
- * path is -EFAULT, as io_uring reports it (glibc declares it non-null).
+ * The path and space operations: file-system calls, run at once (a NULL
+ * path never gets here: ep_start answers it).  A NULL second path or
+ * statx buffer is -EFAULT, as io_uring reports it.
  */
 static int64_t run_fallocate(struct ep_reactor *r, struct ep_op *op,
 			     uint32_t revents)
@@ -786,8 +793,6 @@ static int64_t run_unlinkat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;
 	return unlinkat(op->io.fd, op->io.addr, (int)op->io.op_flags) < 0 ?
 	       neg_errno() : 0;
 }
@@ -796,7 +801,7 @@ static int64_t run_renameat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr || !op->io.addr2)
+	if (!op->io.addr2)
 		return -EFAULT;
 	/* io.c passes the new directory fd in .len, as io_uring does. */
 	return renameat2(op->io.fd, op->io.addr, (int)(uint32_t)op->io.len,
@@ -807,38 +812,22 @@ static int64_t run_mkdirat(struct ep_reactor *r, struct ep_op *op,
 			   uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;
 	return mkdirat(op->io.fd, op->io.addr, (mode_t)op->io.mode) < 0 ?
 	       neg_errno() : 0;
 }
 
 /*
- * The table.  Adding an opcode: one row (kind, readiness, an optional
- * prep) and its run function.
+ * The table, generated from opdef.h: each opcode's kind, the readiness it
+ * waits for, and the functions above its row names.
  */
 static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
-	[CORIO__OP_NOP]     = { EP_NOW, 0, NULL, run_nop },
-	[CORIO__OP_READ]    = { EP_TRY, EPOLLIN, prep_rw, run_rw },
-	[CORIO__OP_WRITE]   = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
-	[CORIO__OP_READV]   = { EP_TRY, EPOLLIN, prep_rw, run_rw },
-	[CORIO__OP_WRITEV]  = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
-	[CORIO__OP_RECV]    = { EP_TRY, EPOLLIN, prep_recv, run_recv },
-	[CORIO__OP_SEND]    = { EP_TRY, EPOLLOUT, prep_send, run_send },
-	[CORIO__OP_ACCEPT]  = { EP_TRY, EPOLLIN, prep_accept, run_accept },
-	[CORIO__OP_CONNECT] = { EP_TRY, EPOLLOUT, NULL, run_connect },
-	[CORIO__OP_CLOSE]   = { EP_NOW, 0, NULL, run_close },
-	[CORIO__OP_OPENAT]  = { EP_NOW, 0, NULL, run_openat },
-	[CORIO__OP_FSYNC]   = { EP_NOW, 0, NULL, run_fsync },
-	[CORIO__OP_STATX]   = { EP_NOW, 0, NULL, run_statx },
-	[CORIO__OP_POLL]    = { EP_WAIT, 0, prep_poll, run_poll },
-	[CORIO__OP_RECVMSG] = { EP_TRY, EPOLLIN, prep_msg, run_recvmsg },
-	[CORIO__OP_SENDMSG] = { EP_TRY, EPOLLOUT, prep_msg, run_sendmsg },
-	[CORIO__OP_SHUTDOWN] = { EP_NOW, 0, NULL, run_shutdown },
-	[CORIO__OP_FALLOCATE] = { EP_NOW, 0, NULL, run_fallocate },
-	[CORIO__OP_UNLINKAT] = { EP_NOW, 0, NULL, run_unlinkat },
-	[CORIO__OP_RENAMEAT] = { EP_NOW, 0, NULL, run_renameat },
-	[CORIO__OP_MKDIRAT] = { EP_NOW, 0, NULL, run_mkdirat },
+#define PATH_FD		false
+#define PATH_PATH	true
+#define PATH_OTHER	false
+#define X(op, name, target, faults, fill, uring, kind, wait, prep, run) \
+	[CORIO__OP_##op] = { EP_##kind, PATH_##target, wait, prep, run },
+	CORIO__OPS(X)
+#undef X
 };
 
 /* ---- the runtime's own descriptors ------------------------------------ */

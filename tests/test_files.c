@@ -395,6 +395,58 @@ Test(files, fallocate_on_a_pipe_is_espipe, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* ---- bad pointers ------------------------------------------------------- */
+
+/*
+ * Every operation on a path answers a NULL path (or statx buffer) with the
+ * kernel's -EFAULT, on both backends: epoll checks it once for all of them
+ * (the PATH target in runtime/opdef.h).
+ */
+corio_async(int, null_paths, ((const char *, dir)), (
+	char f[64];
+	int r, fd;
+	struct statx st;
+))
+{
+	corio_begin();
+	path_in(self->f, sizeof self->f, self->dir, "f");
+	put_file(self->f, "x");
+	corio_await(self->fd, corio_openat, AT_FDCWD, NULL, O_RDONLY, 0);
+	cr_assert_eq(self->fd, -EFAULT, "openat: %s", corio_strerror(self->fd));
+	corio_await(self->r, corio_statx, AT_FDCWD, NULL, 0, STATX_SIZE,
+		    &self->st);
+	cr_assert_eq(self->r, -EFAULT, "statx: %s", corio_strerror(self->r));
+	corio_await(self->r, corio_statx, AT_FDCWD, self->f, 0, STATX_SIZE,
+		    NULL);
+	cr_assert_eq(self->r, -EFAULT, "statx buffer: %s",
+		     corio_strerror(self->r));
+	corio_await(self->r, corio_mkdir, NULL, 0700);
+	cr_assert_eq(self->r, -EFAULT, "mkdir: %s", corio_strerror(self->r));
+	corio_await(self->r, corio_rename, NULL, self->f);
+	cr_assert_eq(self->r, -EFAULT, "rename from: %s",
+		     corio_strerror(self->r));
+	corio_await(self->r, corio_rename, self->f, NULL);
+	cr_assert_eq(self->r, -EFAULT, "rename to: %s",
+		     corio_strerror(self->r));
+	cr_assert_str_eq(file_text(self->f), "x");
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(files, null_paths_are_efault, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32];
+	int r = -1;
+
+	make_dir(dir);
+	run_one(null_paths__start(NULL, dir, &r));
+	cr_assert_eq(r, 0);
+	rm_tree(dir);
+	t_loop_done(loop);
+}
+
 /* ---- deadlines and cancellation ------------------------------------------ */
 
 /* A deadline already past: -ETIME, and the kernel never sees the op. */
