@@ -96,7 +96,10 @@ struct ep_op {
 	struct corio__io io;		/* a copy: start's is a temporary */
 	uint64_t progress;		/* bytes moved so far (MSG_WAITALL) */
 	int64_t res;			/* DONE: the result */
-	uint32_t events;		/* readiness it waits for */
+	uint32_t events;		/* readiness it waits for ... */
+	int wfd;			/* ... on this fd: io.fd, unless run
+					 * moved it (an operation on two fds
+					 * waits on the one that blocks) */
 	uint8_t state;			/* enum ep_state */
 	uint8_t flags;			/* OPF_* */
 };
@@ -335,10 +338,10 @@ static void waiter_unlink(struct ep_reactor *r, struct ep_fd *f,
 	r->nwaiting--;
 }
 
-/* Make @op wait on its fd.  0, or -errno (-EPERM: the fd cannot wait). */
+/* Make @op wait on op->wfd.  0, or -errno (-EPERM: the fd cannot wait). */
 static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
 {
-	int fd = op->io.fd;
+	int fd = op->wfd;
 	struct ep_fd *f;
 	int err;
 
@@ -382,6 +385,21 @@ static void cancel_waiters(struct ep_reactor *r, struct ep_fd *f)
 	}
 }
 
+/* Make @op wait, or when its fd cannot wait finish it one way or another. */
+static void wait_or_run(struct ep_reactor *r, struct ep_op *op)
+{
+	int err = wait_on_fd(r, op);
+
+	if (err == -EPERM) {
+		/* A regular file or a device without poll support: poll(2)
+		 * calls it always ready, so run the call as it is. */
+		op->flags = (uint8_t)((op->flags | OPF_PLAIN) & ~OPF_GUARD);
+		finish(r, op, opdefs[op->io.opcode].run(r, op, ALWAYS_READY));
+	} else if (err) {
+		finish(r, op, err);
+	}
+}
+
 static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 		    struct corio_task *task, const struct corio__io *io)
 {
@@ -390,7 +408,6 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	struct ep_op *op;
 	int64_t res;
 	uint8_t kind;
-	int err;
 
 	r->loop = loop;
 	if (io->opcode >= CORIO__OP_COUNT ||
@@ -403,6 +420,7 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	op->task = task;
 	op->io = *io;
 	op->events = def->events;
+	op->wfd = io->fd;
 	if (def->path && !io->addr) {
 		finish(r, op, -EFAULT);
 		goto started;
@@ -415,15 +433,7 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 			goto started;
 		}
 	}
-	err = wait_on_fd(r, op);
-	if (err == -EPERM) {
-		/* A regular file or a device without poll support: poll(2)
-		 * calls it always ready, so run the call as it is. */
-		op->flags = (uint8_t)((op->flags | OPF_PLAIN) & ~OPF_GUARD);
-		finish(r, op, def->run(r, op, ALWAYS_READY));
-	} else if (err) {
-		finish(r, op, err);
-	}
+	wait_or_run(r, op);
 started:
 	hash_add(r, op);
 	loop->stats.ops_inflight++;
@@ -442,7 +452,7 @@ static void ep_cancel(struct corio_loop *loop, struct corio__reactor *base,
 	/* Done already: its real result is on the done queue. */
 	if (!op || op->state != EP_WAITING)
 		return;
-	waiter_unlink(r, &r->fds[op->io.fd], op);
+	waiter_unlink(r, &r->fds[op->wfd], op);
 	finish(r, op, -ECANCELED);
 }
 
@@ -905,6 +915,14 @@ static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
 		next = op->next;
 		if (revents & (op->events | EPOLLERR | EPOLLHUP)) {
 			res = opdefs[op->io.opcode].run(r, op, revents);
+			if (res == -EAGAIN && op->wfd != fd) {
+				/* It now waits on another fd: of its two,
+				 * the other is the one that blocks. */
+				waiter_unlink(r, f, op);
+				wait_or_run(r, op);
+				f = &r->fds[fd];	/* the table may move */
+				continue;
+			}
 			if (res != -EAGAIN) {
 				waiter_unlink(r, f, op);
 				finish(r, op, res);
