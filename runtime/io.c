@@ -485,3 +485,14 @@ struct corio_frame *corio_mkdir__start(struct corio_frame *parent,
 {
 	return corio_mkdirat__start(parent, AT_FDCWD, path, mode, result);
 }
+
+struct corio_frame *corio_splice__start(struct corio_frame *parent,
+					int fd_in, int64_t off_in, int fd_out,
+					int64_t off_out, size_t len,
+					unsigned flags, ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_SPLICE,
+		.fd = fd_in, .off = off_in, .fd2 = fd_out, .off2 = off_out,
+		.len = len, .op_flags = flags }, result, CORIO__RES_SSIZE);
+}

@@ -88,7 +88,9 @@
 	X(RENAMEAT, renameat, PATH, DELAY, NONE,			\
 	  uring_prep_renameat, NOW, 0, NULL, run_renameat)		\
 	X(MKDIRAT, mkdirat, PATH, DELAY, NONE,				\
-	  uring_prep_mkdirat, NOW, 0, NULL, run_mkdirat)
+	  uring_prep_mkdirat, NOW, 0, NULL, run_mkdirat)		\
+	X(SPLICE, splice, FD, SHORT, NONE,				\
+	  uring_prep_splice, TRY, EPOLLIN, prep_splice, run_splice)
 
 enum corio__opcode {
 #define CORIO__OP_ENUM(op, ...) CORIO__OP_##op,

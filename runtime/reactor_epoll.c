@@ -98,8 +98,8 @@ struct ep_op {
 	int64_t res;			/* DONE: the result */
 	uint32_t events;		/* readiness it waits for ... */
 	int wfd;			/* ... on this fd: io.fd, unless run
-					 * moved it (an operation on two fds
-					 * waits on the one that blocks) */
+					 * moved it (splice waits on either
+					 * end) */
 	uint8_t state;			/* enum ep_state */
 	uint8_t flags;			/* OPF_* */
 };
@@ -827,6 +827,84 @@ static int64_t run_mkdirat(struct ep_reactor *r, struct ep_op *op,
 }
 
 /*
+ * splice: one end is a pipe, which SPLICE_F_NONBLOCK makes non-blocking
+ * for this one call; the other is a file (never waits) or a socket.  A
+ * blocking socket has no per-call flag, so it is checked with poll(2)
+ * before each call (OPF_GUARD), as a blocking listener is.  The caller's
+ * own SPLICE_F_NONBLOCK means "do not wait": run once, and -EAGAIN is the
+ * answer, as on io_uring.  On EAGAIN the operation waits on the end that
+ * blocks: the input until readable, else the output until writable.
+ */
+static bool is_blocking_socket(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+static uint8_t prep_splice(struct ep_op *op, uint8_t kind)
+{
+	if (is_blocking_socket(op->io.fd) || is_blocking_socket(op->io.fd2))
+		op->flags |= OPF_GUARD;
+	return (op->io.op_flags & SPLICE_F_NONBLOCK) ? EP_NOW : kind;
+}
+
+/* Point @op at the end of its splice that blocks; false if neither does. */
+static bool splice_blocked(struct ep_op *op)
+{
+	struct pollfd p[2] = {
+		{ .fd = op->io.fd, .events = POLLIN },
+		{ .fd = op->io.fd2, .events = POLLOUT },
+	};
+
+	if (poll(p, 2, 0) < 0)
+		return false;
+	if (!p[0].revents) {
+		op->wfd = op->io.fd;
+		op->events = EPOLLIN;
+		return true;
+	}
+	if (!p[1].revents) {
+		op->wfd = op->io.fd2;
+		op->events = EPOLLOUT;
+		return true;
+	}
+	return false;
+}
+
+static int64_t run_splice(struct ep_reactor *r, struct ep_op *op,
+			  uint32_t revents)
+{
+	const struct corio__io *io = &op->io;
+	loff_t off_in = io->off, off_out = io->off2;
+	ssize_t n;
+	int err;
+
+	(void)r, (void)revents;
+	if ((op->flags & OPF_GUARD) && splice_blocked(op))
+		return -EAGAIN;
+	/* -1 is "no offset", as io_uring reads it. */
+	n = splice(io->fd, io->off == -1 ? NULL : &off_in,
+		   io->fd2, io->off2 == -1 ? NULL : &off_out,
+		   clamp_len(io->len), io->op_flags | SPLICE_F_NONBLOCK);
+	if (n >= 0)
+		return n;
+	err = errno;
+	if (err == EAGAIN && !(io->op_flags & SPLICE_F_NONBLOCK) &&
+	    !splice_blocked(op)) {
+		/* Both ends ready a moment later (a race): read again when
+		 * the input is. */
+		op->wfd = io->fd;
+		op->events = EPOLLIN;
+	}
+	return -(int64_t)err;
+}
+
+/*
  * The table, generated from opdef.h: each opcode's kind, the readiness it
  * waits for, and the functions above its row names.
  */
@@ -916,8 +994,8 @@ static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
 		if (revents & (op->events | EPOLLERR | EPOLLHUP)) {
 			res = opdefs[op->io.opcode].run(r, op, revents);
 			if (res == -EAGAIN && op->wfd != fd) {
-				/* It now waits on another fd: of its two,
-				 * the other is the one that blocks. */
+				/* It now waits on another fd (splice: the
+				 * other end is the one that blocks). */
 				waiter_unlink(r, f, op);
 				wait_or_run(r, op);
 				f = &r->fds[fd];	/* the table may move */

@@ -480,6 +480,20 @@ static int uring_prep_mkdirat(struct uring_reactor *r,
 	return 0;
 }
 
+static int uring_prep_splice(struct uring_reactor *r,
+			     struct io_uring_sqe *sqe,
+			     const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_SPLICE))
+		return -EOPNOTSUPP;
+	/* corio registers no files, and splice(2) knows no such flag. */
+	if (io->op_flags & SPLICE_F_FD_IN_FIXED)
+		return -EINVAL;
+	io_uring_prep_splice(sqe, io->fd, io->off, io->fd2, io->off2,
+			     clamp_len(io->len), io->op_flags);
+	return 0;
+}
+
 /*
  * The hot path: a switch generated from opdef.h, whose cases the compiler
  * inlines (each prep function has this one caller), as the hand-written
