@@ -20,6 +20,9 @@
 #define CORIO__HAVE_VALGRIND 1
 #endif
 
+/* include/linux/errno.h: never meant for user space, yet seen there. */
+#define KERNEL_ERESTARTSYS 512
+
 static const char *const op_names[CORIO__OP_COUNT] = {
 #define X(op, name, ...) [CORIO__OP_##op] = #name,
 	CORIO__OPS(X)
@@ -187,10 +190,18 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 		loop->fd_ops[(intptr_t)t->wait_obj - 1]--;
 		t->wait_obj = NULL;
 	}
-	/* A cancel that lost the race delivers the real result instead: data
-	 * that was read is never silently dropped. */
-	if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
-		res = -ETIME;
+	if (corio__unlikely(t->flags & CORIO__T_CANCEL_SENT)) {
+		/* An operation blocked in a kernel worker (splice) is ended by
+		 * the cancel interrupting it: -EINTR, or the kernel-internal
+		 * -ERESTARTSYS that io_uring lets through for splice (6.x).
+		 * Either is the cancel's -ECANCELED. */
+		if (res == -EINTR || res == -KERNEL_ERESTARTSYS)
+			res = -ECANCELED;
+		/* A cancel that lost the race delivers the real result
+		 * instead: data that was read is never silently dropped. */
+		if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
+			res = -ETIME;
+	}
 	t->flags &= (uint8_t)~(CORIO__T_TIMED_OUT | CORIO__T_CANCEL_SENT);
 	/* A cancelled task unwinds only when its operation did not take
 	 * effect: bytes moved, an fd accepted or opened, a file renamed

@@ -670,6 +670,44 @@ Test(files, splice_from_a_file_waits_for_a_full_pipe, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* A deadline ends a splice that waits, and nothing moves afterwards. */
+corio_async(ssize_t, splice_late, ((int, in), (int, out)), (
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_deadline_set(corio_now() + CORIO_MS(20));
+	corio_await(self->n, corio_splice, self->in, -1, self->out, -1, 64, 0);
+	corio_return(self->n);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_deadline_gives_etime, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32], f[64];
+	ssize_t n = 0;
+	int p[2], fd;
+
+	make_dir(dir);
+	path_in(f, sizeof f, dir, "f");
+	put_file(f, "");
+	fd = open(f, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	pipe_with(p, "");
+	run_one(splice_late__start(NULL, p[0], fd, &n));
+	cr_assert_eq(n, -ETIME, "%s", corio_strerror((int)n));
+	/* Data written after the deadline stays in the pipe. */
+	cr_assert_eq(write(p[1], "z", 1), 1);
+	cr_assert_str_eq(file_text(f), "");
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	rm_tree(dir);
+	t_loop_done(loop);
+}
+
 /* ---- bad pointers ------------------------------------------------------- */
 
 /*
