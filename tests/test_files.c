@@ -87,6 +87,22 @@ static void run_one(struct corio_frame *root)
 	cr_assert_eq(corio_loop_run(loop), 0);
 }
 
+/* Run the task @start(dir) on a fresh loop in a fresh directory; its
+ * result. */
+static int run_in_dir(struct corio_frame *(*start)(struct corio_frame *,
+						   const char *, int *))
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32];
+	int r = -1;
+
+	make_dir(dir);
+	run_one(start(NULL, dir, &r));
+	rm_tree(dir);
+	t_loop_done(loop);
+	return r;
+}
+
 /* ---- mkdirat ---------------------------------------------------------- */
 
 corio_async(int, mkdirs, ((const char *, dir)), (
@@ -133,15 +149,7 @@ corio_finally:
 
 Test(files, mkdirat_creates_and_reports_eexist_enoent, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(mkdirs__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(mkdirs__start), 0);
 }
 
 /* ---- unlinkat ----------------------------------------------------------- */
@@ -201,15 +209,9 @@ corio_finally:
 
 Test(files, unlinkat_removes_files_and_directories, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = 0;
+	int r = run_in_dir(unlinks__start);
 
-	make_dir(dir);
-	run_one(unlinks__start(NULL, dir, &r));
 	cr_assert_eq(r, -ENOENT, "rmdir of a removed directory: %d", r);
-	rm_tree(dir);
-	t_loop_done(loop);
 }
 
 /* ---- renameat ----------------------------------------------------------- */
@@ -278,15 +280,7 @@ corio_finally:
 
 Test(files, renameat_flags_and_errors, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(renames__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(renames__start), 0);
 }
 
 /* ---- fallocate ---------------------------------------------------------- */
@@ -360,15 +354,9 @@ corio_finally:
 
 Test(files, fallocate_allocates_punches_and_refuses_bad_ranges, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = 0;
+	int r = run_in_dir(fallocs__start);
 
-	make_dir(dir);
-	run_one(fallocs__start(NULL, dir, &r));
 	cr_assert_eq(r, -EBADF, "fallocate after close: %d", r);
-	rm_tree(dir);
-	t_loop_done(loop);
 }
 
 corio_async(int, falloc_pipe, ((int, fd)), (
@@ -476,15 +464,7 @@ corio_finally:
 
 Test(files, splice_pipe_to_file_and_file_to_pipe, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(splices__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(splices__start), 0);
 }
 
 corio_async(int, splice_errors, ((const char *, dir)), (
@@ -549,15 +529,7 @@ corio_finally:
 
 Test(files, splice_errors, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(splice_errors__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(splice_errors__start), 0);
 }
 
 /* Splice @len bytes from @in to @out (pipes or a file at offset 0). */
@@ -749,15 +721,7 @@ corio_finally:
 
 Test(files, null_paths_are_efault, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(null_paths__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(null_paths__start), 0);
 }
 
 /* ---- deadlines and cancellation ------------------------------------------ */
