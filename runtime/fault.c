@@ -290,45 +290,35 @@ static void add_pending(struct corio_loop *loop, struct corio__fault *f,
 }
 
 /*
- * Which error kinds apply to @io: the transfers and accept, which callers
- * already expect to fail transiently.  Not connect (a real -EINTR there
- * leaves the connection in progress), not close (the fd would be gone or
- * not), nor file-system operations.
+ * What may happen to each operation besides a delay: the faults column of
+ * opdef.h.  Errors go to the transfers and accept, which callers already
+ * expect to fail transiently; not to connect (a real -EINTR there leaves
+ * the connection in progress), close (the fd would be gone or not), nor
+ * file-system operations.  Shortening goes to the single-buffer transfers.
  */
+#define FAULTS_DELAY	0u
+#define FAULTS_ERR	1u	/* transient errors */
+#define FAULTS_SHORT	3u	/* errors, and a shorter length */
+
+static const uint8_t op_faults[CORIO__OP_COUNT] = {
+#define X(op, name, target, faults, ...) [CORIO__OP_##op] = FAULTS_##faults,
+	CORIO__OPS(X)
+#undef X
+};
+
 static bool errors_apply(const struct corio__io *io)
 {
-	switch (io->opcode) {
-	case CORIO__OP_READ:
-	case CORIO__OP_WRITE:
-	case CORIO__OP_READV:
-	case CORIO__OP_WRITEV:
-	case CORIO__OP_RECV:
-	case CORIO__OP_SEND:
-	case CORIO__OP_RECVMSG:
-	case CORIO__OP_SENDMSG:
-	case CORIO__OP_SEND_ZC:
-	case CORIO__OP_ACCEPT:
-		return true;
-	default:
-		return false;
-	}
+	return io->opcode < CORIO__OP_COUNT &&
+	       (op_faults[io->opcode] & FAULTS_ERR);
 }
 
 /* Can @io be shortened by its length alone?  Not MSG_WAITALL: its caller
- * asked for everything. */
+ * asked for everything (op_flags of read and write are always 0). */
 static bool short_applies(const struct corio__io *io)
 {
-	switch (io->opcode) {
-	case CORIO__OP_READ:
-	case CORIO__OP_WRITE:
-		return io->len > 1;
-	case CORIO__OP_RECV:
-	case CORIO__OP_SEND:
-	case CORIO__OP_SEND_ZC:
-		return io->len > 1 && !(io->op_flags & MSG_WAITALL);
-	default:
-		return false;
-	}
+	return io->opcode < CORIO__OP_COUNT &&
+	       (op_faults[io->opcode] & FAULTS_SHORT) == FAULTS_SHORT &&
+	       io->len > 1 && !(io->op_flags & MSG_WAITALL);
 }
 
 /*

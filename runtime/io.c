@@ -20,48 +20,36 @@
 #define CORIO__HAVE_VALGRIND 1
 #endif
 
+/* include/linux/errno.h: never meant for user space, yet seen there. */
+#define KERNEL_ERESTARTSYS 512
+
 static const char *const op_names[CORIO__OP_COUNT] = {
-	[CORIO__OP_NOP] = "nop",
-	[CORIO__OP_READ] = "read",
-	[CORIO__OP_WRITE] = "write",
-	[CORIO__OP_READV] = "readv",
-	[CORIO__OP_WRITEV] = "writev",
-	[CORIO__OP_RECV] = "recv",
-	[CORIO__OP_SEND] = "send",
-	[CORIO__OP_ACCEPT] = "accept",
-	[CORIO__OP_CONNECT] = "connect",
-	[CORIO__OP_CLOSE] = "close",
-	[CORIO__OP_OPENAT] = "openat",
-	[CORIO__OP_FSYNC] = "fsync",
-	[CORIO__OP_STATX] = "statx",
-	[CORIO__OP_POLL] = "poll",
-	[CORIO__OP_RECVMSG] = "recvmsg",
-	[CORIO__OP_SENDMSG] = "sendmsg",
-	[CORIO__OP_SHUTDOWN] = "shutdown",
-	[CORIO__OP_SEND_ZC] = "send_zc",
-	[CORIO__OP_ACCEPT_MULTI] = "accept_multishot",
-	[CORIO__OP_RECV_MULTI] = "recv_multishot",
-	[CORIO__OP_FALLOCATE] = "fallocate",
-	[CORIO__OP_UNLINKAT] = "unlinkat",
-	[CORIO__OP_RENAMEAT] = "renameat",
-	[CORIO__OP_MKDIRAT] = "mkdirat",
+#define X(op, name, ...) [CORIO__OP_##op] = #name,
+	CORIO__OPS(X)
+#undef X
 };
 
 const char *corio__op_name(unsigned opcode)
 {
-	return opcode < CORIO__OP_COUNT && op_names[opcode] ?
-		op_names[opcode] : "?";
+	return opcode < CORIO__OP_COUNT ? op_names[opcode] : "?";
 }
 
-/* Does the operation work on io->fd as an open file (so close must
- * cancel it first)?  openat and statx take a directory fd instead, and so
- * do the path operations (unlinkat, renameat, mkdirat). */
+/*
+ * The operations that work on io->fd as an open file (target FD in
+ * opdef.h), so that close must cancel them first; the others take a
+ * directory fd (openat, statx, the path operations) or none.
+ */
+#define FD_BIT_FD(op)		(1ull << CORIO__OP_##op)
+#define FD_BIT_PATH(op)		0ull
+#define FD_BIT_OTHER(op)	0ull
+#define X(op, name, target, ...) | FD_BIT_##target(op)
+static const uint64_t fd_ops = 0 CORIO__OPS(X);
+#undef X
+_Static_assert(CORIO__OP_COUNT <= 64, "fd_ops holds a bit per opcode");
+
 static bool uses_fd(unsigned opcode)
 {
-	return opcode != CORIO__OP_OPENAT && opcode != CORIO__OP_STATX &&
-	       opcode != CORIO__OP_CLOSE && opcode != CORIO__OP_NOP &&
-	       opcode != CORIO__OP_UNLINKAT && opcode != CORIO__OP_RENAMEAT &&
-	       opcode != CORIO__OP_MKDIRAT;
+	return fd_ops >> opcode & 1;
 }
 
 /*
@@ -112,25 +100,31 @@ static bool close_needs_cancel(const struct corio_loop *loop, int fd)
 static void kernel_fills(const struct corio__io *io)
 {
 #ifdef CORIO__HAVE_VALGRIND
+	/* The fill column of opdef.h. */
+	enum { FILL_NONE, FILL_BUF, FILL_IOV, FILL_SOCKADDR, FILL_STATX };
+	static const uint8_t fills[CORIO__OP_COUNT] = {
+#define X(op, name, target, faults, fill, ...) [CORIO__OP_##op] = FILL_##fill,
+		CORIO__OPS(X)
+#undef X
+	};
 	const struct iovec *iov = io->addr;
 	uint64_t i;
 
-	switch (io->opcode) {
-	case CORIO__OP_READ:
-	case CORIO__OP_RECV:
+	switch (fills[io->opcode]) {
+	case FILL_BUF:
 		VALGRIND_MAKE_MEM_DEFINED(io->addr, io->len);
 		break;
-	case CORIO__OP_READV:
+	case FILL_IOV:
 		for (i = 0; i < io->len; i++)
 			VALGRIND_MAKE_MEM_DEFINED(iov[i].iov_base,
 						  iov[i].iov_len);
 		break;
-	case CORIO__OP_ACCEPT:
+	case FILL_SOCKADDR:
 		if (io->addr && io->addr2)
 			VALGRIND_MAKE_MEM_DEFINED(io->addr,
 				*(socklen_t *)io->addr2);
 		break;
-	case CORIO__OP_STATX:
+	case FILL_STATX:
 		VALGRIND_MAKE_MEM_DEFINED(io->addr2, sizeof(struct statx));
 		break;
 	default:
@@ -197,10 +191,18 @@ void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 		loop->fd_ops[t->on.fd_counted - 1]--;
 		t->on.fd_counted = 0;
 	}
-	/* A cancel that lost the race delivers the real result instead: data
-	 * that was read is never silently dropped. */
-	if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
-		res = -ETIME;
+	if (corio__unlikely(t->flags & CORIO__T_CANCEL_SENT)) {
+		/* An operation blocked in a kernel worker (splice) is ended by
+		 * the cancel interrupting it: -EINTR, or the kernel-internal
+		 * -ERESTARTSYS that io_uring lets through for splice (6.x).
+		 * Either is the cancel's -ECANCELED. */
+		if (res == -EINTR || res == -KERNEL_ERESTARTSYS)
+			res = -ECANCELED;
+		/* A cancel that lost the race delivers the real result
+		 * instead: data that was read is never silently dropped. */
+		if ((t->flags & CORIO__T_TIMED_OUT) && res == -ECANCELED)
+			res = -ETIME;
+	}
 	t->flags &= (uint8_t)~(CORIO__T_TIMED_OUT | CORIO__T_CANCEL_SENT);
 	/* A cancelled task unwinds only when its operation did not take
 	 * effect: bytes moved, an fd accepted or opened, a file renamed
@@ -494,4 +496,15 @@ struct corio_frame *corio_mkdir__start(struct corio_frame *parent,
 				       int *result)
 {
 	return corio_mkdirat__start(parent, AT_FDCWD, path, mode, result);
+}
+
+struct corio_frame *corio_splice__start(struct corio_frame *parent,
+					int fd_in, int64_t off_in, int fd_out,
+					int64_t off_out, size_t len,
+					unsigned flags, ssize_t *result)
+{
+	(void)parent;
+	return start_io(&(struct corio__io){ .opcode = CORIO__OP_SPLICE,
+		.fd = fd_in, .off = off_in, .fd2 = fd_out, .off2 = off_out,
+		.len = len, .op_flags = flags }, result, CORIO__RES_SSIZE);
 }

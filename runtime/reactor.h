@@ -27,9 +27,12 @@ struct corio__io {
 	void *addr;		/* buffer, iovec array, sockaddr or path */
 	uint64_t len;		/* bytes, iovec count, or socklen */
 	int64_t off;		/* file offset, -1 = file position */
-	uint32_t op_flags;	/* recv/send/accept/open/statx/poll flags */
-	void *addr2;		/* accept: socklen_t *; statx: struct statx * */
+	uint32_t op_flags;	/* recv/send/accept/open/statx/poll/splice
+				 * flags */
 	uint32_t mode;		/* openat mode; statx mask */
+	void *addr2;		/* accept: socklen_t *; statx: struct statx * */
+	int64_t off2;		/* splice: the output offset, -1 = none */
+	int fd2;		/* splice: the output fd (fd is the input) */
 };
 
 /* op_flags of CORIO__OP_CLOSE: cancel the fd's operations first. */

@@ -9,7 +9,8 @@
  * and when the call says EAGAIN it waits for readiness and runs it again.
  * Results are what that system call returned, as io_uring reports them.
  *
- * How each opcode proceeds is one row of a table (opdefs[]):
+ * How each opcode proceeds is one row of the table in opdef.h, expanded
+ * into opdefs[] here:
  *   EP_NOW   run the call at start; it may block the loop (regular-file
  *            I/O, openat, statx, fsync, close: epoll cannot wait for
  *            those; corio_blocking is the way to take them off the loop)
@@ -18,7 +19,7 @@
  *            connect, read/write on pipes, sockets and devices)
  *   EP_WAIT  wait for readiness first, then run (poll; recv with
  *            CORIO_RECV_POLL_FIRST)
- * A missing row is an opcode this backend does not know: -EOPNOTSUPP.
+ *   EP_NONE  not on this backend: -EOPNOTSUPP (send_zc, the sources)
  *
  * Completions are never delivered from start (the task is still
  * suspending): a finished operation goes to the done queue, which poll
@@ -64,7 +65,7 @@
 #define ALWAYS_READY (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM)
 
 enum ep_kind {
-	EP_UNSUPPORTED = 0,	/* no row: -EOPNOTSUPP */
+	EP_NONE = 0,		/* not on epoll: -EOPNOTSUPP */
 	EP_NOW,			/* run at start, whatever it costs */
 	EP_TRY,			/* run at start; on -EAGAIN wait, run again */
 	EP_WAIT,		/* wait first, then run */
@@ -95,7 +96,10 @@ struct ep_op {
 	struct corio__io io;		/* a copy: start's is a temporary */
 	uint64_t progress;		/* bytes moved so far (MSG_WAITALL) */
 	int64_t res;			/* DONE: the result */
-	uint32_t events;		/* readiness it waits for */
+	uint32_t events;		/* readiness it waits for ... */
+	int wfd;			/* ... on this fd: io.fd, unless run
+					 * moved it (splice waits on either
+					 * end) */
 	uint8_t state;			/* enum ep_state */
 	uint8_t flags;			/* OPF_* */
 };
@@ -132,6 +136,9 @@ struct ep_reactor {
 
 struct ep_opdef {
 	uint8_t kind;			/* enum ep_kind */
+	bool path;			/* io.addr is a path: NULL is -EFAULT,
+					 * as io_uring reports it (glibc
+					 * declares it non-null) */
 	uint32_t events;		/* readiness awaited on -EAGAIN */
 	/* Adjust @op before it starts; returns the kind to use. */
 	uint8_t (*prep)(struct ep_op *op, uint8_t kind);
@@ -331,10 +338,10 @@ static void waiter_unlink(struct ep_reactor *r, struct ep_fd *f,
 	r->nwaiting--;
 }
 
-/* Make @op wait on its fd.  0, or -errno (-EPERM: the fd cannot wait). */
+/* Make @op wait on op->wfd.  0, or -errno (-EPERM: the fd cannot wait). */
 static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
 {
-	int fd = op->io.fd;
+	int fd = op->wfd;
 	struct ep_fd *f;
 	int err;
 
@@ -378,6 +385,21 @@ static void cancel_waiters(struct ep_reactor *r, struct ep_fd *f)
 	}
 }
 
+/* Make @op wait, or when its fd cannot wait finish it one way or another. */
+static void wait_or_run(struct ep_reactor *r, struct ep_op *op)
+{
+	int err = wait_on_fd(r, op);
+
+	if (err == -EPERM) {
+		/* A regular file or a device without poll support: poll(2)
+		 * calls it always ready, so run the call as it is. */
+		op->flags = (uint8_t)((op->flags | OPF_PLAIN) & ~OPF_GUARD);
+		finish(r, op, opdefs[op->io.opcode].run(r, op, ALWAYS_READY));
+	} else if (err) {
+		finish(r, op, err);
+	}
+}
+
 static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 		    struct corio_task *task, const struct corio__io *io)
 {
@@ -386,11 +408,10 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	struct ep_op *op;
 	int64_t res;
 	uint8_t kind;
-	int err;
 
 	r->loop = loop;
 	if (io->opcode >= CORIO__OP_COUNT ||
-	    opdefs[io->opcode].kind == EP_UNSUPPORTED)
+	    opdefs[io->opcode].kind == EP_NONE)
 		return -EOPNOTSUPP;
 	def = &opdefs[io->opcode];
 	op = op_get(r);
@@ -399,6 +420,11 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	op->task = task;
 	op->io = *io;
 	op->events = def->events;
+	op->wfd = io->fd;
+	if (def->path && !io->addr) {
+		finish(r, op, -EFAULT);
+		goto started;
+	}
 	kind = def->prep ? def->prep(op, def->kind) : def->kind;
 	if (kind != EP_WAIT) {
 		res = def->run(r, op, 0);
@@ -407,15 +433,7 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 			goto started;
 		}
 	}
-	err = wait_on_fd(r, op);
-	if (err == -EPERM) {
-		/* A regular file or a device without poll support: poll(2)
-		 * calls it always ready, so run the call as it is. */
-		op->flags = (uint8_t)((op->flags | OPF_PLAIN) & ~OPF_GUARD);
-		finish(r, op, def->run(r, op, ALWAYS_READY));
-	} else if (err) {
-		finish(r, op, err);
-	}
+	wait_or_run(r, op);
 started:
 	hash_add(r, op);
 	loop->stats.ops_inflight++;
@@ -434,7 +452,7 @@ static void ep_cancel(struct corio_loop *loop, struct corio__reactor *base,
 	/* Done already: its real result is on the done queue. */
 	if (!op || op->state != EP_WAITING)
 		return;
-	waiter_unlink(r, &r->fds[op->io.fd], op);
+	waiter_unlink(r, &r->fds[op->wfd], op);
 	finish(r, op, -ECANCELED);
 }
 
@@ -700,8 +718,6 @@ static int64_t run_openat(struct ep_reactor *r, struct ep_op *op,
 	int fd;
 
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;	/* as the kernel reports a bad pointer */
 	fd = openat(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		    (mode_t)op->io.mode);
 	return fd < 0 ? neg_errno() : fd;
@@ -721,7 +737,7 @@ static int64_t run_statx(struct ep_reactor *r, struct ep_op *op,
 			 uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr || !op->io.addr2)
+	if (!op->io.addr2)
 		return -EFAULT;
 	return statx(op->io.fd, op->io.addr, (int)op->io.op_flags,
 		     op->io.mode, op->io.addr2) < 0 ? neg_errno() : 0;
@@ -771,8 +787,9 @@ static int64_t run_shutdown(struct ep_reactor *r, struct ep_op *op,
 }
 
 /*
- * The path and space operations: file-system calls, run at once.  A NULL
- * path is -EFAULT, as io_uring reports it (glibc declares it non-null).
+ * The path and space operations: file-system calls, run at once (a NULL
+ * path never gets here: ep_start answers it).  A NULL second path or
+ * statx buffer is -EFAULT, as io_uring reports it.
  */
 static int64_t run_fallocate(struct ep_reactor *r, struct ep_op *op,
 			     uint32_t revents)
@@ -786,8 +803,6 @@ static int64_t run_unlinkat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;
 	return unlinkat(op->io.fd, op->io.addr, (int)op->io.op_flags) < 0 ?
 	       neg_errno() : 0;
 }
@@ -796,7 +811,7 @@ static int64_t run_renameat(struct ep_reactor *r, struct ep_op *op,
 			    uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr || !op->io.addr2)
+	if (!op->io.addr2)
 		return -EFAULT;
 	/* io.c passes the new directory fd in .len, as io_uring does. */
 	return renameat2(op->io.fd, op->io.addr, (int)(uint32_t)op->io.len,
@@ -807,38 +822,100 @@ static int64_t run_mkdirat(struct ep_reactor *r, struct ep_op *op,
 			   uint32_t revents)
 {
 	(void)r, (void)revents;
-	if (!op->io.addr)
-		return -EFAULT;
 	return mkdirat(op->io.fd, op->io.addr, (mode_t)op->io.mode) < 0 ?
 	       neg_errno() : 0;
 }
 
 /*
- * The table.  Adding an opcode: one row (kind, readiness, an optional
- * prep) and its run function.
+ * splice: one end is a pipe, which SPLICE_F_NONBLOCK makes non-blocking
+ * for this one call; the other is a file (never waits) or a socket.  A
+ * blocking socket has no per-call flag, so it is checked with poll(2)
+ * before each call (OPF_GUARD), as a blocking listener is.  The caller's
+ * own SPLICE_F_NONBLOCK means "do not wait": run once, and -EAGAIN is the
+ * answer, as on io_uring.  On EAGAIN the operation waits on the end that
+ * blocks: the input until readable, else the output until writable.
+ */
+static bool is_blocking_socket(int fd)
+{
+	struct stat st;
+	int fl;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+static uint8_t prep_splice(struct ep_op *op, uint8_t kind)
+{
+	if (is_blocking_socket(op->io.fd) || is_blocking_socket(op->io.fd2))
+		op->flags |= OPF_GUARD;
+	return (op->io.op_flags & SPLICE_F_NONBLOCK) ? EP_NOW : kind;
+}
+
+/* Point @op at the end of its splice that blocks; false if neither does. */
+static bool splice_blocked(struct ep_op *op)
+{
+	struct pollfd p[2] = {
+		{ .fd = op->io.fd, .events = POLLIN },
+		{ .fd = op->io.fd2, .events = POLLOUT },
+	};
+
+	if (poll(p, 2, 0) < 0)
+		return false;
+	if (!p[0].revents) {
+		op->wfd = op->io.fd;
+		op->events = EPOLLIN;
+		return true;
+	}
+	if (!p[1].revents) {
+		op->wfd = op->io.fd2;
+		op->events = EPOLLOUT;
+		return true;
+	}
+	return false;
+}
+
+static int64_t run_splice(struct ep_reactor *r, struct ep_op *op,
+			  uint32_t revents)
+{
+	const struct corio__io *io = &op->io;
+	loff_t off_in = io->off, off_out = io->off2;
+	ssize_t n;
+	int err;
+
+	(void)r, (void)revents;
+	if ((op->flags & OPF_GUARD) && splice_blocked(op))
+		return -EAGAIN;
+	/* -1 is "no offset", as io_uring reads it. */
+	n = splice(io->fd, io->off == -1 ? NULL : &off_in,
+		   io->fd2, io->off2 == -1 ? NULL : &off_out,
+		   clamp_len(io->len), io->op_flags | SPLICE_F_NONBLOCK);
+	if (n >= 0)
+		return n;
+	err = errno;
+	if (err == EAGAIN && !(io->op_flags & SPLICE_F_NONBLOCK) &&
+	    !splice_blocked(op)) {
+		/* Both ends ready a moment later (a race): read again when
+		 * the input is. */
+		op->wfd = io->fd;
+		op->events = EPOLLIN;
+	}
+	return -(int64_t)err;
+}
+
+/*
+ * The table, generated from opdef.h: each opcode's kind, the readiness it
+ * waits for, and the functions above its row names.
  */
 static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
-	[CORIO__OP_NOP]     = { EP_NOW, 0, NULL, run_nop },
-	[CORIO__OP_READ]    = { EP_TRY, EPOLLIN, prep_rw, run_rw },
-	[CORIO__OP_WRITE]   = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
-	[CORIO__OP_READV]   = { EP_TRY, EPOLLIN, prep_rw, run_rw },
-	[CORIO__OP_WRITEV]  = { EP_TRY, EPOLLOUT, prep_rw, run_rw },
-	[CORIO__OP_RECV]    = { EP_TRY, EPOLLIN, prep_recv, run_recv },
-	[CORIO__OP_SEND]    = { EP_TRY, EPOLLOUT, prep_send, run_send },
-	[CORIO__OP_ACCEPT]  = { EP_TRY, EPOLLIN, prep_accept, run_accept },
-	[CORIO__OP_CONNECT] = { EP_TRY, EPOLLOUT, NULL, run_connect },
-	[CORIO__OP_CLOSE]   = { EP_NOW, 0, NULL, run_close },
-	[CORIO__OP_OPENAT]  = { EP_NOW, 0, NULL, run_openat },
-	[CORIO__OP_FSYNC]   = { EP_NOW, 0, NULL, run_fsync },
-	[CORIO__OP_STATX]   = { EP_NOW, 0, NULL, run_statx },
-	[CORIO__OP_POLL]    = { EP_WAIT, 0, prep_poll, run_poll },
-	[CORIO__OP_RECVMSG] = { EP_TRY, EPOLLIN, prep_msg, run_recvmsg },
-	[CORIO__OP_SENDMSG] = { EP_TRY, EPOLLOUT, prep_msg, run_sendmsg },
-	[CORIO__OP_SHUTDOWN] = { EP_NOW, 0, NULL, run_shutdown },
-	[CORIO__OP_FALLOCATE] = { EP_NOW, 0, NULL, run_fallocate },
-	[CORIO__OP_UNLINKAT] = { EP_NOW, 0, NULL, run_unlinkat },
-	[CORIO__OP_RENAMEAT] = { EP_NOW, 0, NULL, run_renameat },
-	[CORIO__OP_MKDIRAT] = { EP_NOW, 0, NULL, run_mkdirat },
+#define PATH_FD		false
+#define PATH_PATH	true
+#define PATH_OTHER	false
+#define X(op, name, target, faults, fill, uring, kind, wait, prep, run) \
+	[CORIO__OP_##op] = { EP_##kind, PATH_##target, wait, prep, run },
+	CORIO__OPS(X)
+#undef X
 };
 
 /* ---- the runtime's own descriptors ------------------------------------ */
@@ -916,6 +993,14 @@ static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
 		next = op->next;
 		if (revents & (op->events | EPOLLERR | EPOLLHUP)) {
 			res = opdefs[op->io.opcode].run(r, op, revents);
+			if (res == -EAGAIN && op->wfd != fd) {
+				/* It now waits on another fd (splice: the
+				 * other end is the one that blocks). */
+				waiter_unlink(r, f, op);
+				wait_or_run(r, op);
+				f = &r->fds[fd];	/* the table may move */
+				continue;
+			}
 			if (res != -EAGAIN) {
 				waiter_unlink(r, f, op);
 				finish(r, op, res);

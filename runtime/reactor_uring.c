@@ -253,6 +253,252 @@ static uint32_t clamp_len(uint64_t len)
 	return len > MAX_RW ? MAX_RW : (uint32_t)len;
 }
 
+/*
+ * ---- one function per opcode, named by the uring_prep column of opdef.h:
+ * fill @sqe for @io.  0, or -errno with the SQE untouched (uring_start
+ * gives it back as a no-op).
+ */
+
+static int uring_prep_nop(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			  const struct corio__io *io)
+{
+	(void)r, (void)io;
+	io_uring_prep_nop(sqe);
+	return 0;
+}
+
+static int uring_prep_read(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			   const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_read(sqe, io->fd, io->addr, clamp_len(io->len),
+			   (uint64_t)io->off);
+	return 0;
+}
+
+static int uring_prep_write(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			    const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_write(sqe, io->fd, io->addr, clamp_len(io->len),
+			    (uint64_t)io->off);
+	return 0;
+}
+
+static int uring_prep_readv(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			    const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_readv(sqe, io->fd, io->addr, (unsigned)io->len,
+			    (uint64_t)io->off);
+	return 0;
+}
+
+static int uring_prep_writev(struct uring_reactor *r,
+			     struct io_uring_sqe *sqe,
+			     const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_writev(sqe, io->fd, io->addr, (unsigned)io->len,
+			     (uint64_t)io->off);
+	return 0;
+}
+
+static int uring_prep_recv(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			   const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_recv(sqe, io->fd, io->addr, clamp_len(io->len),
+			   (int)(io->op_flags &
+				 ~(uint32_t)CORIO_RECV_POLL_FIRST));
+	if (io->op_flags & (uint32_t)CORIO_RECV_POLL_FIRST)
+		sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+	return 0;
+}
+
+static int uring_prep_send(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			   const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_send(sqe, io->fd, io->addr, clamp_len(io->len),
+			   (int)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_accept(struct uring_reactor *r,
+			     struct io_uring_sqe *sqe,
+			     const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_accept(sqe, io->fd, io->addr, io->addr2,
+			     (int)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_connect(struct uring_reactor *r,
+			      struct io_uring_sqe *sqe,
+			      const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_connect(sqe, io->fd, io->addr, (socklen_t)io->len);
+	return 0;
+}
+
+/* uring_start took two SQEs when the close cancels first. */
+static int uring_prep_close(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			    const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_close(sqe, io->fd);
+	return 0;
+}
+
+static int uring_prep_openat(struct uring_reactor *r,
+			     struct io_uring_sqe *sqe,
+			     const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_openat(sqe, io->fd, io->addr, (int)io->op_flags,
+			     io->mode);
+	return 0;
+}
+
+static int uring_prep_fsync(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			    const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_fsync(sqe, io->fd,
+			    io->op_flags ? IORING_FSYNC_DATASYNC : 0);
+	return 0;
+}
+
+static int uring_prep_statx(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			    const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_statx(sqe, io->fd, io->addr, (int)io->op_flags,
+			    io->mode, io->addr2);
+	return 0;
+}
+
+static int uring_prep_poll(struct uring_reactor *r, struct io_uring_sqe *sqe,
+			   const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_poll_add(sqe, io->fd, io->op_flags);
+	return 0;
+}
+
+static int uring_prep_recvmsg(struct uring_reactor *r,
+			      struct io_uring_sqe *sqe,
+			      const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_recvmsg(sqe, io->fd, io->addr, (unsigned)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_sendmsg(struct uring_reactor *r,
+			      struct io_uring_sqe *sqe,
+			      const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_sendmsg(sqe, io->fd, io->addr, (unsigned)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_shutdown(struct uring_reactor *r,
+			       struct io_uring_sqe *sqe,
+			       const struct corio__io *io)
+{
+	(void)r;
+	io_uring_prep_shutdown(sqe, io->fd, (int)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_send_zc(struct uring_reactor *r,
+			      struct io_uring_sqe *sqe,
+			      const struct corio__io *io)
+{
+	if (!(r->caps & CORIO__CAP_SEND_ZC))
+		return -EOPNOTSUPP;
+	io_uring_prep_send_zc(sqe, io->fd, io->addr, clamp_len(io->len),
+			      (int)io->op_flags, 0);
+	return 0;
+}
+
+/* Multishot opcodes start through uring_source_start only. */
+static int uring_prep_source_only(struct uring_reactor *r,
+				  struct io_uring_sqe *sqe,
+				  const struct corio__io *io)
+{
+	(void)r, (void)sqe, (void)io;
+	return -EINVAL;
+}
+
+/* The file-system operations are newer than the ring: probed at setup. */
+static int uring_prep_fallocate(struct uring_reactor *r,
+				struct io_uring_sqe *sqe,
+				const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_FALLOCATE))
+		return -EOPNOTSUPP;
+	io_uring_prep_fallocate(sqe, io->fd, (int)io->mode, (off_t)io->off,
+				(off_t)io->len);
+	return 0;
+}
+
+static int uring_prep_unlinkat(struct uring_reactor *r,
+			       struct io_uring_sqe *sqe,
+			       const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_UNLINKAT))
+		return -EOPNOTSUPP;
+	io_uring_prep_unlinkat(sqe, io->fd, io->addr, (int)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_renameat(struct uring_reactor *r,
+			       struct io_uring_sqe *sqe,
+			       const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_RENAMEAT))
+		return -EOPNOTSUPP;
+	/* io.c passes the new directory fd in .len, as uint32_t. */
+	io_uring_prep_renameat(sqe, io->fd, io->addr, (int)(uint32_t)io->len,
+			       io->addr2, io->op_flags);
+	return 0;
+}
+
+static int uring_prep_mkdirat(struct uring_reactor *r,
+			      struct io_uring_sqe *sqe,
+			      const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_MKDIRAT))
+		return -EOPNOTSUPP;
+	io_uring_prep_mkdirat(sqe, io->fd, io->addr, io->mode);
+	return 0;
+}
+
+static int uring_prep_splice(struct uring_reactor *r,
+			     struct io_uring_sqe *sqe,
+			     const struct corio__io *io)
+{
+	if (!op_supported(r, IORING_OP_SPLICE))
+		return -EOPNOTSUPP;
+	/* corio registers no files, and splice(2) knows no such flag. */
+	if (io->op_flags & SPLICE_F_FD_IN_FIXED)
+		return -EINVAL;
+	io_uring_prep_splice(sqe, io->fd, io->off, io->fd2, io->off2,
+			     clamp_len(io->len), io->op_flags);
+	return 0;
+}
+
+/*
+ * The hot path: a switch generated from opdef.h, whose cases the compiler
+ * inlines (each prep function has this one caller), as the hand-written
+ * switch it replaces.
+ */
 static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 			 struct corio_task *task, const struct corio__io *io)
 {
@@ -260,138 +506,43 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 	struct io_uring_sqe *sqe;
 	bool cancel_first = io->opcode == CORIO__OP_CLOSE &&
 			    (io->op_flags & CORIO__CLOSE_CANCEL_FIRST);
-	unsigned need = cancel_first ? 2 : 1;
+	int err;
 
-	sqe = get_sqe(loop, r, need);
+	sqe = get_sqe(loop, r, cancel_first ? 2 : 1);
 	if (!sqe)
 		return -EAGAIN;
+	if (cancel_first) {
+		/* Cancel whatever is in flight on the fd, then close it: a
+		 * hard link runs the close whatever the cancel found. */
+		io_uring_prep_cancel_fd(sqe, io->fd, IORING_ASYNC_CANCEL_ALL);
+		sqe->flags |= IOSQE_IO_HARDLINK;
+		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
+		loop->stats.ops_inflight++;
+		loop->stats.cancels++;
+		sqe = io_uring_get_sqe(&r->ring);
+	}
 	switch (io->opcode) {
-	case CORIO__OP_NOP:
-		io_uring_prep_nop(sqe);
+#define X(op, name, target, faults, fill, prep, ...)			\
+	case CORIO__OP_##op:						\
+		err = prep(r, sqe, io);					\
 		break;
-	case CORIO__OP_READ:
-		io_uring_prep_read(sqe, io->fd, io->addr, clamp_len(io->len),
-				   (uint64_t)io->off);
-		break;
-	case CORIO__OP_WRITE:
-		io_uring_prep_write(sqe, io->fd, io->addr, clamp_len(io->len),
-				    (uint64_t)io->off);
-		break;
-	case CORIO__OP_READV:
-		io_uring_prep_readv(sqe, io->fd, io->addr, (unsigned)io->len,
-				    (uint64_t)io->off);
-		break;
-	case CORIO__OP_WRITEV:
-		io_uring_prep_writev(sqe, io->fd, io->addr, (unsigned)io->len,
-				     (uint64_t)io->off);
-		break;
-	case CORIO__OP_RECV:
-		io_uring_prep_recv(sqe, io->fd, io->addr, clamp_len(io->len),
-				   (int)(io->op_flags &
-					 ~(uint32_t)CORIO_RECV_POLL_FIRST));
-		if (io->op_flags & (uint32_t)CORIO_RECV_POLL_FIRST)
-			sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
-		break;
-	case CORIO__OP_SEND:
-		io_uring_prep_send(sqe, io->fd, io->addr, clamp_len(io->len),
-				   (int)io->op_flags);
-		break;
-	case CORIO__OP_ACCEPT:
-		io_uring_prep_accept(sqe, io->fd, io->addr, io->addr2,
-				     (int)io->op_flags);
-		break;
-	case CORIO__OP_CONNECT:
-		io_uring_prep_connect(sqe, io->fd, io->addr,
-				      (socklen_t)io->len);
-		break;
-	case CORIO__OP_CLOSE:
-		if (cancel_first) {
-			/* Cancel whatever is in flight on the fd, then close
-			 * it: a hard link runs the close whatever the cancel
-			 * found. */
-			io_uring_prep_cancel_fd(sqe, io->fd,
-						IORING_ASYNC_CANCEL_ALL);
-			sqe->flags |= IOSQE_IO_HARDLINK;
-			io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-			loop->stats.ops_inflight++;
-			loop->stats.cancels++;
-			sqe = io_uring_get_sqe(&r->ring);
-		}
-		io_uring_prep_close(sqe, io->fd);
-		break;
-	case CORIO__OP_OPENAT:
-		io_uring_prep_openat(sqe, io->fd, io->addr, (int)io->op_flags,
-				     io->mode);
-		break;
-	case CORIO__OP_FSYNC:
-		io_uring_prep_fsync(sqe, io->fd,
-				    io->op_flags ? IORING_FSYNC_DATASYNC : 0);
-		break;
-	case CORIO__OP_STATX:
-		io_uring_prep_statx(sqe, io->fd, io->addr, (int)io->op_flags,
-				    io->mode, io->addr2);
-		break;
-	case CORIO__OP_POLL:
-		io_uring_prep_poll_add(sqe, io->fd, io->op_flags);
-		break;
-	case CORIO__OP_FALLOCATE:
-		if (!op_supported(r, IORING_OP_FALLOCATE))
-			goto unsupported;
-		io_uring_prep_fallocate(sqe, io->fd, (int)io->mode,
-					(off_t)io->off, (off_t)io->len);
-		break;
-	case CORIO__OP_UNLINKAT:
-		if (!op_supported(r, IORING_OP_UNLINKAT))
-			goto unsupported;
-		io_uring_prep_unlinkat(sqe, io->fd, io->addr,
-				       (int)io->op_flags);
-		break;
-	case CORIO__OP_RENAMEAT:
-		if (!op_supported(r, IORING_OP_RENAMEAT))
-			goto unsupported;
-		/* io.c passes the new directory fd in .len, as uint32_t. */
-		io_uring_prep_renameat(sqe, io->fd, io->addr,
-				       (int)(uint32_t)io->len, io->addr2,
-				       io->op_flags);
-		break;
-	case CORIO__OP_MKDIRAT:
-		if (!op_supported(r, IORING_OP_MKDIRAT))
-			goto unsupported;
-		io_uring_prep_mkdirat(sqe, io->fd, io->addr, io->mode);
-		break;
-	case CORIO__OP_RECVMSG:
-		io_uring_prep_recvmsg(sqe, io->fd, io->addr,
-				      (unsigned)io->op_flags);
-		break;
-	case CORIO__OP_SENDMSG:
-		io_uring_prep_sendmsg(sqe, io->fd, io->addr,
-				      (unsigned)io->op_flags);
-		break;
-	case CORIO__OP_SHUTDOWN:
-		io_uring_prep_shutdown(sqe, io->fd, (int)io->op_flags);
-		break;
-	case CORIO__OP_SEND_ZC:
-		if (!(r->caps & CORIO__CAP_SEND_ZC))
-			goto unsupported;
-		io_uring_prep_send_zc(sqe, io->fd, io->addr,
-				      clamp_len(io->len), (int)io->op_flags, 0);
-		break;
+	CORIO__OPS(X)
+#undef X
 	default:
-		/* Give the SQE back as a harmless no-op. */
+		err = -EINVAL;
+		break;
+	}
+	if (err) {
+		/* An unknown opcode, or one this kernel lacks: the SQE goes
+		 * back as a harmless no-op. */
 		io_uring_prep_nop(sqe);
 		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
 		loop->stats.ops_inflight++;
-		return -EINVAL;
+		return err;
 	}
 	io_uring_sqe_set_data(sqe, task);
 	loop->stats.ops_inflight++;
 	return 0;
-unsupported:
-	/* An older kernel: the SQE goes back as a no-op, as above. */
-	io_uring_prep_nop(sqe);
-	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-	loop->stats.ops_inflight++;
-	return -EOPNOTSUPP;
 }
 
 static void uring_cancel(struct corio_loop *loop, struct corio__reactor *base,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/test_files.c - the path operations (mkdirat, unlinkat, renameat)
- * and fallocate against a real file system: what they do, the errors the
+ * tests/test_files.c - the path operations (mkdirat, unlinkat, renameat),
+ * fallocate and splice against a real file system: what they do, the errors the
  * kernel reports through them, and how they meet a task's deadline and
  * cancellation.
  */
@@ -87,6 +87,22 @@ static void run_one(struct corio_frame *root)
 	cr_assert_eq(corio_loop_run(loop), 0);
 }
 
+/* Run the task @start(dir) on a fresh loop in a fresh directory; its
+ * result. */
+static int run_in_dir(struct corio_frame *(*start)(struct corio_frame *,
+						   const char *, int *))
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32];
+	int r = -1;
+
+	make_dir(dir);
+	run_one(start(NULL, dir, &r));
+	rm_tree(dir);
+	t_loop_done(loop);
+	return r;
+}
+
 /* ---- mkdirat ---------------------------------------------------------- */
 
 corio_async(int, mkdirs, ((const char *, dir)), (
@@ -133,15 +149,7 @@ corio_finally:
 
 Test(files, mkdirat_creates_and_reports_eexist_enoent, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(mkdirs__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(mkdirs__start), 0);
 }
 
 /* ---- unlinkat ----------------------------------------------------------- */
@@ -201,15 +209,9 @@ corio_finally:
 
 Test(files, unlinkat_removes_files_and_directories, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = 0;
+	int r = run_in_dir(unlinks__start);
 
-	make_dir(dir);
-	run_one(unlinks__start(NULL, dir, &r));
 	cr_assert_eq(r, -ENOENT, "rmdir of a removed directory: %d", r);
-	rm_tree(dir);
-	t_loop_done(loop);
 }
 
 /* ---- renameat ----------------------------------------------------------- */
@@ -278,15 +280,7 @@ corio_finally:
 
 Test(files, renameat_flags_and_errors, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = -1;
-
-	make_dir(dir);
-	run_one(renames__start(NULL, dir, &r));
-	cr_assert_eq(r, 0);
-	rm_tree(dir);
-	t_loop_done(loop);
+	cr_assert_eq(run_in_dir(renames__start), 0);
 }
 
 /* ---- fallocate ---------------------------------------------------------- */
@@ -360,15 +354,9 @@ corio_finally:
 
 Test(files, fallocate_allocates_punches_and_refuses_bad_ranges, .timeout = 10)
 {
-	struct corio_loop *loop = t_loop();
-	char dir[32];
-	int r = 0;
+	int r = run_in_dir(fallocs__start);
 
-	make_dir(dir);
-	run_one(fallocs__start(NULL, dir, &r));
 	cr_assert_eq(r, -EBADF, "fallocate after close: %d", r);
-	rm_tree(dir);
-	t_loop_done(loop);
 }
 
 corio_async(int, falloc_pipe, ((int, fd)), (
@@ -393,6 +381,347 @@ Test(files, fallocate_on_a_pipe_is_espipe, .timeout = 10)
 	close(fds[0]);
 	close(fds[1]);
 	t_loop_done(loop);
+}
+
+/* ---- splice ------------------------------------------------------------- */
+
+/* A blocking pipe holding @text (fewer bytes than a pipe holds). */
+static void pipe_with(int fds[2], const char *text)
+{
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	if (*text)
+		cr_assert_eq(write(fds[1], text, strlen(text)),
+			     (ssize_t)strlen(text));
+}
+
+/* A blocking pipe that holds one page, full: a writer has to wait. */
+static void full_pipe(int fds[2])
+{
+	char page[4096];
+
+	cr_assert_eq(pipe2(fds, O_CLOEXEC), 0);
+	cr_assert_eq(fcntl(fds[1], F_SETPIPE_SZ, (int)sizeof page),
+		     (int)sizeof page);
+	memset(page, 'f', sizeof page);
+	cr_assert_eq(write(fds[1], page, sizeof page), (ssize_t)sizeof page);
+}
+
+/*
+ * Pipe to file, then file to file through a pipe: the bytes arrive, at
+ * the offsets given, and a pipe whose writer is gone reads as 0.
+ */
+corio_async(int, splices, ((const char *, dir)), (
+	char f[64], g[64];
+	int p[2], q[2], fd, gd;
+	ssize_t n;
+))
+{
+	corio_begin();
+	path_in(self->f, sizeof self->f, self->dir, "f");
+	path_in(self->g, sizeof self->g, self->dir, "g");
+	pipe_with(self->p, "hello, splice");
+	pipe_with(self->q, "");
+	corio_await(self->fd, corio_openat, AT_FDCWD, self->f,
+		    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(self->fd, 0);
+	corio_await(self->gd, corio_openat, AT_FDCWD, self->g,
+		    O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	cr_assert_geq(self->gd, 0);
+
+	/* Pipe to file at offset 0: what the pipe holds, not @len. */
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, 0, 4096,
+		    0);
+	cr_assert_eq(self->n, 13, "pipe to file: %s",
+		     corio_strerror((int)self->n));
+	cr_assert_str_eq(file_text(self->f), "hello, splice");
+
+	/* File (from offset 7) to pipe, pipe to file (its position). */
+	corio_await(self->n, corio_splice, self->fd, 7, self->q[1], -1, 6,
+		    SPLICE_F_MOVE);
+	cr_assert_eq(self->n, 6, "file to pipe: %s",
+		     corio_strerror((int)self->n));
+	corio_await(self->n, corio_splice, self->q[0], -1, self->gd, -1, 4096,
+		    0);
+	cr_assert_eq(self->n, 6, "pipe to file: %s",
+		     corio_strerror((int)self->n));
+	cr_assert_str_eq(file_text(self->g), "splice");
+
+	/* The writer gone and the pipe empty: end of input. */
+	close(self->p[1]);
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, -1, 4096,
+		    0);
+	cr_assert_eq(self->n, 0, "end of input: %s",
+		     corio_strerror((int)self->n));
+	close(self->p[0]);
+	close(self->q[0]);
+	close(self->q[1]);
+	corio_await_discard(corio_close, self->gd);
+	corio_await_discard(corio_close, self->fd);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_pipe_to_file_and_file_to_pipe, .timeout = 10)
+{
+	cr_assert_eq(run_in_dir(splices__start), 0);
+}
+
+corio_async(int, splice_errors, ((const char *, dir)), (
+	char f[64];
+	int p[2], fd, closed;
+	ssize_t n;
+))
+{
+	corio_begin();
+	path_in(self->f, sizeof self->f, self->dir, "f");
+	put_file(self->f, "data");
+	pipe_with(self->p, "x");
+	corio_await(self->fd, corio_openat, AT_FDCWD, self->f,
+		    O_RDWR | O_CLOEXEC, 0);
+	cr_assert_geq(self->fd, 0);
+
+	/* Neither end a pipe. */
+	corio_await(self->n, corio_splice, self->fd, 0, self->fd, 100, 4, 0);
+	cr_assert_eq(self->n, -EINVAL, "two files: %s",
+		     corio_strerror((int)self->n));
+	/* No such fd, as input and as output. */
+	corio_await(self->n, corio_splice, -1, -1, self->p[1], -1, 4, 0);
+	cr_assert_eq(self->n, -EBADF, "fd -1: %s",
+		     corio_strerror((int)self->n));
+	corio_await(self->closed, corio_openat, AT_FDCWD, self->f,
+		    O_RDONLY | O_CLOEXEC, 0);
+	cr_assert_geq(self->closed, 0);
+	corio_await_discard(corio_close, self->closed);
+	corio_await(self->n, corio_splice, self->p[0], -1, self->closed, -1,
+		    4, 0);
+	cr_assert_eq(self->n, -EBADF, "closed fd: %s",
+		     corio_strerror((int)self->n));
+	/* An offset on the pipe end. */
+	corio_await(self->n, corio_splice, self->p[0], 0, self->fd, 0, 4, 0);
+	cr_assert_eq(self->n, -ESPIPE, "offset on a pipe: %s",
+		     corio_strerror((int)self->n));
+	/* Flags splice(2) does not know, io_uring's own among them. */
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, 0, 4,
+		    0x100);
+	cr_assert_eq(self->n, -EINVAL, "flag 0x100: %s",
+		     corio_strerror((int)self->n));
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, 0, 4,
+		    1u << 31);
+	cr_assert_eq(self->n, -EINVAL, "flag 1 << 31: %s",
+		     corio_strerror((int)self->n));
+	/* Nothing was moved by any of them. */
+	cr_assert_str_eq(file_text(self->f), "data");
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, 0, 4, 0);
+	cr_assert_eq(self->n, 1, "%s", corio_strerror((int)self->n));
+	/* Empty now: SPLICE_F_NONBLOCK answers instead of waiting. */
+	corio_await(self->n, corio_splice, self->p[0], -1, self->fd, 0, 4,
+		    SPLICE_F_NONBLOCK);
+	cr_assert_eq(self->n, -EAGAIN, "nonblock: %s",
+		     corio_strerror((int)self->n));
+	close(self->p[0]);
+	close(self->p[1]);
+	corio_await_discard(corio_close, self->fd);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_errors, .timeout = 10)
+{
+	cr_assert_eq(run_in_dir(splice_errors__start), 0);
+}
+
+/* Splice @len bytes from @in to @out (pipes or a file at offset 0). */
+corio_async(ssize_t, splice_one, ((int, in), (int64_t, off_in), (int, out),
+				  (size_t, len)), (
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->n, corio_splice, self->in, self->off_in, self->out,
+		    -1, self->len, 0);
+	corio_return(self->n);
+corio_finally:
+	corio_end();
+}
+
+/*
+ * The splicing task waits for the pipe, not the loop: for an empty input,
+ * for a full output, and for a full output once the input has data (on
+ * epoll it moves from the one end to the other).  @p and @q: input and
+ * output pipes.
+ */
+corio_async(int, feed_and_drain, ((int *, p), (int *, q)), (
+	char buf[4096 + 8];
+	ssize_t n, got;
+))
+{
+	corio_begin();
+	/* The splice waits on the empty input; give it data. */
+	corio_await(self->n, corio_write, self->p[1], "abcde", 5, -1);
+	cr_assert_eq(self->n, 5);
+	/* A turn of the loop: the splice finds the output full. */
+	corio_await_discard(corio_sleep, CORIO_MS(5));
+	/* Drain the output: the filler, then the five bytes. */
+	for (self->got = 0; self->got < 4096 + 5; self->got += self->n) {
+		corio_await(self->n, corio_read, self->q[0],
+			    self->buf + self->got,
+			    sizeof self->buf - (size_t)self->got, -1);
+		cr_assert_gt(self->n, 0, "%s", corio_strerror((int)self->n));
+	}
+	cr_assert_eq(memcmp(self->buf + 4096, "abcde", 5), 0);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_waits_for_either_end, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *t;
+	ssize_t n = -1;
+	int p[2], q[2], r = -1;
+
+	pipe_with(p, "");
+	full_pipe(q);
+	cr_assert_eq(corio_spawn(loop, splice_one__start(NULL, p[0], -1, q[1],
+							 64, &n), &t), 0);
+	cr_assert_eq(corio_spawn(loop, feed_and_drain__start(NULL, p, q, &r),
+				 NULL), 0);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(n, 5, "%s", corio_strerror((int)n));
+	cr_assert_eq(r, 0);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	t_loop_done(loop);
+}
+
+/* Read the filler out of a full pipe, freeing room for a splice. */
+corio_async(int, drain_filler, ((int, fd)), (
+	char buf[4096];
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->n, corio_read, self->fd, self->buf, sizeof self->buf,
+		    -1);
+	corio_return(self->n == (ssize_t)sizeof self->buf ? 0 : -1);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_from_a_file_waits_for_a_full_pipe, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32], f[64], buf[8] = "";
+	ssize_t n = -1;
+	int q[2], fd, r = -1;
+
+	make_dir(dir);
+	path_in(f, sizeof f, dir, "f");
+	put_file(f, "0123456789");
+	fd = open(f, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	full_pipe(q);
+	cr_assert_eq(corio_spawn(loop, splice_one__start(NULL, fd, 2, q[1], 3,
+							 &n), NULL), 0);
+	cr_assert_eq(corio_spawn(loop, drain_filler__start(NULL, q[0], &r),
+				 NULL), 0);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(r, 0);
+	cr_assert_eq(n, 3, "%s", corio_strerror((int)n));
+	cr_assert_eq(read(q[0], buf, sizeof buf), 3);
+	cr_assert_str_eq(buf, "234");
+	close(fd);
+	close(q[0]);
+	close(q[1]);
+	rm_tree(dir);
+	t_loop_done(loop);
+}
+
+/* A deadline ends a splice that waits, and nothing moves afterwards. */
+corio_async(ssize_t, splice_late, ((int, in), (int, out)), (
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_deadline_set(corio_now() + CORIO_MS(20));
+	corio_await(self->n, corio_splice, self->in, -1, self->out, -1, 64, 0);
+	corio_return(self->n);
+corio_finally:
+	corio_end();
+}
+
+Test(files, splice_deadline_gives_etime, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	char dir[32], f[64];
+	ssize_t n = 0;
+	int p[2], fd;
+
+	make_dir(dir);
+	path_in(f, sizeof f, dir, "f");
+	put_file(f, "");
+	fd = open(f, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	pipe_with(p, "");
+	run_one(splice_late__start(NULL, p[0], fd, &n));
+	cr_assert_eq(n, -ETIME, "%s", corio_strerror((int)n));
+	/* Data written after the deadline stays in the pipe. */
+	cr_assert_eq(write(p[1], "z", 1), 1);
+	cr_assert_str_eq(file_text(f), "");
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	rm_tree(dir);
+	t_loop_done(loop);
+}
+
+/* ---- bad pointers ------------------------------------------------------- */
+
+/*
+ * Every operation on a path answers a NULL path (or statx buffer) with the
+ * kernel's -EFAULT, on both backends: epoll checks it once for all of them
+ * (the PATH target in runtime/opdef.h).
+ */
+corio_async(int, null_paths, ((const char *, dir)), (
+	char f[64];
+	int r, fd;
+	struct statx st;
+))
+{
+	corio_begin();
+	path_in(self->f, sizeof self->f, self->dir, "f");
+	put_file(self->f, "x");
+	corio_await(self->fd, corio_openat, AT_FDCWD, NULL, O_RDONLY, 0);
+	cr_assert_eq(self->fd, -EFAULT, "openat: %s", corio_strerror(self->fd));
+	corio_await(self->r, corio_statx, AT_FDCWD, NULL, 0, STATX_SIZE,
+		    &self->st);
+	cr_assert_eq(self->r, -EFAULT, "statx: %s", corio_strerror(self->r));
+	corio_await(self->r, corio_statx, AT_FDCWD, self->f, 0, STATX_SIZE,
+		    NULL);
+	cr_assert_eq(self->r, -EFAULT, "statx buffer: %s",
+		     corio_strerror(self->r));
+	corio_await(self->r, corio_mkdir, NULL, 0700);
+	cr_assert_eq(self->r, -EFAULT, "mkdir: %s", corio_strerror(self->r));
+	corio_await(self->r, corio_rename, NULL, self->f);
+	cr_assert_eq(self->r, -EFAULT, "rename from: %s",
+		     corio_strerror(self->r));
+	corio_await(self->r, corio_rename, self->f, NULL);
+	cr_assert_eq(self->r, -EFAULT, "rename to: %s",
+		     corio_strerror(self->r));
+	cr_assert_str_eq(file_text(self->f), "x");
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+Test(files, null_paths_are_efault, .timeout = 10)
+{
+	cr_assert_eq(run_in_dir(null_paths__start), 0);
 }
 
 /* ---- deadlines and cancellation ------------------------------------------ */
@@ -568,6 +897,39 @@ Test(files, cancel_during_renames_leaves_one_name, .timeout = 10)
 		if (exists(b))
 			cr_assert_eq(rename(b, a), 0);
 	}
+	rm_tree(dir);
+	t_loop_done(loop);
+}
+
+/*
+ * Cancelling a task whose splice waits on an empty pipe (on epoll, on
+ * the end it waits on): it unwinds with -ECANCELED, and data written
+ * afterwards stays in the pipe.
+ */
+Test(files, cancel_during_splice, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *victim;
+	char dir[32], f[64];
+	int p[2], fd, status = 0;
+
+	make_dir(dir);
+	path_in(f, sizeof f, dir, "f");
+	put_file(f, "");
+	fd = open(f, O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	pipe_with(p, "");
+	cr_assert_eq(corio_spawn(loop, splice_one__start(NULL, p[0], -1, fd,
+							 64, NULL), &victim), 0);
+	cr_assert_eq(corio_spawn(loop, cancel_later__start(NULL, victim, 2,
+							   &status), NULL), 0);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(status, -ECANCELED, "%s", corio_strerror(status));
+	cr_assert_eq(write(p[1], "z", 1), 1);
+	cr_assert_str_eq(file_text(f), "");
+	close(p[0]);
+	close(p[1]);
+	close(fd);
 	rm_tree(dir);
 	t_loop_done(loop);
 }

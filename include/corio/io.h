@@ -166,6 +166,23 @@ CORIO_EXTERN struct corio_frame *corio_accept_retry__start(
 	socklen_t *addrlen, int flags, int *result);
 
 /*
+ * splice(2): move up to @len bytes from @fd_in to @fd_out inside the
+ * kernel, without copying them through user memory; one of the two must
+ * be a pipe.  @off_in and @off_out are offsets in a file end (-1: the
+ * file position, which moves); a pipe end takes -1.  @flags: SPLICE_F_MOVE
+ * and SPLICE_F_MORE as for splice(2); the task waits for the pipe, never
+ * the loop, and SPLICE_F_NONBLOCK asks it not to (-EAGAIN instead).
+ * Bytes moved (0 at end of input, or with @len 0), or -errno: -EINVAL
+ * (neither fd a pipe, an unknown flag, a negative offset, a file not
+ * open for the direction), -EBADF, -ESPIPE (an offset on a pipe), -EAGAIN
+ * (SPLICE_F_NONBLOCK), -EPIPE, -EOPNOTSUPP (a kernel before 5.7 on
+ * io_uring).  A corio_close() of @fd_in cancels a splice in flight.
+ */
+CORIO_EXTERN struct corio_frame *corio_splice__start(
+	struct corio_frame *parent, int fd_in, int64_t off_in, int fd_out,
+	int64_t off_out, size_t len, unsigned flags, ssize_t *result);
+
+/*
  * ---- files and directories by path ----------------------------------
  *
  * These go through io_uring like the rest (kernel 5.6 for fallocate, 5.11
