@@ -31,6 +31,12 @@ static int resize(struct corio__htab *t, size_t n)
 	return 0;
 }
 
+int corio__htab_init(struct corio__htab *t, size_t min)
+{
+	*t = (struct corio__htab){ .min = min };
+	return resize(t, min);
+}
+
 int corio__htab_insert(struct corio__htab *t, struct corio__hnode *e)
 {
 	size_t i;

@@ -33,6 +33,10 @@ static inline size_t corio__hash_slot(uint64_t key, size_t n)
 	return (size_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & (n - 1);
 }
 
+/* Allocate @min buckets now (a power of two), so that no later insert can
+ * fail.  Returns 0 or -ENOMEM. */
+int corio__htab_init(struct corio__htab *t, size_t min);
+
 /*
  * Insert @e (its key set).  Returns 0, or -ENOMEM when the table has no
  * buckets yet and none can be allocated; a later growth that fails only

@@ -62,23 +62,11 @@ static bool fd_ops_inc(struct corio_loop *loop, int fd)
 {
 	if (fd < 0)
 		return false;
-	if ((uint32_t)fd >= loop->fd_ops_len) {
-		uint32_t len = loop->fd_ops_len ? loop->fd_ops_len : 256;
-		uint32_t *v;
-
-		while (len <= (uint32_t)fd)
-			len *= 2;
-		v = corio__malloc(sizeof(*v) * len);
-		if (!v) {
-			loop->fd_ops_lossy = true;
-			return false;
-		}
-		memset(v, 0, sizeof(*v) * len);
-		if (loop->fd_ops_len)
-			memcpy(v, loop->fd_ops, sizeof(*v) * loop->fd_ops_len);
-		corio__free(loop->fd_ops);
-		loop->fd_ops = v;
-		loop->fd_ops_len = len;
+	if (corio__unlikely((uint32_t)fd >= loop->fd_ops_len) &&
+	    corio__grow((void **)&loop->fd_ops, &loop->fd_ops_len,
+			sizeof(*loop->fd_ops), (uint32_t)fd, 256)) {
+		loop->fd_ops_lossy = true;
+		return false;
 	}
 	loop->fd_ops[fd]++;
 	return true;

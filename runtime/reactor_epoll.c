@@ -88,8 +88,9 @@ enum ep_state {
 
 /* One operation in flight. */
 struct ep_op {
+	struct corio__hnode h;		/* first: key @task (cancel finds
+					 * the op of a task) */
 	struct corio_task *task;	/* whose completion it is */
-	struct ep_op *hnext;		/* in its hash bucket */
 	struct ep_op *next, *prev;	/* WAITING: in the fd's list (prev
 					 * unused in the done queue and the
 					 * free list) */
@@ -128,9 +129,7 @@ struct ep_reactor {
 	uint32_t nwaiting;		/* ops on some fd list */
 	struct ep_op *done_head, *done_tail;	/* FIFO, linked by next */
 	struct ep_op *free_ops;		/* recycled records, by next */
-	struct ep_op **buckets;		/* task -> op, chained by hnext */
-	size_t nbuckets;		/* a power of two */
-	size_t nops;			/* records in the hash */
+	struct corio__htab ops;		/* task -> op in flight */
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -164,68 +163,18 @@ static size_t clamp_len(uint64_t len)
 
 /* ---- task -> operation (cancel must find the op) ---------------------- */
 
-static size_t bucket_of(const struct ep_reactor *r,
-			const struct corio_task *task)
-{
-	uint64_t h = (uint64_t)(uintptr_t)task * 0x9E3779B97F4A7C15ull;
-
-	return (size_t)(h >> 32) & (r->nbuckets - 1);
-}
-
-/* Double the table when it is full; on ENOMEM chains just get longer. */
-static void hash_grow(struct ep_reactor *r)
-{
-	size_t oldn = r->nbuckets, i;
-	struct ep_op **old = r->buckets, **nb, *op;
-
-	nb = corio__malloc(sizeof(*nb) * oldn * 2);
-	if (!nb)
-		return;
-	memset(nb, 0, sizeof(*nb) * oldn * 2);
-	r->buckets = nb;
-	r->nbuckets = oldn * 2;
-	for (i = 0; i < oldn; i++) {
-		while ((op = old[i])) {
-			size_t b = bucket_of(r, op->task);
-
-			old[i] = op->hnext;
-			op->hnext = nb[b];
-			nb[b] = op;
-		}
-	}
-	corio__free(old);
-}
-
 static void hash_add(struct ep_reactor *r, struct ep_op *op)
 {
-	size_t b;
-
-	if (r->nops >= r->nbuckets)
-		hash_grow(r);
-	b = bucket_of(r, op->task);
-	op->hnext = r->buckets[b];
-	r->buckets[b] = op;
-	r->nops++;
+	op->h.key = (uint64_t)(uintptr_t)op->task;
+	/* Cannot fail: the buckets exist from corio__epoll_create on. */
+	corio__htab_insert(&r->ops, &op->h);
 }
 
 static struct ep_op *hash_find(const struct ep_reactor *r,
 			       const struct corio_task *task)
 {
-	struct ep_op *op = r->buckets[bucket_of(r, task)];
-
-	while (op && op->task != task)
-		op = op->hnext;
-	return op;
-}
-
-static void hash_del(struct ep_reactor *r, struct ep_op *op)
-{
-	struct ep_op **pp = &r->buckets[bucket_of(r, op->task)];
-
-	while (*pp != op)
-		pp = &(*pp)->hnext;
-	*pp = op->hnext;
-	r->nops--;
+	return (struct ep_op *)corio__htab_find(&r->ops,
+						(uint64_t)(uintptr_t)task);
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -254,23 +203,10 @@ static void op_put(struct ep_reactor *r, struct ep_op *op)
 /* @fd's record, growing the table; NULL on ENOMEM. */
 static struct ep_fd *fd_record(struct ep_reactor *r, int fd)
 {
-	uint32_t len;
-	struct ep_fd *v;
-
-	if ((uint32_t)fd < r->nfds)
-		return &r->fds[fd];
-	len = r->nfds ? r->nfds : 64;
-	while (len <= (uint32_t)fd)
-		len *= 2;
-	v = corio__malloc(sizeof(*v) * len);
-	if (!v)
+	if ((uint32_t)fd >= r->nfds &&
+	    corio__grow((void **)&r->fds, &r->nfds, sizeof(*r->fds),
+			(uint32_t)fd, 64))
 		return NULL;
-	memset(v, 0, sizeof(*v) * len);
-	if (r->nfds)
-		memcpy(v, r->fds, sizeof(*v) * r->nfds);
-	corio__free(r->fds);
-	r->fds = v;
-	r->nfds = len;
 	return &r->fds[fd];
 }
 
@@ -1065,7 +1001,7 @@ static void deliver(struct corio_loop *loop, struct ep_reactor *r)
 		next = op->next;
 		task = op->task;
 		res = op->res;
-		hash_del(r, op);
+		corio__htab_remove(&r->ops, &op->h);
 		op_put(r, op);
 		loop->stats.ops_inflight--;
 		corio__io_complete(loop, task, (int32_t)res);
@@ -1131,9 +1067,9 @@ static void ep_destroy(struct corio__reactor *base)
 	if (!r)
 		return;
 	close(r->epfd);
-	for (i = 0; i < r->nbuckets; i++) {
-		while ((op = r->buckets[i])) {
-			r->buckets[i] = op->hnext;
+	for (i = 0; i < r->ops.n; i++) {
+		while ((op = (struct ep_op *)r->ops.b[i])) {
+			r->ops.b[i] = op->h.next;
 			corio__free(op);
 		}
 	}
@@ -1141,7 +1077,7 @@ static void ep_destroy(struct corio__reactor *base)
 		r->free_ops = op->next;
 		corio__free(op);
 	}
-	corio__free(r->buckets);
+	corio__htab_free(&r->ops);
 	corio__free(r->fds);
 	corio__free(r);
 }
@@ -1181,17 +1117,14 @@ int corio__epoll_create(struct corio__reactor **out,
 	if (!r)
 		goto err_nomem;
 	memset(r, 0, sizeof(*r));
-	r->nbuckets = 64;
-	r->buckets = corio__malloc(sizeof(*r->buckets) * r->nbuckets);
-	if (!r->buckets)
+	if (corio__htab_init(&r->ops, 64))
 		goto err_free_reactor;
-	memset(r->buckets, 0, sizeof(*r->buckets) * r->nbuckets);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0) {
 		err = -errno;
 		snprintf(why, whylen, "epoll_create1 failed: %s",
 			 strerror(-err));
-		corio__free(r->buckets);
+		corio__htab_free(&r->ops);
 		corio__free(r);
 		return err;
 	}

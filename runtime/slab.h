@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CORIO__SLAB_CLASSES 120
 #define CORIO__SLAB_MAX 65536
@@ -38,5 +39,14 @@ void corio__slab_free(struct corio__slab *slab, void *ptr, size_t size);
 /* alloc.c: the allocator hook (corio_set_allocator). */
 void *corio__malloc(size_t size);
 void corio__free(void *ptr);
+
+/*
+ * alloc.c: make the array *@v of *@len elements of @elem bytes (indexed
+ * by fd, say) hold index @need: its length doubles from @first (or from
+ * *@len) until it does, the new elements zeroed.  Returns 0, or -ENOMEM
+ * with the array unchanged.
+ */
+int corio__grow(void **v, uint32_t *len, size_t elem, uint32_t need,
+		uint32_t first);
 
 #endif /* CORIO_SLAB_H */
