@@ -51,7 +51,7 @@ static int arm(struct corio_acceptor *acc)
 	struct corio_loop *loop = acc->src.loop;
 	int err;
 
-	err = loop->reactor->ops->source_start(loop, loop->reactor, &acc->src,
+	err = corio__reactor_source_start(loop, loop->reactor, &acc->src,
 		&(struct corio__io){ .opcode = CORIO__OP_ACCEPT_MULTI,
 				     .fd = acc->fd,
 				     .op_flags = (uint32_t)acc->flags });
@@ -165,8 +165,7 @@ int corio_acceptor_open(struct corio_acceptor **out, int listen_fd, int flags)
 	acc->src.loop = loop;
 	acc->fd = listen_fd;
 	acc->flags = flags;
-	acc->multishot = (corio__net_caps(loop) & CORIO__CAP_ACCEPT_MULTI) &&
-			 loop->reactor->ops->source_start;
+	acc->multishot = corio__net_caps(loop) & CORIO__CAP_ACCEPT_MULTI;
 	if (acc->multishot) {
 		err = arm(acc);
 		if (err) {
@@ -233,7 +232,7 @@ int corio_acceptor_close(struct corio_acceptor *acc)
 		return 0;
 	}
 	/* on_cqe frees it after the final completion. */
-	loop->reactor->ops->source_cancel(loop, loop->reactor, &acc->src);
+	corio__reactor_source_cancel(loop, loop->reactor, &acc->src);
 	return 0;
 }
 

@@ -232,4 +232,44 @@ static inline unsigned corio__reactor_caps(struct corio__reactor *r)
 	return r->ops->caps ? r->ops->caps(r) : 0;
 }
 
+/*
+ * Sources and buffer rings: only for a backend whose caps() has
+ * CORIO__CAP_ACCEPT_MULTI or CORIO__CAP_BUF_RING (it has these members
+ * then).  The contracts are the members' (struct corio__reactor_ops).
+ */
+static inline int corio__reactor_source_start(struct corio_loop *loop,
+					      struct corio__reactor *r,
+					      struct corio__source *src,
+					      const struct corio__io *io)
+{
+	return r->ops->source_start(loop, r, src, io);
+}
+
+static inline void corio__reactor_source_cancel(struct corio_loop *loop,
+						struct corio__reactor *r,
+						struct corio__source *src)
+{
+	r->ops->source_cancel(loop, r, src);
+}
+
+static inline int corio__reactor_bufring_create(struct corio_loop *loop,
+						struct corio__reactor *r,
+						struct corio__bufring *br)
+{
+	return r->ops->bufring_create(loop, r, br);
+}
+
+static inline void corio__reactor_bufring_put(struct corio__reactor *r,
+					      struct corio__bufring *br,
+					      uint16_t bid)
+{
+	r->ops->bufring_put(r, br, bid);
+}
+
+static inline void corio__reactor_bufring_destroy(struct corio__reactor *r,
+						  struct corio__bufring *br)
+{
+	r->ops->bufring_destroy(r, br);
+}
+
 #endif /* CORIO_REACTOR_H */

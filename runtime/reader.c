@@ -89,7 +89,7 @@ static void pool_free(struct corio_bufpool *pool)
 	struct corio_loop *loop = pool->loop;
 
 	if (pool->ring)
-		loop->reactor->ops->bufring_destroy(loop->reactor, &pool->br);
+		corio__reactor_bufring_destroy(loop->reactor, &pool->br);
 	corio__free(pool->br.bufs);
 	corio__free(pool);
 }
@@ -105,7 +105,6 @@ int corio_bufpool_create(struct corio_bufpool **out, unsigned nbufs,
 {
 	struct corio_loop *loop = corio__tls_loop;
 	struct corio_bufpool *pool;
-	const struct corio__reactor_ops *ops;
 	int err;
 
 	if (!out)
@@ -121,9 +120,7 @@ int corio_bufpool_create(struct corio_bufpool **out, unsigned nbufs,
 	pool->loop = loop;
 	pool->br.nbufs = nbufs;
 	pool->br.buf_size = buf_size;
-	ops = loop->reactor->ops;
-	if ((corio__net_caps(loop) & CORIO__CAP_BUF_RING) &&
-	    ops->source_start && ops->bufring_create) {
+	if (corio__net_caps(loop) & CORIO__CAP_BUF_RING) {
 		pool->br.bufs = corio__malloc((size_t)nbufs * buf_size);
 		if (!pool->br.bufs) {
 			corio__free(pool);
@@ -132,7 +129,8 @@ int corio_bufpool_create(struct corio_bufpool **out, unsigned nbufs,
 		/* Ids wrap after 65536 pools; one still registered with the
 		 * same id makes registration fail (-EEXIST). */
 		pool->br.bgid = loop->next_bgid++;
-		err = ops->bufring_create(loop, loop->reactor, &pool->br);
+		err = corio__reactor_bufring_create(loop, loop->reactor,
+						    &pool->br);
 		if (err) {
 			corio__free(pool->br.bufs);
 			corio__free(pool);
@@ -161,8 +159,7 @@ static void put_buffer(struct corio_bufpool *pool, uint16_t bid)
 {
 	struct corio_reader *rd;
 
-	pool->loop->reactor->ops->bufring_put(pool->loop->reactor, &pool->br,
-					      bid);
+	corio__reactor_bufring_put(pool->loop->reactor, &pool->br, bid);
 	pool->avail++;
 	while ((rd = pool->starved)) {
 		pool->starved = rd->starved_next;
@@ -197,7 +194,7 @@ static int arm(struct corio_reader *rd)
 	struct corio_loop *loop = rd->src.loop;
 	int err;
 
-	err = loop->reactor->ops->source_start(loop, loop->reactor, &rd->src,
+	err = corio__reactor_source_start(loop, loop->reactor, &rd->src,
 		&(struct corio__io){ .opcode = CORIO__OP_RECV_MULTI,
 				     .fd = rd->fd, .len = rd->pool->br.bgid });
 	if (!err)
@@ -563,7 +560,7 @@ int corio_reader_close(struct corio_reader *rd)
 		return 0;
 	}
 	/* on_cqe frees it after the final completion. */
-	loop->reactor->ops->source_cancel(loop, loop->reactor, &rd->src);
+	corio__reactor_source_cancel(loop, loop->reactor, &rd->src);
 	return 0;
 }
 
