@@ -408,12 +408,18 @@ int http_reader_feed(struct http_reader *rd, struct http_request *req,
 
 	while (off < len) {
 		fr = http_framing_scan(&rd->fr, buf + off, len - off, &n);
-		if (fr < 0)
-			return fr;
-		assert(n > 0 && n <= len - off);
+		assert(n <= len - off && (fr < 0 || n > 0));
 		rd->parser.data = req;
-		taken = http_parser_execute(&rd->parser, &settings, buf + off,
-					    n);
+		/* No bytes would tell http_parser the stream ended. */
+		taken = n ? http_parser_execute(&rd->parser, &settings,
+						buf + off, n) : 0;
+		if (fr < 0) {
+			/* The bytes before the bad one went to the parser too:
+			 * whichever error comes first in the stream is the
+			 * one reported, however the bytes were cut. */
+			r = agree(rd, req, HTTP_FRAME_MORE, n, taken);
+			return r < 0 ? r : fr;
+		}
 		r = agree(rd, req, fr, n, taken);
 		off += n;
 		if (r) {
