@@ -5,6 +5,7 @@
  * everything that does (recv, sending the responses and the 100
  * Continue), between calls to it, never inside one.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "http_server/http.h"
@@ -21,10 +22,12 @@ static int feed(struct http_conn *c, struct http_request *req)
 	uint32_t used;
 	int r;
 
+	assert(c->in_start <= c->in_end && c->in_end <= sizeof(c->in));
 	r = http_reader_feed(&c->reader, req, c->in + c->in_start,
 			     c->in_end - c->in_start, &used);
 	if (r < 0)
 		return r;
+	assert(used <= c->in_end - c->in_start);
 	c->in_start += used;
 	/* Not complete: every byte was taken, and the callbacks copied
 	 * what they need; the buffer is free for the next recv. */
@@ -95,6 +98,7 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 			corio_return(self->n == 0 ?
 				     http_reader_eof(&self->c->reader) :
 				     (int)self->n);
+		assert((size_t)self->n <= sizeof(self->c->in));
 		self->c->in_start = 0;
 		self->c->in_end = (uint32_t)self->n;
 	}
