@@ -98,17 +98,6 @@ static bool is_value_char(unsigned char ch)
 /* Chunk extensions: the same bytes (quoted strings stay on one line). */
 #define is_ext_char is_value_char
 
-static int hex_digit(unsigned char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 void http_framing_reset(struct http_framing *fr)
 {
 	*fr = (struct http_framing){ .state = FR_START };
@@ -277,7 +266,7 @@ static int chunk_byte(struct http_framing *fr, unsigned char ch)
 		return HTTP_EBADREQ;
 	switch (fr->state) {
 	case FR_CHUNK_SIZE:
-		v = hex_digit(ch);
+		v = http_hex_digit(ch);
 		if (v >= 0) {
 			if (++fr->digits > CHUNK_DIGITS_MAX)
 				return HTTP_EBADREQ;

@@ -121,6 +121,18 @@ const char *http_header_get(const struct http_request *req, const char *name,
 /* How many header lines of @req are named @name (case-insensitive). */
 unsigned http_header_count(const struct http_request *req, const char *name);
 
+/* The value of the hex digit @ch, or -1 (chunk sizes, %-escapes). */
+static inline int http_hex_digit(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* Pointer to the bytes of @s in @req. */
 static inline const char *http_str(const struct http_request *req,
 				   struct http_slice s)

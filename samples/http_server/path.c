@@ -18,17 +18,6 @@
 
 #define INDEX_FILE "index.html"
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Whether the decoded @path (@len bytes) has a "." or ".." segment. */
 static bool has_dot_segment(const char *path, size_t len)
 {
@@ -65,8 +54,8 @@ int http_map_path(const char *src, uint32_t len, char *dst, size_t size)
 		if (ch == '%') {
 			if (len - i < 3)
 				return 400;
-			hi = hexval(src[i + 1]);
-			lo = hexval(src[i + 2]);
+			hi = http_hex_digit((unsigned char)src[i + 1]);
+			lo = http_hex_digit((unsigned char)src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return 400;
 			ch = (char)(hi << 4 | lo);
