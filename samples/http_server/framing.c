@@ -122,15 +122,14 @@ void http_framing_body(struct http_framing *fr, bool chunked, uint64_t length)
 	}
 }
 
-/* Start the field lines of the head or, after the last chunk, the
- * trailers. */
-static void fields_start(struct http_framing *fr, bool trailer)
+/* After the last chunk: the trailer section, field lines as in the
+ * head, bounded on their own. */
+static void trailers_start(struct http_framing *fr)
 {
 	fr->state = FR_FIELD_START;
-	fr->trailer = trailer;
+	fr->trailer = true;
 	fr->line_len = 0;
-	if (trailer)
-		fr->section_len = 0;
+	fr->section_len = 0;
 }
 
 /* One byte of "HTTP/d.d" CRLF after the target.  Only major version 1
@@ -301,7 +300,7 @@ static int chunk_byte(struct http_framing *fr, unsigned char ch)
 		if (ch != '\n')
 			return HTTP_EBADREQ;
 		if (fr->left == 0) {		/* last-chunk */
-			fields_start(fr, true);
+			trailers_start(fr);
 			return HTTP_FRAME_MORE;
 		}
 		fr->body_len += fr->left;
