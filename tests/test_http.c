@@ -823,6 +823,11 @@ Test(http, rfc9112_head_rejections)
 		{ "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400 },
 		{ "GET /hello HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400 },
 		{ "GET /hello HTTP/1.1\r\nX: y\r\n\r\n", 400 },
+		/* A Host value that is no host[:port]. */
+		{ "GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n", 400 },
+		{ "GET /hello HTTP/1.1\r\nHost: a/b\r\n\r\n", 400 },
+		{ "GET /hello HTTP/1.1\r\nHost: u@evil\r\n\r\n", 400 },
+		{ "GET /hello HTTP/1.1\r\nHost: a?b\r\n\r\n", 400 },
 		/* Unknown major versions: 505; a malformed one: 400. */
 		{ "GET /hello HTTP/9.9\r\nHost: t\r\n\r\n", 505 },
 		{ "GET /hello HTTP/2.0\r\nHost: t\r\n\r\n", 505 },
@@ -961,6 +966,16 @@ Test(http, rfc9112_accepted_forms)
 		free_response(&r);
 	}
 	cr_assert_eq(roundtrip("GET /hello HTTP/1.2\r\nHost: t\r\n\r\n", &r),
+		     200);
+	free_response(&r);
+	/* Host forms: name:port, IPv6 literal, empty (RFC 9112 3.2). */
+	cr_assert_eq(roundtrip("GET /hello HTTP/1.1\r\nHost: a.b-c:8080\r\n"
+			       "\r\n", &r), 200);
+	free_response(&r);
+	cr_assert_eq(roundtrip("GET /hello HTTP/1.1\r\nHost: [::1]:80\r\n"
+			       "\r\n", &r), 200);
+	free_response(&r);
+	cr_assert_eq(roundtrip("GET /hello HTTP/1.1\r\nHost:\r\n\r\n", &r),
 		     200);
 	free_response(&r);
 }

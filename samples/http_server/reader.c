@@ -212,6 +212,29 @@ static int check_transfer_encoding(const struct http_request *req,
 }
 
 /*
+ * Whether the Host value @s (@len bytes) can be uri-host [":" port] (RFC
+ * 3986 3.2.2): reg-name, IPv4 or "[...]" characters only.  No space, "/",
+ * "@", "?" or "#": such a value names a different server to whoever
+ * splits it another way.
+ */
+static bool host_value_ok(const char *s, uint32_t len)
+{
+	uint32_t i;
+	char ch;
+
+	s = trim(s, &len);
+	for (i = 0; i < len; i++) {
+		ch = s[i];
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9'))
+			continue;
+		if (!strchr("-._~%!$&'()*+,;=:[]", ch) || ch == '\0')
+			return false;
+	}
+	return true;
+}
+
+/*
  * The head as a whole: what RFC 9112 says a server must refuse, and a
  * cross-check of what http_parser understood against the header lines
  * as kept.  Returns 0 or an HTTP_E*.
@@ -221,14 +244,20 @@ static int check_head(http_parser *p, struct http_request *req)
 	bool http11 = req->major == 1 && req->minor >= 1, chunked;
 	unsigned hosts = http_header_count(req, "host");
 	unsigned lengths = http_header_count(req, "content-length");
+	const char *host;
+	uint32_t len;
 	int r;
 
 	/* The framing check let only major version 1 through. */
 	if (req->major != 1)
 		return HTTP_EVERSION;
-	/* Host: exactly once on HTTP/1.1, at most once before (RFC 9112
-	 * 3.2): two could name two different servers to two readers. */
+	/* Host: exactly once on HTTP/1.1, at most once before, and a
+	 * valid value (RFC 9112 3.2): two could name two different
+	 * servers to two readers. */
 	if (hosts > 1 || (http11 && hosts == 0))
+		return HTTP_EBADREQ;
+	host = http_header_get(req, "host", &len);
+	if (host && !host_value_ok(host, len))
 		return HTTP_EBADREQ;
 	r = check_transfer_encoding(req, &chunked);
 	if (r)
