@@ -353,6 +353,15 @@ int http_open_beneath(int root_fd, const char *path, int flags,
 int http_open_openat2(int root_fd, const char *path, int flags);
 int http_open_walk(int root_fd, const char *path, int flags);
 
+/*
+ * http_open_beneath(@mode) without blocking, for the loop's thread: from
+ * the kernel's caches only (openat2 RESOLVE_CACHED).  Returns the fd, or
+ * -EAGAIN when only a blocking open can tell (not all cached, no openat2,
+ * or @mode is HTTP_RESOLVE_WALK), or what http_open_beneath() fails with.
+ */
+int http_open_cached(int root_fd, const char *path, int flags,
+		     enum http_resolve_mode mode);
+
 /* The Content-Type for the file name @path, from its extension. */
 const char *http_content_type(const char *path);
 

@@ -23,6 +23,11 @@
  * moved out of the root while being walked cannot take the walk along.
  * Links are followed as the kernel would (inside the root: nginx does
  * too), so both ways open the same files; tests/fuzz/ checks that.
+ *
+ * Both block (a directory or inode not in memory is read from disk), so
+ * they run on a worker thread.  The loop first tries http_open_cached(),
+ * openat2 with RESOLVE_CACHED, which never blocks: a file served before
+ * opens without the round trip to a worker.
  */
 #define _GNU_SOURCE	/* O_PATH */
 #include <fcntl.h>
@@ -44,21 +49,45 @@
 /* openat2 is missing (-ENOSYS once): stop asking.  Shared by the loops. */
 static atomic_bool no_openat2;
 
-int http_open_openat2(int root_fd, const char *path, int flags)
+/* openat2 beneath @root_fd, with @resolve flags on top. */
+static int openat2_beneath(int root_fd, const char *path, int flags,
+			   uint64_t resolve)
 {
 	struct open_how how = {
 		.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | resolve,
 	};
-	long fd = -1;
-	int i;
+	long fd;
 
-	for (i = 0; i < OPENAT2_TRIES; i++) {
-		fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
+	fd = syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 	return fd >= 0 ? (int)fd : -errno;
+}
+
+int http_open_openat2(int root_fd, const char *path, int flags)
+{
+	int fd = -EAGAIN, i;
+
+	for (i = 0; i < OPENAT2_TRIES && fd == -EAGAIN; i++)
+		fd = openat2_beneath(root_fd, path, flags, 0);
+	return fd;
+}
+
+int http_open_cached(int root_fd, const char *path, int flags,
+		     enum http_resolve_mode mode)
+{
+	int fd;
+
+	if (mode != HTTP_RESOLVE_AUTO ||
+	    atomic_load_explicit(&no_openat2, memory_order_relaxed))
+		return -EAGAIN;
+	/* RESOLVE_CACHED: the kernel answers from its caches or says
+	 * -EAGAIN, it never waits for a disk. */
+	fd = openat2_beneath(root_fd, path, flags, RESOLVE_CACHED);
+	/* A kernel without openat2 (-ENOSYS) or RESOLVE_CACHED (-EINVAL,
+	 * before 5.12), or a rename race: the worker decides. */
+	if (fd == -ENOSYS || fd == -EINVAL)
+		return -EAGAIN;
+	return fd;
 }
 
 /* The walk's state: the rest of the path and the directories so far. */

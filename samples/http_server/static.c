@@ -3,7 +3,8 @@
  * samples/http_server/static.c - files under the --root directory.
  *
  * A request path is decoded and checked by http_map_path (path.c), then
- * opened by http_open_beneath (resolve.c) on a worker thread
+ * opened by http_open_cached (resolve.c) on the loop or, when the kernel's
+ * caches cannot tell, http_open_beneath on a worker thread
  * (corio_blocking): openat2's RESOLVE_BENEATH, or the walk, keeps every
  * step inside the root, symbolic links included; a link inside the root
  * that stays inside is followed, as nginx does by default.  The file is
@@ -83,13 +84,14 @@ struct open_job {
 	int fd;			/* the result: an fd or -errno */
 };
 
+/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+#define OPEN_FLAGS (O_RDONLY | O_NOCTTY | O_NONBLOCK)
+
 static intptr_t open_job_run(void *arg)
 {
 	struct open_job *job = arg;
 
-	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
-	job->fd = http_open_beneath(job->root_fd, job->path,
-				    O_RDONLY | O_NOCTTY | O_NONBLOCK,
+	job->fd = http_open_beneath(job->root_fd, job->path, OPEN_FLAGS,
 				    job->resolve);
 	return job->fd;
 }
@@ -117,13 +119,23 @@ corio_async(int, http_serve_file, ((struct http_conn *, c),
 				     sizeof(self->path));
 	if (self->status)
 		goto refuse;
-	self->job = (struct open_job){ .root_fd = self->root_fd,
-				       .resolve = self->resolve,
-				       .path = self->path, .fd = -1 };
-	corio_await(self->opened, corio_blocking, open_job_run, &self->job);
-	/* The fd is the frame's from here (closed on every way out). */
-	self->fd = self->job.fd;
-	self->job.fd = -1;
+	/* From the kernel's caches on the loop; a worker when that cannot
+	 * tell (a first request for the file, no openat2, --resolve walk). */
+	self->opened = http_open_cached(self->root_fd, self->path, OPEN_FLAGS,
+					self->resolve);
+	if (self->opened >= 0) {
+		self->fd = (int)self->opened;
+	} else if (self->opened == -EAGAIN) {
+		self->job = (struct open_job){ .root_fd = self->root_fd,
+					       .resolve = self->resolve,
+					       .path = self->path, .fd = -1 };
+		corio_await(self->opened, corio_blocking, open_job_run,
+			    &self->job);
+		/* The fd is the frame's from here (closed on every way
+		 * out). */
+		self->fd = self->job.fd;
+		self->job.fd = -1;
+	}
 	if (self->opened < 0) {
 		self->status = open_status((int)self->opened);
 		goto refuse;

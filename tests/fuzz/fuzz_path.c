@@ -15,7 +15,8 @@
  *
  *	- http_map_path's result is relative and has no "." or "..";
  *	- openat2(RESOLVE_BENEATH) and the walk agree: both fail, or both
- *	  open the same inode;
+ *	  open the same inode; the cached open (RESOLVE_CACHED), when it
+ *	  answers at all, answers the same;
  *	- what was opened lies beneath root/ (its /proc/self/fd name).
  */
 #define _GNU_SOURCE
@@ -141,6 +142,30 @@ static bool beneath_root(int fd)
 		target[root_real_len] == '/');
 }
 
+/* The cached open on the loop: when it answers, the same answer. */
+static void check_cached(const char *path, int full, const struct stat *st)
+{
+	int c = http_open_cached(root_fd, path, O_RDONLY | O_NONBLOCK,
+				 HTTP_RESOLVE_AUTO);
+	struct stat sc;
+
+	if (c == -EAGAIN)
+		return;
+	if ((c >= 0) != (full >= 0)) {
+		fprintf(stderr, "'%s': cached %d, openat2 %d\n", path, c,
+			full);
+		abort();
+	}
+	if (c < 0)
+		return;
+	must(fstat(c, &sc) == 0, "fstat");
+	if (sc.st_dev != st->st_dev || sc.st_ino != st->st_ino) {
+		fprintf(stderr, "'%s': cached and openat2 differ\n", path);
+		abort();
+	}
+	close(c);
+}
+
 static void check_open(const char *path)
 {
 	int a = http_open_openat2(root_fd, path, O_RDONLY | O_NONBLOCK);
@@ -154,9 +179,12 @@ static void check_open(const char *path)
 		fprintf(stderr, "'%s': openat2 %d, walk %d\n", path, a, b);
 		abort();
 	}
-	if (a < 0)
+	if (a < 0) {
+		check_cached(path, a, NULL);
 		return;
+	}
 	must(fstat(a, &sa) == 0 && fstat(b, &sb) == 0, "fstat");
+	check_cached(path, a, &sa);
 	if (sa.st_dev != sb.st_dev || sa.st_ino != sb.st_ino) {
 		fprintf(stderr, "'%s': openat2 and walk differ\n", path);
 		abort();
