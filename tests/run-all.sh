@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Build corio and run every test: gcc with -Werror, clang with -Werror,
 # gcc with ThreadSanitizer (the stress programs), a 60 s soak of the
-# echo server, then gcc with AddressSanitizer and
-# UndefinedBehaviorSanitizer.  Ends with ctest's summary of that last run.
-# Usage: tests/run-all.sh
+# echo server, gcc with AddressSanitizer and UndefinedBehaviorSanitizer,
+# then a short libFuzzer run (clang) over the HTTP sample's request reader
+# and path opening.  Usage: tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tests/install-deps.sh
@@ -43,3 +43,14 @@ echo "== soak: echo_server --loops 2, 60 s"
 
 configure_and_test build-asan -DCMAKE_BUILD_TYPE=Debug \
 	-DCORIO_SANITIZE=address,undefined
+
+# ---- libFuzzer: http_server's request reader and path opening ----------
+# clang only; 20 s per harness on the committed corpus, after replaying
+# it once under ctest.  Any crash, sanitizer report or hang fails here.
+echo "== build-fuzz: -DCMAKE_C_COMPILER=clang -DCORIO_FUZZ=ON"
+cmake -S . -B build-fuzz -DCORIO_WERROR=ON -DCMAKE_C_COMPILER=clang \
+	-DCORIO_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzz_request fuzz_path >/dev/null
+(cd build-fuzz && ctest --output-on-failure -R '^fuzz_')
+tests/fuzz/run.sh build-fuzz 20
+# ---- end libFuzzer ------------------------------------------------------

@@ -16,10 +16,14 @@
  *			break;
  *	}
  *
- * Files: request.c (parser callbacks, http_read_request), response.c
- * (response heads, the output buffer), static.c (files under --root),
- * server.c (connection task, routing), main.c (options); the accept
- * loop is common/service.c.
+ * Files: framing.c (the strict RFC 9112 check of the bytes), reader.c
+ * (parser callbacks and the socket-free parsing core), request.c
+ * (http_read_request), response.c (response heads, the output buffer),
+ * path.c (request path to a relative file name), resolve.c (opening it
+ * without leaving the root), static.c (files under --root), server.c
+ * (connection task, routing), main.c (options); the accept loop is
+ * common/service.c.  tests/fuzz/ drives reader.c and path.c/resolve.c
+ * with libFuzzer.
  */
 #ifndef SAMPLES_HTTP_H
 #define SAMPLES_HTTP_H
@@ -55,6 +59,8 @@
 #define HTTP_EURL (-ENAMETOOLONG)	/* request target too long: 414 */
 #define HTTP_EHEAD (-EMSGSIZE)		/* headers too large: 431 */
 #define HTTP_EBODY (-EFBIG)		/* body too large: 413 */
+#define HTTP_ECODING (-EOPNOTSUPP)	/* transfer coding unknown: 501 */
+#define HTTP_EVERSION (-EPROTONOSUPPORT) /* not HTTP/1.x: 505 */
 
 /* ---------------------------------------------------------------------- */
 /* Requests.                                                              */
@@ -74,8 +80,12 @@ struct http_header {
  * One request, as the parser callbacks assemble it.  The callbacks copy
  * what they are given into @text: the parser's pointers point into the
  * receive buffer, which the next recv overwrites, and a URL or header may
- * arrive split across several reads.  Valid from http_read_request's
- * result 1 until the next http_read_request on the same connection.
+ * arrive split across several reads.  @text holds two regions that cannot
+ * spill into each other: the head (URL, header names and values) in
+ * [0, HTTP_HEAD_MAX), filled up to @head_used, and the body in
+ * [HTTP_HEAD_MAX, HTTP_HEAD_MAX + HTTP_BODY_MAX).  Trailer fields are
+ * checked but not kept.  Valid from http_read_request's result 1 until
+ * the next http_read_request on the same connection.
  */
 struct http_request {
 	unsigned method;		/* enum http_method */
@@ -84,6 +94,9 @@ struct http_request {
 					 * request after this one */
 	bool complete;			/* on_message_complete ran */
 	bool expect_continue;		/* internal: a 100 Continue is due */
+	bool head_done;			/* internal: on_headers_complete ran */
+	bool body_open;			/* internal: the framing check is
+					 * past the head; body bytes may come */
 	uint8_t last;			/* internal: which callback ran last */
 	int err;			/* internal: the HTTP_E* a callback
 					 * stopped the parser with */
@@ -91,8 +104,10 @@ struct http_request {
 	struct http_slice path;		/* its path part (still %-encoded) */
 	struct http_header headers[HTTP_HEADERS_MAX];
 	unsigned nheaders;
-	struct http_slice body;		/* de-chunked body */
-	uint32_t used;			/* bytes of @text in use */
+	struct http_slice body;		/* de-chunked body; off is always
+					 * HTTP_HEAD_MAX */
+	uint32_t head_used;		/* bytes of the head region in use,
+					 * <= HTTP_HEAD_MAX */
 	char text[HTTP_HEAD_MAX + HTTP_BODY_MAX];
 };
 
@@ -103,12 +118,112 @@ struct http_request {
 const char *http_header_get(const struct http_request *req, const char *name,
 			    uint32_t *len);
 
+/* How many header lines of @req are named @name (case-insensitive). */
+unsigned http_header_count(const struct http_request *req, const char *name);
+
+/* The value of the hex digit @ch, or -1 (chunk sizes, %-escapes). */
+static inline int http_hex_digit(unsigned char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* Pointer to the bytes of @s in @req. */
 static inline const char *http_str(const struct http_request *req,
 				   struct http_slice s)
 {
 	return req->text + s.off;
 }
+
+/* ---------------------------------------------------------------------- */
+/* Reading requests without sockets.                                      */
+
+/*
+ * The strict check of the bytes of one request (framing.c), run ahead of
+ * http_parser over the same bytes: http_parser (as Debian builds it, not
+ * HTTP_PARSER_STRICT) accepts bare LF, a CR followed by any byte, space
+ * before a field's colon, folded lines and any two bytes after chunk data,
+ * each a way for a proxy in front and this server to see different
+ * requests.  The check accepts only RFC 9112's grammar; the reader stops
+ * at every point where the two must agree (end of head, end of message)
+ * and refuses the request when they do not.  Internal: reader.c's.
+ */
+struct http_framing {
+	uint8_t state;			/* enum in framing.c */
+	uint8_t vpos;			/* position in "HTTP/1.1" */
+	bool trailer;			/* field lines are trailers */
+	uint32_t line_len;		/* bytes of the current line */
+	uint32_t section_len;		/* bytes of the head or trailers */
+	uint32_t digits;		/* chunk-size digits so far */
+	uint64_t left;			/* body or chunk bytes still due */
+	uint64_t body_len;		/* de-chunked body bytes so far */
+};
+
+/*
+ * The parsing state of a request stream: http_parser and the framing
+ * check, kept between reads and between pipelined requests.
+ */
+struct http_reader {
+	http_parser parser;
+	struct http_framing fr;
+};
+
+/* Set up @rd for the first request of a stream. */
+void http_reader_init(struct http_reader *rd);
+
+/* Make @req empty, for the next request on the stream. */
+void http_request_reset(struct http_request *req);
+
+/*
+ * Parse the @len bytes at @buf, the next bytes of @rd's stream, into
+ * @req (reset before its first byte).  Returns 1 when @req is complete:
+ * *@used bytes of @buf were its last, the rest begin the next request;
+ * 0 when all @len bytes were taken and the request needs more; or an
+ * HTTP_E* error (the stream cannot go on).  Bytes may be split anywhere
+ * between calls.  No I/O, no allocation: the server and the fuzzer
+ * (tests/fuzz/) share it.
+ */
+int http_reader_feed(struct http_reader *rd, struct http_request *req,
+		     const char *buf, uint32_t len, uint32_t *used);
+
+/*
+ * The stream of @rd ended.  Returns 0 when that is between requests,
+ * -ECONNABORTED when inside one.
+ */
+int http_reader_eof(const struct http_reader *rd);
+
+/* Results of http_framing_scan(), besides errors (HTTP_E*). */
+enum {
+	HTTP_FRAME_MORE,	/* every byte checked, the request goes on */
+	HTTP_FRAME_HEAD,	/* the head ended at the last byte checked */
+	HTTP_FRAME_END,		/* the request ended at the last byte */
+};
+
+/* Internal (reader.c): start checking a new request. */
+void http_framing_reset(struct http_framing *fr);
+
+/*
+ * Internal (reader.c): check up to @len bytes at @buf.  Stops after the
+ * byte that ends the head or the request; *@n is the number of bytes
+ * checked.  Returns an HTTP_FRAME_* or an HTTP_E* error (*@n then counts
+ * the bytes before the bad one).
+ */
+int http_framing_scan(struct http_framing *fr, const char *buf, uint32_t len,
+		      uint32_t *n);
+
+/*
+ * Internal (reader.c): after HTTP_FRAME_HEAD, what follows the head: a
+ * body of @length bytes, or a chunked one.
+ */
+void http_framing_body(struct http_framing *fr, bool chunked, uint64_t length);
+
+/* Whether @fr is between requests (nothing of a next one seen). */
+bool http_framing_is_idle(const struct http_framing *fr);
 
 /* ---------------------------------------------------------------------- */
 /* Connections.                                                           */
@@ -122,7 +237,7 @@ static inline const char *http_str(const struct http_request *req,
 struct http_conn {
 	int fd;				/* the socket; owned by the task */
 	int64_t idle_ns;		/* longest wait for a request byte */
-	http_parser parser;		/* state between requests and reads */
+	struct http_reader reader;	/* state between requests and reads */
 	uint32_t in_start, in_end;
 	uint32_t out_len;
 	char in[HTTP_IN_BUF];
@@ -203,23 +318,63 @@ corio_async_decl(int, http_reply_error, ((struct http_conn *, c),
 
 /*
  * Decode the %-encoded request path @src (@len bytes) into @dst (@size
- * bytes) as a path relative to the root, "index.html" appended to a path
- * ending in '/'.  Returns 0, or the status to refuse it with: 400 (bad
- * escape, NUL), 403 ("." or ".." segment), 414 (too long).
+ * bytes) as a path relative to the root: leading slashes are dropped
+ * after decoding, so "/%2fetc" is "etc" and never "/etc"; "index.html"
+ * is appended to a path ending in '/'.  Returns 0, or the status to
+ * refuse it with: 400 (not starting with '/', bad escape, NUL), 403 ("."
+ * or ".." segment, decoded or not), 414 (too long).  Only names the
+ * file: http_open_beneath() keeps the opening inside the root.
  */
 int http_map_path(const char *src, uint32_t len, char *dst, size_t size);
+
+/* How http_open_beneath() resolves a path (--resolve). */
+enum http_resolve_mode {
+	HTTP_RESOLVE_AUTO,	/* openat2(RESOLVE_BENEATH), or the walk
+				 * when the kernel lacks openat2 */
+	HTTP_RESOLVE_WALK,	/* always the walk */
+};
+
+/*
+ * Open the relative path @path beneath the directory @root_fd with
+ * @flags (O_RDONLY and the like; O_CREAT is not supported), following
+ * symbolic links only while they stay beneath @root_fd: no "..", absolute
+ * path or link target leads out of it, and no magic link (/proc) is
+ * followed.  @mode picks openat2(RESOLVE_BENEATH) or the component walk
+ * (O_PATH | O_NOFOLLOW per component, links read and resolved by hand).
+ * Blocks: run it with corio_blocking.  Returns the new fd, or -EXDEV (it
+ * would leave the root), -ELOOP (more than 40 links), -ENOENT, -ENOTDIR,
+ * -EACCES, -ENAMETOOLONG, -EMFILE and what else open fails with.
+ */
+int http_open_beneath(int root_fd, const char *path, int flags,
+		      enum http_resolve_mode mode);
+
+/* The two ways http_open_beneath() has, apart (for the fuzzer and
+ * tests): openat2() returns -ENOSYS where the kernel lacks it. */
+int http_open_openat2(int root_fd, const char *path, int flags);
+int http_open_walk(int root_fd, const char *path, int flags);
+
+/*
+ * http_open_beneath(@mode) without blocking, for the loop's thread: from
+ * the kernel's caches only (openat2 RESOLVE_CACHED).  Returns the fd, or
+ * -EAGAIN when only a blocking open can tell (not all cached, no openat2,
+ * or @mode is HTTP_RESOLVE_WALK), or what http_open_beneath() fails with.
+ */
+int http_open_cached(int root_fd, const char *path, int flags,
+		     enum http_resolve_mode mode);
 
 /* The Content-Type for the file name @path, from its extension. */
 const char *http_content_type(const char *path);
 
 /*
  * Async function: answer GET or HEAD @req with the file under the
- * directory @root_fd it names.  Result: 0 (answered, maybe with an error
+ * directory @root_fd it names, opened by http_open_beneath(@resolve) on
+ * a worker thread.  Result: 0 (answered, maybe with an error
  * status) or -errno (the connection must close: the file shrank while
  * being sent, or sending failed).
  */
 corio_async_decl(int, http_serve_file, ((struct http_conn *, c),
-	(const struct http_request *, req), (int, root_fd)));
+	(const struct http_request *, req), (int, root_fd),
+	(enum http_resolve_mode, resolve)));
 
 /* ---------------------------------------------------------------------- */
 /* The server.                                                            */
@@ -233,15 +388,16 @@ corio_async_decl(int, http_serve_file, ((struct http_conn *, c),
 struct http_server {
 	struct sample_service svc;	/* accept task and connections */
 	int root_fd;			/* directory served, or -1; borrowed */
+	enum http_resolve_mode resolve;	/* how files are opened in it */
 	int64_t idle_ns;		/* idle connection timeout */
 };
 
 /*
  * Set up @srv to serve on @listen_fd (taken over), files from @root_fd
- * (or -1); then run it as a sample_service.
+ * (or -1) opened the @resolve way; then run it as a sample_service.
  */
 void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
-		      int64_t idle_ns);
+		      enum http_resolve_mode resolve, int64_t idle_ns);
 
 /*
  * Async function: answer one complete request.  Result: 0, or -errno when

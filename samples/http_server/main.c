@@ -3,12 +3,17 @@
  * http_server - an HTTP/1.1 server on 127.0.0.1, built on http_parser.
  *
  *	http_server [--port N] [--root DIR] [--idle-timeout SEC] [--loops N]
+ *		    [--resolve openat2|walk]
  *
  * GET /hello answers "Hello, world!\n", POST /echo sends the request body
  * back, and with --root every other GET or HEAD serves a file under DIR.
  * Keep-alive and pipelining as HTTP/1.1 has them.  --port 0 (the default
  * is 8080) picks a free port; the one line printed at start says which.
  * SIGINT or SIGTERM stops the server: it exits 0 once every task ended.
+ * --resolve picks how files are opened beneath DIR: openat2 (the
+ * default: openat2(RESOLVE_BENEATH), falling back to the walk on kernels
+ * without it) or walk (always the component walk, resolve.c; tests use
+ * it to run the fallback on kernels that have openat2).
  *
  * main() parses the options, opens what the server shares (the root
  * directory, the signalfd) and the listener, and runs one loop on the
@@ -38,6 +43,7 @@
 struct options {
 	uint16_t port;
 	const char *root;	/* NULL: no files */
+	enum http_resolve_mode resolve;
 	int64_t idle_ns;
 	unsigned nloops;
 };
@@ -45,7 +51,8 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: http_server [--port N] [--root DIR] "
-		   "[--idle-timeout SEC] [--loops N]\n");
+		   "[--idle-timeout SEC] [--loops N]\n"
+		   "                   [--resolve openat2|walk]\n");
 }
 
 /* Parse argv into @o.  Returns 0, or 2 (the exit status) on bad usage. */
@@ -56,6 +63,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "root", required_argument, NULL, 'r' },
 		{ "idle-timeout", required_argument, NULL, 't' },
 		{ "loops", required_argument, NULL, 'l' },
+		{ "resolve", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -65,7 +73,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	*o = (struct options){ .port = 8080, .idle_ns = CORIO_MS(60000),
 			       .nloops = 1 };
-	while ((ch = getopt_long(argc, argv, "p:r:t:l:h", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "p:r:t:l:R:h", longopts, NULL)) !=
 	       -1) {
 		switch (ch) {
 		case 'p':
@@ -98,6 +106,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->nloops = (unsigned)n;
 			break;
+		case 'R':
+			if (strcmp(optarg, "openat2") == 0) {
+				o->resolve = HTTP_RESOLVE_AUTO;
+			} else if (strcmp(optarg, "walk") == 0) {
+				o->resolve = HTTP_RESOLVE_WALK;
+			} else {
+				fprintf(stderr, "http_server: --resolve wants "
+					"openat2 or walk: '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -117,6 +136,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 struct loops_arg {
 	struct http_server *srvs;
 	int root_fd;
+	enum http_resolve_mode resolve;
 	int64_t idle_ns;
 };
 
@@ -126,19 +146,21 @@ static struct sample_service *setup_loop(void *arg, unsigned i,
 {
 	struct loops_arg *la = arg;
 
-	http_server_init(&la->srvs[i], listen_fd, la->root_fd, la->idle_ns);
+	http_server_init(&la->srvs[i], listen_fd, la->root_fd, la->resolve,
+			 la->idle_ns);
 	return &la->srvs[i].svc;
 }
 
 /*
- * Serve on @nloops loops of a runtime, each loop with its own server on
- * its own listener on @port; files from @root_fd (or -1).  Returns the
- * exit status.
+ * Serve on @o->nloops loops of a runtime, each loop with its own server
+ * on its own listener on @o->port; files from @root_fd (or -1).  Returns
+ * the exit status.
  */
-static int run_loops(unsigned nloops, uint16_t port, int root_fd, int sfd,
-		     int64_t idle_ns)
+static int run_loops(const struct options *o, int root_fd, int sfd)
 {
-	struct loops_arg la = { .root_fd = root_fd, .idle_ns = idle_ns };
+	struct loops_arg la = { .root_fd = root_fd, .resolve = o->resolve,
+				.idle_ns = o->idle_ns };
+	unsigned nloops = o->nloops;
 	int status;
 
 	la.srvs = calloc(nloops, sizeof(*la.srvs));
@@ -146,7 +168,7 @@ static int run_loops(unsigned nloops, uint16_t port, int root_fd, int sfd,
 		fprintf(stderr, "http_server: out of memory\n");
 		return 1;
 	}
-	status = sample_serve_loops("http_server", nloops, port, sfd,
+	status = sample_serve_loops("http_server", nloops, o->port, sfd,
 				    setup_loop, &la);
 	free(la.srvs);
 	return status;
@@ -185,7 +207,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "http_server: descriptor limit: %s\n",
 			corio_strerror(ret));
 	if (o.nloops > 1) {
-		status = run_loops(o.nloops, o.port, root_fd, sfd, o.idle_ns);
+		status = run_loops(&o, root_fd, sfd);
 		goto out_close_root;
 	}
 	lfd = sample_listen_tcp(o.port);
@@ -194,7 +216,7 @@ int main(int argc, char **argv)
 			corio_strerror(lfd));
 		goto out_close_root;
 	}
-	http_server_init(&srv, lfd, root_fd, o.idle_ns);
+	http_server_init(&srv, lfd, root_fd, o.resolve, o.idle_ns);
 	status = sample_serve_one("http_server", &srv.svc, sfd);
 out_close_root:
 	if (root_fd >= 0)

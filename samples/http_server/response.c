@@ -192,6 +192,9 @@ corio_async(int, http_reply_error, ((struct http_conn *, c),
 	self->len = snprintf(self->page, sizeof(self->page), "%d %s\n",
 			     self->status,
 			     http_status_str((enum http_status)self->status));
+	/* snprintf counts what did not fit too: never copy past page. */
+	if (self->len < 0 || (size_t)self->len >= sizeof(self->page))
+		self->len = (int)sizeof(self->page) - 1;
 	if (http_out_room(self->c) < HTTP_HEAD_ROOM + strlen(self->extra ?
 							self->extra : "") +
 				      sizeof(self->page)) {

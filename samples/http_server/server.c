@@ -72,7 +72,7 @@ corio_async(int, http_route, ((struct http_server *, srv),
 		if (!get_or_head(self->req))
 			goto not_allowed;
 		corio_await(self->r, http_serve_file, self->c, self->req,
-			    self->srv->root_fd);
+			    self->srv->root_fd, self->srv->resolve);
 	} else {
 		corio_await(self->r, http_reply_error, self->c, self->req,
 			    404, NULL);
@@ -196,8 +196,9 @@ static const struct sample_service_ops http_ops = {
 };
 
 void http_server_init(struct http_server *srv, int listen_fd, int root_fd,
-		      int64_t idle_ns)
+		      enum http_resolve_mode resolve, int64_t idle_ns)
 {
-	*srv = (struct http_server){ .root_fd = root_fd, .idle_ns = idle_ns };
+	*srv = (struct http_server){ .root_fd = root_fd, .resolve = resolve,
+				     .idle_ns = idle_ns };
 	sample_service_init(&srv->svc, listen_fd, &http_ops, srv);
 }

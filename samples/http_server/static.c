@@ -2,13 +2,14 @@
 /*
  * samples/http_server/static.c - files under the --root directory.
  *
- * A request path is decoded and checked before it reaches the file
- * system: no "." or ".." segment survives, so a path cannot climb out of
- * the root however it is encoded ("/%2e%2e/", "/a/..%2f..").  Symbolic
- * links inside the root are followed, as nginx does by default: whoever
- * placed them there trusted their target.  The file is read with
- * corio_read straight into the connection's output buffer, behind its
- * head: a small file leaves in the same send as the head.
+ * A request path is decoded and checked by http_map_path (path.c), then
+ * opened by http_open_cached (resolve.c) on the loop or, when the kernel's
+ * caches cannot tell, http_open_beneath on a worker thread
+ * (corio_blocking): openat2's RESOLVE_BENEATH, or the walk, keeps every
+ * step inside the root, symbolic links included; a link inside the root
+ * that stays inside is followed, as nginx does by default.  The file is
+ * read with corio_read straight into the connection's output buffer,
+ * behind its head: a small file leaves in the same send as the head.
  */
 #define _GNU_SOURCE	/* struct statx */
 #include <fcntl.h>
@@ -18,81 +19,6 @@
 #include <unistd.h>
 
 #include "http_server/http.h"
-
-#define INDEX_FILE "index.html"
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Whether the decoded @path (@len bytes) has a "." or ".." segment. */
-static bool has_dot_segment(const char *path, size_t len)
-{
-	size_t i = 0, start, n;
-
-	while (i <= len) {
-		start = i;
-		while (i < len && path[i] != '/')
-			i++;
-		n = i - start;
-		if ((n == 1 && path[start] == '.') ||
-		    (n == 2 && path[start] == '.' && path[start + 1] == '.'))
-			return true;
-		i++;
-	}
-	return false;
-}
-
-int http_map_path(const char *src, uint32_t len, char *dst, size_t size)
-{
-	size_t n = 0;
-	uint32_t i = 0;
-	int hi, lo;
-	char ch;
-
-	/* An absolute-form target without a path ("http://host") means
-	 * the root. */
-	if (len > 0 && src[0] != '/')
-		return 400;
-	/* Leading slashes: the path is relative to the root. */
-	while (i < len && src[i] == '/')
-		i++;
-	for (; i < len; i++) {
-		ch = src[i];
-		if (ch == '%') {
-			if (len - i < 3)
-				return 400;
-			hi = hexval(src[i + 1]);
-			lo = hexval(src[i + 2]);
-			if (hi < 0 || lo < 0)
-				return 400;
-			ch = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (ch == '\0')
-			return 400;
-		if (n + 1 >= size)
-			return 414;
-		dst[n++] = ch;
-	}
-	if (has_dot_segment(dst, n))
-		return 403;
-	if (n == 0 || dst[n - 1] == '/') {
-		if (n + sizeof(INDEX_FILE) > size)
-			return 414;
-		memcpy(dst + n, INDEX_FILE, sizeof(INDEX_FILE) - 1);
-		n += sizeof(INDEX_FILE) - 1;
-	}
-	dst[n] = '\0';
-	return 0;
-}
 
 static const struct {
 	const char *ext;
@@ -140,6 +66,7 @@ static int open_status(int err)
 	case -EACCES:
 	case -EPERM:
 	case -ELOOP:
+	case -EXDEV:	/* it would leave the root */
 		return 403;
 	case -ENAMETOOLONG:
 		return 414;
@@ -148,12 +75,36 @@ static int open_status(int err)
 	}
 }
 
+/* An open on a worker thread.  The worker stores the fd here itself: a
+ * task cancelled meanwhile never sees the result, its cleanup closes it. */
+struct open_job {
+	int root_fd;
+	enum http_resolve_mode resolve;
+	const char *path;
+	int fd;			/* the result: an fd or -errno */
+};
+
+/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
+#define OPEN_FLAGS (O_RDONLY | O_NOCTTY | O_NONBLOCK)
+
+static intptr_t open_job_run(void *arg)
+{
+	struct open_job *job = arg;
+
+	job->fd = http_open_beneath(job->root_fd, job->path, OPEN_FLAGS,
+				    job->resolve);
+	return job->fd;
+}
+
 corio_async(int, http_serve_file, ((struct http_conn *, c),
 				   (const struct http_request *, req),
-				   (int, root_fd)), (
+				   (int, root_fd),
+				   (enum http_resolve_mode, resolve)), (
 	char path[HTTP_PATH_MAX];
+	struct open_job job;
 	struct statx st;
 	uint64_t off;
+	intptr_t opened;
 	ssize_t n;
 	int fd;
 	int status;
@@ -162,19 +113,33 @@ corio_async(int, http_serve_file, ((struct http_conn *, c),
 {
 	corio_begin();
 	self->fd = -1;
+	self->job.fd = -1;
 	self->status = http_map_path(http_str(self->req, self->req->path),
 				     self->req->path.len, self->path,
 				     sizeof(self->path));
 	if (self->status)
 		goto refuse;
-	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
-	corio_await(self->r, corio_openat, self->root_fd, self->path,
-		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
-	if (self->r < 0) {
-		self->status = open_status(self->r);
+	/* From the kernel's caches on the loop; a worker when that cannot
+	 * tell (a first request for the file, no openat2, --resolve walk). */
+	self->opened = http_open_cached(self->root_fd, self->path, OPEN_FLAGS,
+					self->resolve);
+	if (self->opened >= 0) {
+		self->fd = (int)self->opened;
+	} else if (self->opened == -EAGAIN) {
+		self->job = (struct open_job){ .root_fd = self->root_fd,
+					       .resolve = self->resolve,
+					       .path = self->path, .fd = -1 };
+		corio_await(self->opened, corio_blocking, open_job_run,
+			    &self->job);
+		/* The fd is the frame's from here (closed on every way
+		 * out). */
+		self->fd = self->job.fd;
+		self->job.fd = -1;
+	}
+	if (self->opened < 0) {
+		self->status = open_status((int)self->opened);
 		goto refuse;
 	}
-	self->fd = self->r;
 	corio_await(self->r, corio_statx, self->fd, "", AT_EMPTY_PATH,
 		    STATX_TYPE | STATX_SIZE, &self->st);
 	if (self->r < 0) {
@@ -236,5 +201,7 @@ done:
 corio_finally:
 	if (self->fd >= 0)
 		close(self->fd);
+	if (self->job.fd >= 0)
+		close(self->job.fd);
 	corio_end();
 }
