@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Build corio and run every test: gcc with -Werror, clang with -Werror,
 # gcc with ThreadSanitizer (the stress programs), a 60 s soak of the
-# echo server, gcc with AddressSanitizer and UndefinedBehaviorSanitizer,
-# then a short libFuzzer run (clang) over the HTTP sample's request reader
-# and path opening.  Usage: tests/run-all.sh
+# echo server, a short libFuzzer run (clang) over the HTTP sample's
+# request reader and path opening, then gcc with AddressSanitizer and
+# UndefinedBehaviorSanitizer.  Ends with ctest's summary of that last
+# run.  Usage: tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./tests/install-deps.sh
@@ -41,9 +42,6 @@ TSAN_OPTIONS="halt_on_error=1:exitcode=66:suppressions=$PWD/tests/stress/tsan.su
 echo "== soak: echo_server --loops 2, 60 s"
 ./tests/soak.sh 60 --bindir build
 
-configure_and_test build-asan -DCMAKE_BUILD_TYPE=Debug \
-	-DCORIO_SANITIZE=address,undefined
-
 # ---- libFuzzer: http_server's request reader and path opening ----------
 # clang only; 20 s per harness on the committed corpus, after replaying
 # it once under ctest.  Any crash, sanitizer report or hang fails here.
@@ -54,3 +52,6 @@ cmake --build build-fuzz -j"$jobs" --target fuzz_request fuzz_path >/dev/null
 (cd build-fuzz && ctest --output-on-failure -R '^fuzz_')
 tests/fuzz/run.sh build-fuzz 20
 # ---- end libFuzzer ------------------------------------------------------
+
+configure_and_test build-asan -DCMAKE_BUILD_TYPE=Debug \
+	-DCORIO_SANITIZE=address,undefined
