@@ -21,6 +21,8 @@ const char *corio_strerror(int err)
 		return "the task was cancelled";
 	case -ETIME:
 		return "the deadline passed";
+	case -EOWNERDEAD:
+		return "locked, but its previous owner ended without unlocking";
 	default:
 		/* strerror's table is static; the pointer stays valid. */
 		return strerror(err < 0 ? -err : err);

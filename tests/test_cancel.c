@@ -678,6 +678,7 @@ Test(cancel, a_mutex_left_locked_goes_to_the_next_waiter, .timeout = 10)
 	corio_spawn(loop, lock_once__start(NULL, &m, &second, NULL), NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(first, -EOWNERDEAD, "told that the owner died");
+	cr_assert_not_null(strstr(corio_strerror(first), "previous owner"));
 	cr_assert_eq(second, 0, "a proper unlock after that");
 	cr_assert_null(corio_mutex_owner(&m));
 	cr_assert_eq(corio_mutex_destroy(&m), 0);
