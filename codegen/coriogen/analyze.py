@@ -238,7 +238,7 @@ class Analyzer(AwaitRules, MacroRules):
         lo, hi = body.extent.start.offset, body.extent.end.offset
         self._find_cleanup(fn)
         expr_at = {}        # await position -> [(cursor, ancestors)]
-        refs = []           # DECL_REF_EXPR cursors
+        refs = []           # (DECL_REF_EXPR, unary operator over it)
         values = []         # edits: async functions used as values
         calls = []          # (CALL_EXPR, ancestors)
         literals = []       # (COMPOUND_LITERAL_EXPR, ancestors)
@@ -258,7 +258,7 @@ class Analyzer(AwaitRules, MacroRules):
                         self._macro_at(node.location.offset) is None:
                     candidates.append((node, list(stack)))
             elif kind == CK.DECL_REF_EXPR:
-                refs.append(node)
+                refs.append((node, _unary_over(stack)))
                 edit = self._function_value(node, stack)
                 if edit:
                     values.append(edit)
@@ -518,7 +518,7 @@ class Analyzer(AwaitRules, MacroRules):
         """Edits that turn each use of a hoisted variable into a field."""
         src = self.source
         seen = set()
-        for ref in refs:
+        for ref, unary in refs:
             target = ref.referenced
             if target is None:
                 continue
@@ -544,8 +544,33 @@ class Analyzer(AwaitRules, MacroRules):
             if start in seen:
                 continue
             seen.add(start)
-            fn.edits.append((start, end, "corio_self->" + var.field))
+            amp = self._address_operator(unary, start)
+            if amp is None:
+                fn.edits.append((start, end, "corio_self->" + var.field))
+            else:
+                fn.field_addresses = True
+                fn.edits.append((amp, amp + 1, ""))
+                fn.edits.append((start, end,
+                                 "CORIO__GEN_ADDR(%s)" % var.field))
 
+    def _address_operator(self, unary, start):
+        """Offset of the `&` of unary operator @unary when it takes the
+        address of the variable spelled at @start (only parentheses between
+        them), else None.
+
+        `&local` is spelled CORIO__GEN_ADDR(field), the frame plus the
+        field's offset, not `&corio_self->field`: gcc's -Wsequence-point
+        takes the address of a member for a read of it, though not the
+        address of a variable, so `f(&x, x = 1)` (defined C) would warn
+        once x is a field.  An `&` written by a macro body stays as it is.
+        """
+        if unary is None:
+            return None
+        amp = spelling_offset(unary.location)
+        if amp >= start or self.source.slice(amp, amp + 1) != "&" or \
+                self.source.slice(amp + 1, start).strip(" \t\n(") != "":
+            return None
+        return amp
 
     # ------------------------------------------------------------------
 
@@ -587,6 +612,15 @@ class Analyzer(AwaitRules, MacroRules):
                         not in_main_file(c.decl, self.source):
                     needed.append(c)
             fn.callees_needing_proto = needed
+
+
+def _unary_over(stack):
+    """The unary operator applied to the expression whose ancestors are
+    @stack (through parentheses), or None."""
+    for parent in reversed(stack):
+        if parent.kind != CK.PAREN_EXPR:
+            return parent if parent.kind == CK.UNARY_OPERATOR else None
+    return None
 
 
 def _any_in(offsets, lo, hi):

@@ -114,6 +114,7 @@ class AsyncFunction:
         self.literals = []
         self.callees_needing_proto = []  # Callee list
         self.aligned = False            # a local declared with alignas
+        self.field_addresses = False    # CORIO__GEN_ADDR used
         self.stack_locals = []          # types of locals left on the stack
 
 
