@@ -228,6 +228,12 @@ static int field_byte(struct http_framing *fr, unsigned char ch)
 			fr->state = FR_VERSION;
 			fr->vpos = 0;
 		} else if (ch > 0x20 && ch < 0x7f) {
+			/* The limit is checked here, at its exact byte, and
+			 * not only as http_parser hands the target over in
+			 * pieces: where those pieces end depends on how the
+			 * bytes arrived, and the answer must not. */
+			if (++fr->target_len > HTTP_URL_MAX)
+				return HTTP_EURL;
 			fr->state = FR_TARGET;
 		} else {
 			return HTTP_EBADREQ;

@@ -158,6 +158,7 @@ struct http_framing {
 	uint8_t vpos;			/* position in "HTTP/1.1" */
 	bool trailer;			/* field lines are trailers */
 	uint32_t line_len;		/* bytes of the current line */
+	uint32_t target_len;		/* bytes of the request target */
 	uint32_t section_len;		/* bytes of the head or trailers */
 	uint32_t digits;		/* chunk-size digits so far */
 	uint64_t left;			/* body or chunk bytes still due */
