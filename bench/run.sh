@@ -63,37 +63,23 @@ done
 if [ ${#micro[@]} -gt 0 ]; then
 	taskset -c 1 "$build/bench/micro" "${micro[@]}"
 fi
-echo_args=()
-# ECHO_ARGS is shell words, quotes included (--conns "1 50").
-[ -z "${ECHO_ARGS:-}" ] || eval "echo_args=(${ECHO_ARGS})"
-for n in "${names[@]}"; do
-	[ "$n" = echo ] || continue
-	# The defaults first: ECHO_ARGS may override --loops.
-	bench/echo_compare.sh --bindir "$build/bench" \
-		--corio "$build/samples/echo_server" --loops "1 2" \
-		"${echo_args[@]}"
-done
-http_args=()
-[ -z "${HTTP_ARGS:-}" ] || eval "http_args=(${HTTP_ARGS})"
-for n in "${names[@]}"; do
-	[ "$n" = http ] || continue
-	bench/http_compare.sh --server "$build/samples/http_server/http_server" \
-		--loops "1 2" "${http_args[@]}"
-done
-for n in "${names[@]}"; do
-	[ "$n" = net_send ] || continue
-	# It pins its sender to CPU 0 and its receiver to CPU 1 itself.
-	"$build/bench/net_send" "${NET_SEND_MIB:-256}"
-done
-files_args=()
-[ -z "${FILES_ARGS:-}" ] || eval "files_args=(${FILES_ARGS})"
-for n in "${names[@]}"; do
-	[ "$n" = files ] || continue
-	bench/files.sh --bindir "$build" "${files_args[@]}"
-done
-dns_args=()
-[ -z "${DNS_ARGS:-}" ] || eval "dns_args=(${DNS_ARGS})"
-for n in "${names[@]}"; do
-	[ "$n" = dns ] || continue
-	bench/dns_burst.sh --bindir "$build" "${dns_args[@]}"
-done
+# Run benchmark $1, when asked for, as the command after $2: the words
+# of the environment variable named $2 (shell words, quotes included:
+# ECHO_ARGS='--conns "1 50"') are appended, so they override defaults.
+run_asked() {
+	local name=$1 var=$2 extra=() n
+	shift 2
+	[ -z "${!var:-}" ] || eval "extra=(${!var})"
+	for n in "${names[@]}"; do
+		[ "$n" = "$name" ] || continue
+		"$@" "${extra[@]}"
+	done
+}
+run_asked echo ECHO_ARGS bench/echo_compare.sh --bindir "$build/bench" \
+	--corio "$build/samples/echo_server" --loops "1 2"
+run_asked http HTTP_ARGS bench/http_compare.sh \
+	--server "$build/samples/http_server/http_server" --loops "1 2"
+# net_send pins its sender to CPU 0 and its receiver to CPU 1 itself.
+run_asked net_send NO_ARGS "$build/bench/net_send" "${NET_SEND_MIB:-256}"
+run_asked files FILES_ARGS bench/files.sh --bindir "$build"
+run_asked dns DNS_ARGS bench/dns_burst.sh --bindir "$build"
