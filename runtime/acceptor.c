@@ -51,7 +51,7 @@ static int arm(struct corio_acceptor *acc)
 	struct corio_loop *loop = acc->src.loop;
 	int err;
 
-	err = corio__reactor_source_start(loop, loop->reactor, &acc->src,
+	err = corio__source_start(loop, &acc->src,
 		&(struct corio__io){ .opcode = CORIO__OP_ACCEPT_MULTI,
 				     .fd = acc->fd,
 				     .op_flags = (uint32_t)acc->flags });
@@ -232,7 +232,7 @@ int corio_acceptor_close(struct corio_acceptor *acc)
 		return 0;
 	}
 	/* on_cqe frees it after the final completion. */
-	corio__reactor_source_cancel(loop, loop->reactor, &acc->src);
+	corio__source_cancel(loop, &acc->src);
 	return 0;
 }
 

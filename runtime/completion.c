@@ -13,9 +13,11 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "reactor.h"
 
 #include "corio/async.h"
 
@@ -178,6 +180,44 @@ struct corio_frame *corio_completion_wait__start(struct corio_frame *parent,
 	if (c->state == RESOLVED)
 		return corio__op_done(t, c->value);
 	return corio__sync_wait(&c->sync, t, NULL);
+}
+
+static int arm_wake(struct corio_loop *loop)
+{
+	return corio__source_start(loop, &loop->wake_src,
+		&(struct corio__io){ .opcode = CORIO__OP_READ,
+			.fd = loop->wake_fd, .addr = &loop->wake_buf,
+			.len = sizeof(loop->wake_buf), .off = -1 });
+}
+
+/* The eventfd read completed: run what other threads queued, read again.
+ * A background source: it alone never keeps a stalled loop waiting. */
+static void wake_arrived(struct corio__source *src, int32_t res,
+			 uint32_t flags, uint16_t bid)
+{
+	struct corio_loop *loop = src->loop;
+
+	(void)res, (void)flags, (void)bid;
+	corio__remote_drain(loop);
+	if (!loop->closing)
+		(void)arm_wake(loop);
+}
+
+int corio__remote_init(struct corio_loop *loop)
+{
+	int err;
+
+	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (loop->wake_fd < 0)
+		return -errno;
+	loop->wake_src.on_cqe = wake_arrived;
+	loop->wake_src.background = true;
+	err = arm_wake(loop);
+	if (err) {
+		close(loop->wake_fd);
+		loop->wake_fd = -1;
+	}
+	return err;
 }
 
 int corio_loop_wake(struct corio_loop *loop)

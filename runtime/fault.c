@@ -15,9 +15,10 @@
  *   completions; the kernel ends it with -ECANCELED, reported to a receive
  *   source half the time as -ENOBUFS.  The source must arm it again.
  *
- * Injected and held completions count in stats.ops_inflight from start to
- * delivery, as real ones do, so the deadlock check sees no difference.
- * They are delivered only from poll, never from start.  A cancel of a task
+ * It is a filter with the backend's own contract (reactor.h): the loop
+ * counts an injected or held operation in flight from start to delivery
+ * as any other, so the deadlock check sees no difference.  Decided
+ * completions are reported by reap after a poll, never from start.  A cancel of a task
  * whose completion is already decided does not reach the backend: an
  * injected error becomes -ECANCELED (the operation never ran), a held real
  * result is delivered as it is (a cancel that lost the race).
@@ -35,22 +36,25 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "corio/loop.h"
 #include "fault.h"
 #include "reactor.h"
+#include "slab.h"
 
 /* A completion decided ahead of its delivery. */
 struct pending {
-	struct corio_task *task;
+	uint64_t tag;
 	int32_t res;
+	uint16_t flags;		/* a held completion's CORIO__CQE_* */
+	uint16_t bid;
 	uint32_t due;		/* first poll that may deliver it */
 	bool injected;		/* the operation never ran */
 };
 
-/* A multishot source whose completions pass through us. */
+/* A multishot operation whose completions pass through us. */
 struct msrc {
-	struct corio__source *src;
-	corio__source_fn *fn;	/* the owner's callback */
+	uint64_t tag;
+	uint32_t inflight;	/* started, final completion not seen */
 	uint8_t opcode;		/* CORIO__OP_ACCEPT_MULTI or _RECV_MULTI */
 	bool cut;		/* we cancelled it; its final is ours */
 };
@@ -67,9 +71,9 @@ struct corio__fault {
 	uint32_t polls;			/* poll calls so far */
 	struct pending *pend;		/* injected and held completions */
 	uint32_t npend, cappend;
-	struct corio_task **marked;	/* real ops to hold on completion */
+	uint64_t *marked;		/* tags of real ops to hold */
 	uint32_t nmarked, capmarked;
-	struct msrc *srcs;		/* sources in flight */
+	struct msrc *srcs;		/* multishots in flight */
 	uint32_t nsrcs, capsrcs;
 	uint64_t counts[CORIO__FAULT_KINDS];
 };
@@ -268,25 +272,14 @@ static bool reserve(void **arr, uint32_t *cap, uint32_t used, uint32_t need,
 	return true;
 }
 
-static int find_pending(const struct corio__fault *f,
-			const struct corio_task *t)
+static int find_pending(const struct corio__fault *f, uint64_t tag)
 {
 	uint32_t i;
 
 	for (i = 0; i < f->npend; i++)
-		if (f->pend[i].task == t)
+		if (f->pend[i].tag == tag)
 			return (int)i;
 	return -1;
-}
-
-/* Queue a decided completion; the caller has reserved room. */
-static void add_pending(struct corio_loop *loop, struct corio__fault *f,
-			struct corio_task *t, int32_t res, uint32_t due,
-			bool injected)
-{
-	f->pend[f->npend++] = (struct pending){ .task = t, .res = res,
-		.due = due, .injected = injected };
-	loop->stats.ops_inflight++;
 }
 
 /*
@@ -364,19 +357,61 @@ static int draw_error(struct corio__fault *f, const struct corio__io *io)
 }
 
 /* ---------------------------------------------------------------------- */
-/* One-shot operations.                                                   */
+/* The filter.                                                            */
 
-static int fault_start(struct corio_loop *loop, struct corio__reactor *base,
-		       struct corio_task *task, const struct corio__io *io)
+static bool is_multishot(uint8_t opcode)
+{
+	return opcode == CORIO__OP_ACCEPT_MULTI ||
+	       opcode == CORIO__OP_RECV_MULTI;
+}
+
+static struct msrc *find_src(struct corio__fault *f, uint64_t tag)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->nsrcs; i++)
+		if (f->srcs[i].tag == tag)
+			return &f->srcs[i];
+	return NULL;
+}
+
+/* Follow a multishot's completions (untracked if out of memory). */
+static void track_src(struct corio__fault *f, uint64_t tag, uint8_t opcode)
+{
+	struct msrc *m = find_src(f, tag);
+
+	if (!m) {
+		if (!reserve((void **)&f->srcs, &f->capsrcs, f->nsrcs,
+			     f->nsrcs, sizeof(*f->srcs)))
+			return;
+		m = &f->srcs[f->nsrcs++];
+		*m = (struct msrc){ .tag = tag };
+	}
+	m->opcode = opcode;
+	m->inflight++;
+}
+
+static int fault_start(struct corio__reactor *base, uint64_t tag,
+		       const struct corio__io *io)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
 	struct corio__io shorter;
 	int err, ret;
 
+	/* The loop's own eventfd and signalfd reads are left alone. */
+	if (io->background)
+		return f->inner->ops->start(f->inner, tag, io);
+	if (is_multishot(io->opcode)) {
+		ret = f->inner->ops->start(f->inner, tag, io);
+		if (!ret)
+			track_src(f, tag, io->opcode);
+		return ret;
+	}
 	err = draw_error(f, io);
 	if (err && reserve((void **)&f->pend, &f->cappend, f->npend,
 			   f->npend + f->nmarked, sizeof(*f->pend))) {
-		add_pending(loop, f, task, -err, f->polls + 1, true);
+		f->pend[f->npend++] = (struct pending){ .tag = tag,
+			.res = -err, .due = f->polls + 1, .injected = true };
 		return 0;
 	}
 	if (short_applies(io) && chance(f, CORIO__FAULT_SHORT) &&
@@ -386,7 +421,7 @@ static int fault_start(struct corio_loop *loop, struct corio__reactor *base,
 		io = &shorter;
 		f->counts[CORIO__FAULT_SHORT]++;
 	}
-	ret = f->inner->ops->start(loop, f->inner, task, io);
+	ret = f->inner->ops->start(f->inner, tag, io);
 	/* Room for the held completion is taken now, and kept (pend has
 	 * room for more than npend + nmarked): holding cannot fail. */
 	if (!ret && chance(f, CORIO__FAULT_DELAY) &&
@@ -394,36 +429,62 @@ static int fault_start(struct corio_loop *loop, struct corio__reactor *base,
 		    f->nmarked, sizeof(*f->marked)) &&
 	    reserve((void **)&f->pend, &f->cappend, f->npend,
 		    f->npend + f->nmarked, sizeof(*f->pend)))
-		f->marked[f->nmarked++] = task;
+		f->marked[f->nmarked++] = tag;
 	return ret;
 }
 
-bool corio__fault_hold(struct corio_loop *loop, struct corio_task *t,
-		       int32_t res)
+/* Hold @c back when its operation was marked: true if taken. */
+static bool hold(struct corio__fault *f, const struct corio__cqe *c)
 {
-	struct corio__fault *f = loop->fault;
 	uint32_t i;
 
+	if (c->flags & CORIO__CQE_MORE)
+		return false;
 	for (i = 0; i < f->nmarked; i++) {
-		if (f->marked[i] != t)
+		if (f->marked[i] != c->tag)
 			continue;
 		f->marked[i] = f->marked[--f->nmarked];
-		add_pending(loop, f, t, res,
-			    f->polls + 1 + (uint32_t)(next_rand(f) % 3), false);
+		f->pend[f->npend++] = (struct pending){ .tag = c->tag,
+			.res = c->res, .flags = c->flags, .bid = c->bid,
+			.due = f->polls + 1 + (uint32_t)(next_rand(f) % 3) };
 		f->counts[CORIO__FAULT_DELAY]++;
 		return true;
 	}
 	return false;
 }
 
-static void fault_cancel(struct corio_loop *loop, struct corio__reactor *base,
-			 struct corio_task *task)
+/*
+ * A multishot's completion: end it early now and then (a real cancel,
+ * so nothing is in flight twice and what the kernel had is still
+ * reported), and report the end of a cut receive as a dry buffer ring
+ * half the time.
+ */
+static void filter_multishot(struct corio__fault *f, struct msrc *m,
+			     struct corio__cqe *c)
+{
+	if (c->flags & CORIO__CQE_MORE) {
+		if (!m->cut && chance(f, CORIO__FAULT_MULTISHOT)) {
+			m->cut = true;
+			f->counts[CORIO__FAULT_MULTISHOT]++;
+			f->inner->ops->cancel(f->inner, m->tag);
+		}
+		return;
+	}
+	if (m->cut && c->res == -ECANCELED &&
+	    m->opcode == CORIO__OP_RECV_MULTI && (next_rand(f) & 1))
+		c->res = -ENOBUFS;	/* as when the buffer ring runs dry */
+	m->cut = false;
+	if (--m->inflight == 0)
+		*m = f->srcs[--f->nsrcs];
+}
+
+static void fault_cancel(struct corio__reactor *base, uint64_t tag)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
-	int i = find_pending(f, task);
+	int i = find_pending(f, tag);
 
 	if (i < 0) {
-		f->inner->ops->cancel(loop, f->inner, task);
+		f->inner->ops->cancel(f->inner, tag);
 		return;
 	}
 	/* Decided already.  An operation that never ran was cancelled. */
@@ -431,28 +492,7 @@ static void fault_cancel(struct corio_loop *loop, struct corio__reactor *base,
 		f->pend[i].res = -ECANCELED;
 }
 
-/*
- * Deliver the decided completions that are due, newest first: together
- * with held ones coming after the completions the backend just reported,
- * that is the reordering.
- */
-static void deliver_due(struct corio_loop *loop, struct corio__fault *f)
-{
-	uint32_t i = f->npend;
-
-	while (i--) {
-		struct pending p = f->pend[i];
-
-		if ((int32_t)(f->polls - p.due) < 0)
-			continue;
-		f->pend[i] = f->pend[--f->npend];
-		loop->stats.ops_inflight--;
-		corio__io_complete(loop, p.task, p.res);
-	}
-}
-
-static int fault_poll(struct corio_loop *loop, struct corio__reactor *base,
-		      int64_t timeout_ns)
+static int fault_poll(struct corio__reactor *base, int64_t timeout_ns)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
 	int ret;
@@ -461,123 +501,58 @@ static int fault_poll(struct corio_loop *loop, struct corio__reactor *base,
 	/* Decided completions wait for no event: never sleep on them. */
 	if (f->npend)
 		timeout_ns = 0;
-	ret = f->inner->ops->poll(loop, f->inner, timeout_ns);
-	deliver_due(loop, f);
+	ret = f->inner->ops->poll(f->inner, timeout_ns);
+	f->base.stats = f->inner->stats;	/* the loop reads ours */
 	return ret;
 }
 
-static int fault_arm_wake(struct corio_loop *loop, struct corio__reactor *base)
+/*
+ * The backend's completions first, less the ones held; then the decided
+ * completions that are due, newest first: held ones coming after
+ * completions that arrived later is the reordering.
+ */
+static unsigned fault_reap(struct corio__reactor *base,
+			   struct corio__cqe *out, unsigned max)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
+	unsigned n = 0, got, i, end, want;
+	struct msrc *m;
 
-	/* corio_loop_create arms the wake read once, right after creating
-	 * the reactor: the first moment the loop is known here. */
-	loop->fault = f;
-	return f->inner->ops->arm_wake(loop, f->inner);
-}
+	do {
+		want = max - n;
+		got = f->inner->ops->reap(f->inner, out + n, want);
+		for (i = n, end = n + got; i < end; i++) {
+			if (hold(f, &out[i]))
+				continue;
+			if ((m = find_src(f, out[i].tag)))
+				filter_multishot(f, m, &out[i]);
+			out[n++] = out[i];
+		}
+	} while (got == want && n < max);
+	i = f->npend;
+	while (i-- && n < max) {
+		struct pending p = f->pend[i];
 
-static int fault_arm_signal(struct corio_loop *loop,
-			    struct corio__reactor *base)
-{
-	struct corio__fault *f = (struct corio__fault *)base;
-
-	return f->inner->ops->arm_signal(loop, f->inner);
+		if ((int32_t)(f->polls - p.due) < 0)
+			continue;
+		f->pend[i] = f->pend[--f->npend];
+		out[n++] = (struct corio__cqe){ .tag = p.tag, .res = p.res,
+						.flags = p.flags,
+						.bid = p.bid };
+	}
+	return n;
 }
 
 static void fault_destroy(struct corio__reactor *base)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
 
-	/* The backend first: its teardown hands the sources' final
-	 * completions to fault_on_cqe, which needs the table. */
 	f->inner->ops->destroy(f->inner);
 	atomic_fetch_sub(&live_loops, 1);
 	corio__free(f->pend);
 	corio__free(f->marked);
 	corio__free(f->srcs);
 	corio__free(f);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Multishot sources.                                                     */
-
-static struct msrc *find_src(struct corio__fault *f,
-			     const struct corio__source *src)
-{
-	uint32_t i;
-
-	for (i = 0; i < f->nsrcs; i++)
-		if (f->srcs[i].src == src)
-			return &f->srcs[i];
-	return NULL;
-}
-
-static void fault_on_cqe(struct corio__source *src, int32_t res,
-			 uint32_t flags, uint16_t bid)
-{
-	struct corio_loop *loop = src->loop;
-	struct corio__fault *f = loop->fault;
-	struct msrc *m = find_src(f, src);
-	corio__source_fn *fn = m->fn;
-
-	if (flags & CORIO__CQE_MORE) {
-		/* End it early: a real cancel, so nothing is in flight
-		 * twice and what the kernel had is still reported. */
-		if (!m->cut && chance(f, CORIO__FAULT_MULTISHOT)) {
-			m->cut = true;
-			f->counts[CORIO__FAULT_MULTISHOT]++;
-			f->inner->ops->source_cancel(loop, f->inner, src);
-		}
-		fn(src, res, flags, bid);
-		return;
-	}
-	if (m->cut && res == -ECANCELED &&
-	    m->opcode == CORIO__OP_RECV_MULTI && (next_rand(f) & 1))
-		res = -ENOBUFS;	/* as when the buffer ring runs dry */
-	m->cut = false;
-	if (!src->inflight) {
-		/* The owner may re-arm (back through fault_source_start)
-		 * or free the source from its callback. */
-		src->on_cqe = fn;
-		*m = f->srcs[--f->nsrcs];
-	}
-	fn(src, res, flags, bid);
-}
-
-static int fault_source_start(struct corio_loop *loop,
-			      struct corio__reactor *base,
-			      struct corio__source *src,
-			      const struct corio__io *io)
-{
-	struct corio__fault *f = (struct corio__fault *)base;
-	struct msrc *m = find_src(f, src);
-	int ret;
-
-	if (!m) {
-		if (!reserve((void **)&f->srcs, &f->capsrcs, f->nsrcs,
-			     f->nsrcs, sizeof(*f->srcs)))
-			return f->inner->ops->source_start(loop, f->inner,
-							   src, io);
-		m = &f->srcs[f->nsrcs++];
-		*m = (struct msrc){ .src = src, .fn = src->on_cqe };
-		src->on_cqe = fault_on_cqe;
-	}
-	m->opcode = io->opcode;
-	ret = f->inner->ops->source_start(loop, f->inner, src, io);
-	if (ret && !src->inflight) {
-		src->on_cqe = m->fn;
-		*m = f->srcs[--f->nsrcs];
-	}
-	return ret;
-}
-
-static void fault_source_cancel(struct corio_loop *loop,
-				struct corio__reactor *base,
-				struct corio__source *src)
-{
-	struct corio__fault *f = (struct corio__fault *)base;
-
-	f->inner->ops->source_cancel(loop, f->inner, src);
 }
 
 static unsigned fault_caps(struct corio__reactor *base)
@@ -587,13 +562,12 @@ static unsigned fault_caps(struct corio__reactor *base)
 	return corio__reactor_caps(f->inner);
 }
 
-static int fault_bufring_create(struct corio_loop *loop,
-				struct corio__reactor *base,
+static int fault_bufring_create(struct corio__reactor *base,
 				struct corio__bufring *br)
 {
 	struct corio__fault *f = (struct corio__fault *)base;
 
-	return f->inner->ops->bufring_create(loop, f->inner, br);
+	return f->inner->ops->bufring_create(f->inner, br);
 }
 
 static void fault_bufring_put(struct corio__reactor *base,
@@ -636,13 +610,10 @@ int corio__fault_wrap(struct corio__reactor **r,
 	f->ops = (struct corio__reactor_ops){
 		.start = fault_start,
 		.cancel = fault_cancel,
-		.arm_wake = fault_arm_wake,
-		.arm_signal = fault_arm_signal,
 		.poll = fault_poll,
+		.reap = fault_reap,
 		.destroy = fault_destroy,
 		.caps = in->caps ? fault_caps : NULL,
-		.source_start = in->source_start ? fault_source_start : NULL,
-		.source_cancel = in->source_cancel ? fault_source_cancel : NULL,
 		.bufring_create = in->bufring_create ? fault_bufring_create :
 				  NULL,
 		.bufring_put = in->bufring_put ? fault_bufring_put : NULL,
@@ -665,12 +636,13 @@ int corio__fault_wrap(struct corio__reactor **r,
 	return 0;
 }
 
-void corio__fault_counts(const struct corio_loop *loop,
+void corio__fault_counts(const struct corio__reactor *r,
 			 uint64_t counts[CORIO__FAULT_KINDS])
 {
-	if (loop->fault)
-		memcpy(counts, loop->fault->counts,
-		       sizeof(loop->fault->counts));
+	const struct corio__fault *f = (const struct corio__fault *)r;
+
+	if (r && r->ops->start == fault_start)
+		memcpy(counts, f->counts, sizeof(f->counts));
 	else
 		memset(counts, 0, sizeof(uint64_t) * CORIO__FAULT_KINDS);
 }

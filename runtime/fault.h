@@ -6,8 +6,8 @@
  * wrapped in a reactor that makes completions come back short, as -EINTR,
  * -EAGAIN, -ENOBUFS or -ECANCELED, late and out of order, and ends
  * multishot operations early, all drawn from a seeded generator.  Off, the
- * wrapper does not exist and the only cost is one predictable branch in
- * corio__io_complete().  docs/design.md section 14 explains the faults.
+ * wrapper does not exist and costs nothing.  docs/design.md section 14
+ * explains the faults.
  */
 #ifndef CORIO_FAULT_H
 #define CORIO_FAULT_H
@@ -16,9 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct corio_loop;
 struct corio_loop_opts;
-struct corio_task;
 struct corio__reactor;
 
 /* Fault kinds; each has its own rate. */
@@ -57,16 +55,8 @@ int corio__fault_wrap(struct corio__reactor **r,
 		      const struct corio__fault_cfg *cfg,
 		      char *desc, size_t desclen);
 
-/*
- * corio__io_complete's hook, called only while loop->fault is set: true
- * when the completion of @t (@res) was taken to be delivered at a later
- * poll; the caller must then do nothing with it now.
- */
-bool corio__fault_hold(struct corio_loop *loop, struct corio_task *t,
-		       int32_t res);
-
-/* Faults injected so far on @loop, per kind (all 0 without injection). */
-void corio__fault_counts(const struct corio_loop *loop,
+/* Faults injected so far by the reactor @r, per kind (all 0 without injection). */
+void corio__fault_counts(const struct corio__reactor *r,
 			 uint64_t counts[CORIO__FAULT_KINDS]);
 
 #endif /* CORIO_FAULT_H */

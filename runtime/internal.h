@@ -215,6 +215,31 @@ struct corio__watch {
 	pthread_t thread;
 };
 
+struct corio__io;
+struct corio__source;
+/*
+ * A source's callback: one completion of its operation (@flags are
+ * CORIO__CQE_*, reactor.h).  Runs on the loop's thread.
+ */
+typedef void corio__source_fn(struct corio__source *src, int32_t res,
+			      uint32_t flags, uint16_t bid);
+
+/*
+ * An operation whose completions go to a callback instead of waking one
+ * task: multishot accept and receive, and the loop's own reads of its
+ * eventfd and signalfd.  Embedded in the object that owns it, which must
+ * outlive the final completion (dispatch.c).
+ */
+struct corio__source {
+	corio__source_fn *on_cqe;
+	struct corio_loop *loop;
+	uint32_t inflight;		/* started, final completion not seen */
+	bool background;		/* not counted in ops_inflight: it alone
+					 * must not keep a stalled loop waiting
+					 * (the eventfd and signalfd reads) */
+	struct corio__source *next, *prev; /* loop->sources while in flight */
+};
+
 struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__sched sched;	/* the ready queues (task.c) */
@@ -239,15 +264,21 @@ struct corio_loop {
 					 * other threads, newest first */
 	struct corio__watch watch;	/* the stall watchdog, if enabled */
 	struct corio__pool *pool;	/* corio_blocking's threads, or NULL */
+	struct corio__source *sources;	/* sources in flight (drained at
+					 * destroy) */
+	bool closing;			/* corio_loop_destroy is draining them:
+					 * sources do not re-arm */
 	int sig_fd;			/* signalfd of awaited signals, or -1 */
 	uint64_t sig_mask;		/* signals it covers (bit = number) */
 	uint64_t sig_pending;		/* arrived while nobody waited */
 	bool sig_armed;			/* its read is in flight */
+	struct corio__source sig_src;	/* that read */
 	struct corio__sync *sig_waiters; /* one queue per signal, or NULL */
 	unsigned char sig_buf[128];	/* one struct signalfd_siginfo */
 	unsigned blocking_threads;	/* most worker threads */
 	int wake_fd;			/* eventfd other threads write */
 	uint64_t wake_buf;		/* target of the armed eventfd read */
+	struct corio__source wake_src;	/* that read (completion.c) */
 	uint32_t *fd_ops;		/* operations in flight per fd */
 	uint32_t fd_ops_len;
 	bool fd_ops_lossy;		/* a count was lost: always cancel */
@@ -271,10 +302,6 @@ struct corio_loop {
 					 * asleep, with no task left */
 	bool no_multishot;		/* CORIO_LOOP_NO_MULTISHOT */
 	uint16_t next_bgid;		/* buffer group ids handed out */
-	struct corio__fault *fault;	/* the fault injector (fault.c) when
-					 * CORIO_FAULTS asks for one, else
-					 * NULL: then completions pay one
-					 * predictable branch for it */
 };
 
 /* The calling thread's loop (one per thread). */
@@ -352,6 +379,21 @@ int64_t corio__clock_now(void);	/* CLOCK_MONOTONIC, always */
 /* The loop's clock: virtual with CORIO_LOOP_VIRTUAL_CLOCK, else real. */
 int64_t corio__loop_now(const struct corio_loop *loop);
 
+/*
+ * dispatch.c: start @io for @src (its completions go to src->on_cqe),
+ * counted in flight unless src->background.  0 or -errno (nothing
+ * started).  Cancel: ask it to end; its final completion still comes.
+ */
+int corio__source_start(struct corio_loop *loop, struct corio__source *src,
+			const struct corio__io *io);
+void corio__source_cancel(struct corio_loop *loop, struct corio__source *src);
+/* dispatch.c: hand every completion the backend has to its task or
+ * source; returns how many. */
+unsigned corio__loop_reap(struct corio_loop *loop);
+/* dispatch.c: cancel the sources in flight and reap their final
+ * completions (bounded), for corio_loop_destroy. */
+void corio__sources_drain(struct corio_loop *loop);
+
 /* io.c: a completion for @t's operation arrived with @res. */
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 			int32_t res);
@@ -414,14 +456,16 @@ struct corio__pool;
 void corio__pool_destroy(struct corio_loop *loop);
 void corio__pool_stats(const struct corio_loop *loop,
 		       struct corio_loop_stats *stats);
-/* signal.c: the signalfd read completed with @res; tear down. */
+/* signal.c: tear down. */
 #define CORIO__NSIG 64
-void corio__signal_arrived(struct corio_loop *loop, int res);
 void corio__signal_destroy(struct corio_loop *loop);
 /* signal.c: does a task await a signal (an outside waker)? */
 bool corio__signal_awaited(const struct corio_loop *loop);
 /* completion.c: apply the resolutions other threads queued. */
 void corio__remote_drain(struct corio_loop *loop);
+/* completion.c: create the eventfd other threads wake the loop through
+ * and arm its read.  0 or -errno. */
+int corio__remote_init(struct corio_loop *loop);
 /*
  * graph.c: would @t, starting to wait (@wait, @obj: the joined task or the
  * mutex), close a cycle of tasks waiting for each other through joins and

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 
 #include "internal.h"
-#include "fault.h"
 #include "reactor.h"
 
 #if __has_include(<valgrind/memcheck.h>)
@@ -150,14 +149,18 @@ static struct corio_frame *start_io(const struct corio__io *io, void *result,
 		struct corio__io c = *io;
 
 		c.op_flags = CORIO__CLOSE_CANCEL_FIRST;
-		err = corio__reactor_start(loop, loop->reactor, t, &c);
+		loop->stats.cancels++;
+		err = corio__reactor_start(loop->reactor,
+					   (uint64_t)(uintptr_t)t, &c);
 	} else {
-		err = corio__reactor_start(loop, loop->reactor, t, io);
+		err = corio__reactor_start(loop->reactor,
+					   (uint64_t)(uintptr_t)t, io);
 	}
 	if (err) {
 		corio__timer_disarm(loop, t);
 		goto fail;
 	}
+	loop->stats.ops_inflight++;
 	t->on.fd_counted = 0;
 	if (uses_fd(io->opcode) && fd_ops_inc(loop, io->fd))
 		t->on.fd_counted = (intptr_t)io->fd + 1;
@@ -172,8 +175,6 @@ fail:
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 			int32_t res)
 {
-	if (corio__unlikely(loop->fault) && corio__fault_hold(loop, t, res))
-		return;	/* delivered by a later poll (fault.c) */
 	assert(t->state == CORIO__WAITING && t->wait == CORIO__WAIT_IO);
 	if (t->on.fd_counted) {
 		loop->fd_ops[t->on.fd_counted - 1]--;
@@ -232,7 +233,8 @@ void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 	t->flags |= CORIO__T_CANCEL_SENT;
 	if (deadline)
 		t->flags |= CORIO__T_TIMED_OUT;
-	corio__reactor_cancel(loop, loop->reactor, t);
+	loop->stats.cancels++;
+	corio__reactor_cancel(loop->reactor, (uint64_t)(uintptr_t)t);
 }
 
 struct corio_frame *corio_read__start(struct corio_frame *parent, int fd,

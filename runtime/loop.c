@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -48,21 +47,15 @@ int corio_loop_create(struct corio_loop **loopp,
 	if (!loop)
 		return -ENOMEM;
 	memset(loop, 0, sizeof(*loop));
-	/* Other threads wake the loop through this eventfd. */
-	loop->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (loop->wake_fd < 0) {
-		ret = -errno;
-		corio__free(loop);
-		return ret;
-	}
+	loop->wake_fd = -1;
 	ret = corio__reactor_create(&loop->reactor, opts, loop->backend,
 				    sizeof(loop->backend), unavailable_reason,
 				    sizeof(unavailable_reason));
+	/* Other threads wake the loop through an eventfd. */
 	if (ret == 0)
-		ret = corio__reactor_arm_wake(loop, loop->reactor);
+		ret = corio__remote_init(loop);
 	if (ret < 0) {
 		corio__reactor_destroy(loop->reactor);	/* NULL is fine */
-		close(loop->wake_fd);
 		corio__free(loop);
 		return ret;
 	}
@@ -122,8 +115,11 @@ int corio_loop_destroy(struct corio_loop *loop)
 	/* A sender whose value was delivered may still be writing the
 	 * eventfd (completion.c). */
 	corio__remote_quiesce(loop);
-	/* The ring goes first: its reads target loop->wake_buf and
-	 * loop->sig_buf. */
+	/* Multishots still armed keep files open inside the kernel (a
+	 * pending multishot accept kept its port bound past the ring's
+	 * teardown), and the eventfd and signalfd reads target the loop:
+	 * end them all before the backend goes. */
+	corio__sources_drain(loop);
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
 	corio__signal_destroy(loop);
@@ -154,6 +150,28 @@ static int64_t wait_budget(struct corio_loop *loop)
 		return 0;
 	left = corio__timers_next(loop) - corio__clock_now();
 	return left > 0 ? left : 0;
+}
+
+/*
+ * One wait: submit, wait at most @budget (0: do not sleep), hand the
+ * completions out.  Without a task ready to run there is always a wait;
+ * with one, the system call is skipped when it could bring nothing.
+ */
+static int wait_phase(struct corio_loop *loop, int64_t budget)
+{
+	int ret;
+
+	/* A message from another thread: its eventfd read completes only
+	 * inside a wait, so run the messages now rather than wait for it. */
+	if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed))
+		corio__remote_drain(loop);
+	if (budget == 0 && !loop->stats.ops_inflight)
+		return 0;
+	ret = corio__reactor_poll(loop->reactor, budget);
+	if (ret < 0)
+		return ret;
+	corio__loop_reap(loop);
+	return 0;
 }
 
 /* Nothing is ready, nothing is in flight, no timer is armed: the tasks
@@ -211,7 +229,7 @@ int corio_loop_run(struct corio_loop *loop)
 			break;
 		}
 		budget = wait_budget(loop);
-		ret = corio__reactor_poll(loop, loop->reactor, budget);
+		ret = wait_phase(loop, budget);
 		if (ret < 0)
 			break;
 		if (loop->virtual_clock && !corio__ready_any(loop) &&
@@ -250,6 +268,9 @@ void corio_loop_stats(const struct corio_loop *loop,
 		      struct corio_loop_stats *stats)
 {
 	*stats = loop->stats;
+	stats->submits = loop->reactor->stats.submits;
+	stats->sq_full = loop->reactor->stats.sq_full;
+	stats->cq_overflows = loop->reactor->stats.cq_overflows;
 	stats->timers = loop->timers.len;
 	stats->stalls = atomic_load(&loop->watch.stalls);
 	corio__pool_stats(loop, stats);

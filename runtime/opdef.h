@@ -76,11 +76,11 @@
 	/* Without the capability io.c sends plainly: never on epoll. */ \
 	X(SEND_ZC, send_zc, FD, SHORT, NONE,				\
 	  uring_prep_send_zc, NONE, 0, NULL, NULL)			\
-	/* Sources only (reactor.h): their own start, not this one. */	\
+	/* Multishot: completions go to a source (core/source.c). */	\
 	X(ACCEPT_MULTI, accept_multishot, FD, DELAY, NONE,		\
-	  uring_prep_source_only, NONE, 0, NULL, NULL)			\
+	  uring_prep_accept_multi, NONE, 0, NULL, NULL)			\
 	X(RECV_MULTI, recv_multishot, FD, DELAY, NONE,			\
-	  uring_prep_source_only, NONE, 0, NULL, NULL)			\
+	  uring_prep_recv_multi, NONE, 0, NULL, NULL)			\
 	X(FALLOCATE, fallocate, FD, DELAY, NONE,			\
 	  uring_prep_fallocate, NOW, 0, NULL, run_fallocate)		\
 	X(UNLINKAT, unlinkat, PATH, DELAY, NONE,			\

@@ -8,16 +8,14 @@
 #ifndef CORIO_REACTOR_H
 #define CORIO_REACTOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "opdef.h"
 
-struct corio_loop;
 struct corio_loop_opts;
-struct corio_task;
 struct corio__reactor;
-struct corio__source;
 struct corio__bufring;
 
 /* One operation to start, in backend-neutral terms. */
@@ -33,10 +31,41 @@ struct corio__io {
 	void *addr2;		/* accept: socklen_t *; statx: struct statx * */
 	int64_t off2;		/* splice: the output offset, -1 = none */
 	int fd2;		/* splice: the output fd (fd is the input) */
+	bool background;	/* alone, it never makes a poll with timeout
+				 * 0 enter the kernel: the loop's own reads
+				 * of its eventfd and signalfd */
 };
 
 /* op_flags of CORIO__OP_CLOSE: cancel the fd's operations first. */
 #define CORIO__CLOSE_CANCEL_FIRST 1u
+
+/*
+ * The contract is one-way.  The loop asks the backend to start, cancel
+ * and wait, then takes the completions (struct corio__cqe) and dispatches
+ * them itself; the backend calls nothing above it and knows neither tasks
+ * nor the loop.  Every operation carries a tag chosen by the loop and
+ * every completion reports it back.  Tags the loop chooses are even: odd
+ * ones are the backend's own requests (cancellations), never reported.
+ */
+struct corio__cqe {
+	uint64_t tag;		/* the operation's tag, as started */
+	int32_t res;		/* as the system call would return it */
+	uint16_t flags;		/* CORIO__CQE_* */
+	uint16_t bid;		/* CORIO__CQE_BUFFER: the buffer filled */
+};
+
+/* Flags of a completion (backend-neutral). */
+#define CORIO__CQE_MORE		0x1u	/* more completions will follow */
+#define CORIO__CQE_BUFFER	0x2u	/* @bid names the buffer filled */
+#define CORIO__CQE_NOTIF	0x4u	/* SEND_ZC: the kernel is done with
+					 * the buffer (follows the result) */
+
+/* What the backend counts for corio_loop_stats(); the loop reads it. */
+struct corio__reactor_stats {
+	uint64_t submits;	/* system calls that submitted or waited */
+	uint64_t sq_full;	/* submissions forced by a full queue */
+	uint64_t cq_overflows;	/* completions the kernel had to hold */
+};
 
 /*
  * A backend: a table of operations and its state.  Every backend's state
@@ -46,70 +75,48 @@ struct corio__io {
  */
 struct corio__reactor_ops {
 	/*
-	 * Queue @io on behalf of @task (the completion is reported for
-	 * @task through corio__io_complete()).  Never fails for lack of
-	 * queue space: a full queue is submitted first.  Returns 0 or
-	 * -errno (the operation did not start).
+	 * Queue @io under @tag.  Never fails for lack of queue space: a
+	 * full queue is submitted first.  The multishot opcodes need their
+	 * capability (CORIO__CAP_*).  Its completions carry @tag: one, or
+	 * several with CORIO__CQE_MORE on all but the last.  Returns 0 or
+	 * -errno (-EOPNOTSUPP: not on this backend or kernel; nothing
+	 * started, nothing will be reported).
 	 */
-	int (*start)(struct corio_loop *loop, struct corio__reactor *r,
-		     struct corio_task *task, const struct corio__io *io);
+	int (*start)(struct corio__reactor *r, uint64_t tag,
+		     const struct corio__io *io);
 	/*
-	 * Ask for @task's operation in flight to be cancelled.  Its
-	 * completion still arrives (with -ECANCELED or its real result).
+	 * Ask for the operations in flight under @tag to end.  Their
+	 * completions still arrive (with -ECANCELED or their real results).
 	 */
-	void (*cancel)(struct corio_loop *loop, struct corio__reactor *r,
-		       struct corio_task *task);
-	/*
-	 * Keep a read armed on the loop's eventfd (loop->wake_fd): when
-	 * another thread writes it, the wait returns and the backend calls
-	 * corio__remote_drain() and arms the read again.  It is not counted
-	 * as an operation in flight: it alone must not keep a stalled loop
-	 * waiting.  Returns 0 or -errno.
-	 */
-	int (*arm_wake)(struct corio_loop *loop, struct corio__reactor *r);
-	/*
-	 * Arm a read of one struct signalfd_siginfo from loop->sig_fd into
-	 * loop->sig_buf; its completion goes to corio__signal_arrived().
-	 * Not counted in flight: the deadlock check asks
-	 * corio__signal_awaited() instead, so a read left armed after its
-	 * waiters went away hides nothing.  0 or -errno.
-	 */
-	int (*arm_signal)(struct corio_loop *loop, struct corio__reactor *r);
+	void (*cancel)(struct corio__reactor *r, uint64_t tag);
 	/*
 	 * Submit everything queued and wait for completions: at most
-	 * @timeout_ns (0 = do not wait, < 0 = until one arrives).  Every
-	 * completion is handed to corio__io_complete().  0 or -errno.
+	 * @timeout_ns (0 = do not wait, < 0 = until one arrives).  With 0
+	 * the backend may return at once when only background operations
+	 * (corio__io.background) are in flight.  Completions are then taken
+	 * with @reap.  0 or -errno.
 	 */
-	int (*poll)(struct corio_loop *loop, struct corio__reactor *r,
-		    int64_t timeout_ns);
-	/* Release the backend; operations still in flight are dropped. */
+	int (*poll)(struct corio__reactor *r, int64_t timeout_ns);
+	/*
+	 * Move up to @max completions into @out, oldest first; returns how
+	 * many.  Fewer than @max means none is left for now.
+	 */
+	unsigned (*reap)(struct corio__reactor *r, struct corio__cqe *out,
+			 unsigned max);
+	/* Release the backend; operations still in flight are dropped
+	 * (the loop cancels and reaps the ones that matter first). */
 	void (*destroy)(struct corio__reactor *r);
 	/*
 	 * The optional members below may be NULL: a backend without them has
 	 * none of the CORIO__CAP_* capabilities, and the runtime falls back
-	 * to one-shot operations started through @start.
+	 * to one-shot operations.
 	 *
 	 * What this backend can do on this kernel (CORIO__CAP_*).
 	 */
 	unsigned (*caps)(struct corio__reactor *r);
-	/*
-	 * Start @io (CORIO__OP_ACCEPT_MULTI or CORIO__OP_RECV_MULTI) for
-	 * @src: each of its completions goes to src->on_cqe.  Counts one
-	 * operation in flight until the completion without CORIO__CQE_MORE.
-	 * @destroy cancels the sources still in flight and hands their final
-	 * completions to their callbacks first: no multishot outlives the
-	 * backend holding a file open.  0 or -errno (nothing started).
-	 */
-	int (*source_start)(struct corio_loop *loop, struct corio__reactor *r,
-			    struct corio__source *src,
-			    const struct corio__io *io);
-	/* Ask for @src's operation to end; its final completion still
-	 * arrives (usually -ECANCELED). */
-	void (*source_cancel)(struct corio_loop *loop, struct corio__reactor *r,
-			      struct corio__source *src);
 	/* Register @br with the kernel and give it every buffer.  0 or
 	 * -errno. */
-	int (*bufring_create)(struct corio_loop *loop, struct corio__reactor *r,
+	int (*bufring_create)(struct corio__reactor *r,
 			      struct corio__bufring *br);
 	/* Give buffer @bid of @br back to the kernel. */
 	void (*bufring_put)(struct corio__reactor *r, struct corio__bufring *br,
@@ -120,31 +127,10 @@ struct corio__reactor_ops {
 };
 
 /* Capabilities (ops->caps). */
-#define CORIO__CAP_ACCEPT_MULTI	0x1u	/* CORIO__OP_ACCEPT_MULTI sources */
-#define CORIO__CAP_BUF_RING	0x2u	/* buffer rings, CORIO__OP_RECV_MULTI */
+#define CORIO__CAP_ACCEPT_MULTI	0x1u	/* CORIO__OP_ACCEPT_MULTI */
+#define CORIO__CAP_BUF_RING	0x2u	/* buffer rings, CORIO__OP_RECV_MULTI
+					 * (io.len is the buffer group) */
 #define CORIO__CAP_SEND_ZC	0x4u	/* CORIO__OP_SEND_ZC */
-
-/* Flags of a completion handed to a source (backend-neutral). */
-#define CORIO__CQE_MORE		0x1u	/* more completions will follow */
-#define CORIO__CQE_BUFFER	0x2u	/* @bid names the buffer filled */
-
-struct corio__source;
-typedef void corio__source_fn(struct corio__source *src, int32_t res,
-			      uint32_t flags, uint16_t bid);
-
-/*
- * An operation that completes more than once (multishot): its completions
- * go to a callback instead of waking one task.  Embedded in the object
- * that owns it (acceptor, reader), which must outlive the final completion.
- */
-struct corio__source {
-	corio__source_fn *on_cqe;	/* runs on the loop's thread */
-	struct corio_loop *loop;
-	uint32_t inflight;		/* operations started whose final
-					 * completion has not arrived */
-	struct corio__source *next, *prev; /* backend's list while in
-					 * flight (drained at destroy) */
-};
 
 /*
  * A provided-buffer ring: @nbufs buffers of @buf_size bytes at @bufs, the
@@ -162,10 +148,11 @@ struct corio__bufring {
 
 struct corio__reactor {
 	const struct corio__reactor_ops *ops;
+	struct corio__reactor_stats stats;
 };
 
 /*
- * Set up a backend for @loop.  Writes a one-line description of what was
+ * Set up a backend (fault injection wrapped around it when asked for).  Writes a one-line description of what was
  * obtained into @desc.  Returns 0 or -errno; on failure @why says why.
  */
 int corio__reactor_create(struct corio__reactor **out,
@@ -192,38 +179,30 @@ static inline void corio__reactor_destroy(struct corio__reactor *r)
 		r->ops->destroy(r);
 }
 
-static inline int corio__reactor_start(struct corio_loop *loop,
-				       struct corio__reactor *r,
-				       struct corio_task *task,
+static inline int corio__reactor_start(struct corio__reactor *r,
+				       uint64_t tag,
 				       const struct corio__io *io)
 {
-	return r->ops->start(loop, r, task, io);
+	return r->ops->start(r, tag, io);
 }
 
-static inline void corio__reactor_cancel(struct corio_loop *loop,
-					 struct corio__reactor *r,
-					 struct corio_task *task)
+static inline void corio__reactor_cancel(struct corio__reactor *r,
+					 uint64_t tag)
 {
-	r->ops->cancel(loop, r, task);
+	r->ops->cancel(r, tag);
 }
 
-static inline int corio__reactor_arm_wake(struct corio_loop *loop,
-					  struct corio__reactor *r)
-{
-	return r->ops->arm_wake(loop, r);
-}
-
-static inline int corio__reactor_arm_signal(struct corio_loop *loop,
-					    struct corio__reactor *r)
-{
-	return r->ops->arm_signal(loop, r);
-}
-
-static inline int corio__reactor_poll(struct corio_loop *loop,
-				      struct corio__reactor *r,
+static inline int corio__reactor_poll(struct corio__reactor *r,
 				      int64_t timeout_ns)
 {
-	return r->ops->poll(loop, r, timeout_ns);
+	return r->ops->poll(r, timeout_ns);
+}
+
+static inline unsigned corio__reactor_reap(struct corio__reactor *r,
+					   struct corio__cqe *out,
+					   unsigned max)
+{
+	return r->ops->reap(r, out, max);
 }
 
 /* The backend's capabilities, none when it does not say. */
@@ -233,30 +212,13 @@ static inline unsigned corio__reactor_caps(struct corio__reactor *r)
 }
 
 /*
- * Sources and buffer rings: only for a backend whose caps() has
- * CORIO__CAP_ACCEPT_MULTI or CORIO__CAP_BUF_RING (it has these members
- * then).  The contracts are the members' (struct corio__reactor_ops).
+ * Buffer rings: only for a backend whose caps() has CORIO__CAP_BUF_RING
+ * (it has these members then).  The contracts are the members'.
  */
-static inline int corio__reactor_source_start(struct corio_loop *loop,
-					      struct corio__reactor *r,
-					      struct corio__source *src,
-					      const struct corio__io *io)
-{
-	return r->ops->source_start(loop, r, src, io);
-}
-
-static inline void corio__reactor_source_cancel(struct corio_loop *loop,
-						struct corio__reactor *r,
-						struct corio__source *src)
-{
-	r->ops->source_cancel(loop, r, src);
-}
-
-static inline int corio__reactor_bufring_create(struct corio_loop *loop,
-						struct corio__reactor *r,
+static inline int corio__reactor_bufring_create(struct corio__reactor *r,
 						struct corio__bufring *br)
 {
-	return r->ops->bufring_create(loop, r, br);
+	return r->ops->bufring_create(r, br);
 }
 
 static inline void corio__reactor_bufring_put(struct corio__reactor *r,

@@ -21,10 +21,8 @@
  *            CORIO_RECV_POLL_FIRST)
  *   EP_NONE  not on this backend: -EOPNOTSUPP (send_zc, the sources)
  *
- * Completions are never delivered from start (the task is still
- * suspending): a finished operation goes to the done queue, which poll
- * hands to corio__io_complete().  An operation counts in
- * loop->stats.ops_inflight from start until that delivery, as on io_uring.
+ * Completions are never reported from start: a finished operation goes
+ * to the done queue, which reap hands to the loop, oldest first.
  *
  * Each descriptor with waiters has a record (struct ep_fd) holding them in
  * FIFO order; epoll is registered for the union of their interests.
@@ -47,12 +45,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "corio/io.h"
+#include "htab.h"
 #include "reactor.h"
-
-/* epoll data of the runtime's own descriptors; user fds are >= 0. */
-#define WAKE_KEY ((uint64_t)1 << 32)
-#define SIGNAL_KEY ((uint64_t)2 << 32)
+#include "slab.h"
 
 #define MAX_EVENTS 256		/* events taken per epoll_wait */
 #define MAX_RW 0x7ffff000u	/* longest transfer, as io_uring clamps */
@@ -88,9 +84,8 @@ enum ep_state {
 
 /* One operation in flight. */
 struct ep_op {
-	struct corio__hnode h;		/* first: key @task (cancel finds
-					 * the op of a task) */
-	struct corio_task *task;	/* whose completion it is */
+	struct corio__hnode h;		/* first: key = the tag (cancel
+					 * finds the op of a tag) */
 	struct ep_op *next, *prev;	/* WAITING: in the fd's list (prev
 					 * unused in the done queue and the
 					 * free list) */
@@ -115,21 +110,17 @@ struct ep_fd {
 
 struct ep_reactor {
 	struct corio__reactor base;	/* first: the loop holds &base */
-	struct corio_loop *loop;	/* set by each entry point */
 	int epfd;
 	bool pwait2;			/* epoll_pwait2 works: ns timeouts */
 	bool waited;			/* the last poll called epoll_wait
 					 * (see ep_poll) */
-	bool wake_in;			/* wake_fd registered */
-	bool sig_in;			/* sig_key_fd registered ... */
-	bool sig_armed;			/* ... and a read is wanted */
-	int sig_key_fd;			/* the signalfd registered */
 	struct ep_fd *fds;		/* indexed by fd */
 	uint32_t nfds;
-	uint32_t nwaiting;		/* ops on some fd list */
+	uint32_t nwaiting;		/* ops on some fd list ... */
+	uint32_t nwaiting_fg;		/* ... not background ones */
 	struct ep_op *done_head, *done_tail;	/* FIFO, linked by next */
 	struct ep_op *free_ops;		/* recycled records, by next */
-	struct corio__htab ops;		/* task -> op in flight */
+	struct corio__htab ops;		/* tag -> op in flight */
 	struct epoll_event events[MAX_EVENTS];
 };
 
@@ -161,20 +152,18 @@ static size_t clamp_len(uint64_t len)
 	return len > MAX_RW ? MAX_RW : (size_t)len;
 }
 
-/* ---- task -> operation (cancel must find the op) ---------------------- */
+/* ---- tag -> operation (cancel must find the op) ----------------------- */
 
-static void hash_add(struct ep_reactor *r, struct ep_op *op)
+static void hash_add(struct ep_reactor *r, struct ep_op *op, uint64_t tag)
 {
-	op->h.key = (uint64_t)(uintptr_t)op->task;
+	op->h.key = tag;
 	/* Cannot fail: the buckets exist from corio__epoll_create on. */
 	corio__htab_insert(&r->ops, &op->h);
 }
 
-static struct ep_op *hash_find(const struct ep_reactor *r,
-			       const struct corio_task *task)
+static struct ep_op *hash_find(const struct ep_reactor *r, uint64_t tag)
 {
-	return (struct ep_op *)corio__htab_find(&r->ops,
-						(uint64_t)(uintptr_t)task);
+	return (struct ep_op *)corio__htab_find(&r->ops, tag);
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -272,6 +261,7 @@ static void waiter_unlink(struct ep_reactor *r, struct ep_fd *f,
 		f->tail = op->prev;
 	op->next = op->prev = NULL;
 	r->nwaiting--;
+	r->nwaiting_fg -= !op->io.background;
 }
 
 /* Make @op wait on op->wfd.  0, or -errno (-EPERM: the fd cannot wait). */
@@ -307,6 +297,7 @@ static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
 		f->head = op;
 	f->tail = op;
 	r->nwaiting++;
+	r->nwaiting_fg += !op->io.background;
 	return 0;
 }
 
@@ -336,8 +327,8 @@ static void wait_or_run(struct ep_reactor *r, struct ep_op *op)
 	}
 }
 
-static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
-		    struct corio_task *task, const struct corio__io *io)
+static int ep_start(struct corio__reactor *base, uint64_t tag,
+		    const struct corio__io *io)
 {
 	struct ep_reactor *r = (struct ep_reactor *)base;
 	const struct ep_opdef *def;
@@ -345,7 +336,6 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	int64_t res;
 	uint8_t kind;
 
-	r->loop = loop;
 	if (io->opcode >= CORIO__OP_COUNT ||
 	    opdefs[io->opcode].kind == EP_NONE)
 		return -EOPNOTSUPP;
@@ -353,7 +343,6 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	op = op_get(r);
 	if (!op)
 		return -ENOMEM;
-	op->task = task;
 	op->io = *io;
 	op->events = def->events;
 	op->wfd = io->fd;
@@ -371,20 +360,16 @@ static int ep_start(struct corio_loop *loop, struct corio__reactor *base,
 	}
 	wait_or_run(r, op);
 started:
-	hash_add(r, op);
-	loop->stats.ops_inflight++;
+	hash_add(r, op, tag);
 	return 0;
 }
 
-static void ep_cancel(struct corio_loop *loop, struct corio__reactor *base,
-		      struct corio_task *task)
+/* One operation per tag on this backend: no multishot. */
+static void ep_cancel(struct corio__reactor *base, uint64_t tag)
 {
 	struct ep_reactor *r = (struct ep_reactor *)base;
-	struct ep_op *op;
+	struct ep_op *op = hash_find(r, tag);
 
-	r->loop = loop;
-	loop->stats.cancels++;
-	op = hash_find(r, task);
 	/* Done already: its real result is on the done queue. */
 	if (!op || op->state != EP_WAITING)
 		return;
@@ -638,11 +623,7 @@ static int64_t run_close(struct ep_reactor *r, struct ep_op *op,
 		return -EBADF;
 	if (fd >= 0 && (uint32_t)fd < r->nfds) {
 		f = &r->fds[fd];
-		if (f->head) {
-			if (op->io.op_flags & CORIO__CLOSE_CANCEL_FIRST)
-				r->loop->stats.cancels++;
-			cancel_waiters(r, f);
-		}
+		cancel_waiters(r, f);
 		fd_unregister(r, fd, f);
 	}
 	return close(fd) < 0 ? neg_errno() : 0;
@@ -854,63 +835,6 @@ static const struct ep_opdef opdefs[CORIO__OP_COUNT] = {
 #undef X
 };
 
-/* ---- the runtime's own descriptors ------------------------------------ */
-
-static int ep_arm_wake(struct corio_loop *loop, struct corio__reactor *base)
-{
-	struct ep_reactor *r = (struct ep_reactor *)base;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = WAKE_KEY };
-
-	/* Level-triggered: it stays armed; reading the eventfd re-arms. */
-	if (r->wake_in)
-		return 0;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, loop->wake_fd, &ev) < 0)
-		return -errno;
-	r->wake_in = true;
-	return 0;
-}
-
-static int ep_arm_signal(struct corio_loop *loop, struct corio__reactor *base)
-{
-	struct ep_reactor *r = (struct ep_reactor *)base;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = SIGNAL_KEY };
-
-	if (!r->sig_in) {
-		if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, loop->sig_fd, &ev) < 0)
-			return -errno;
-		r->sig_in = true;
-		r->sig_key_fd = loop->sig_fd;
-	}
-	r->sig_armed = true;
-	return 0;
-}
-
-static void wake_ready(struct corio_loop *loop)
-{
-	/* EFD_NONBLOCK: a spurious wake-up reads nothing, harmlessly. */
-	if (read(loop->wake_fd, &loop->wake_buf, sizeof(loop->wake_buf)) < 0)
-		loop->wake_buf = 0;
-	corio__remote_drain(loop);
-}
-
-/* One read per arming, as io_uring's armed read does. */
-static void signal_ready(struct corio_loop *loop, struct ep_reactor *r)
-{
-	ssize_t n;
-
-	if (r->sig_armed) {
-		r->sig_armed = false;
-		n = read(r->sig_key_fd, loop->sig_buf, sizeof(loop->sig_buf));
-		corio__signal_arrived(loop, n < 0 ? -errno : (int)n);
-	}
-	/* Unarmed: a signal nobody awaits stays queued in the signalfd;
-	 * stop hearing about it until a waiter arms the read again. */
-	if (!r->sig_armed && r->sig_in) {
-		(void)epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->sig_key_fd, NULL);
-		r->sig_in = false;
-	}
-}
-
 /* ---- poll ---------------------------------------------------------------- */
 
 /* Run @fd's waiters that @revents concerns, in FIFO order. */
@@ -989,33 +913,12 @@ static int wait_events(struct ep_reactor *r, int64_t timeout_ns)
 	return n < 0 ? -errno : n;
 }
 
-/* Hand the done queue to the tasks, oldest first. */
-static void deliver(struct corio_loop *loop, struct ep_reactor *r)
-{
-	struct ep_op *op = r->done_head, *next;
-	struct corio_task *task;
-	int64_t res;
-
-	r->done_head = r->done_tail = NULL;
-	for (; op; op = next) {
-		next = op->next;
-		task = op->task;
-		res = op->res;
-		corio__htab_remove(&r->ops, &op->h);
-		op_put(r, op);
-		loop->stats.ops_inflight--;
-		corio__io_complete(loop, task, (int32_t)res);
-	}
-}
-
-static int ep_poll(struct corio_loop *loop, struct corio__reactor *base,
-		   int64_t timeout_ns)
+static int ep_poll(struct corio__reactor *base, int64_t timeout_ns)
 {
 	struct ep_reactor *r = (struct ep_reactor *)base;
 	bool skip = false;
 	int n, i;
 
-	r->loop = loop;
 	/*
 	 * Results are waiting: never sleep, and right after a wait do not
 	 * even look.  Their tasks will soon wait again, and readiness
@@ -1028,34 +931,40 @@ static int ep_poll(struct corio_loop *loop, struct corio__reactor *base,
 		timeout_ns = 0;
 		skip = r->waited;
 	}
-	/* Tasks are ready and nothing waits on a descriptor: skip the
-	 * system call, as the io_uring backend does.  A message from another
-	 * thread (wake_pending) needs the call: its eventfd is read there. */
-	if (timeout_ns == 0 && (skip || (!r->nwaiting &&
-	    !atomic_load_explicit(&loop->wake_pending,
-				  memory_order_relaxed)))) {
+	/* Tasks are ready and only background reads wait on descriptors:
+	 * skip the system call. */
+	if (timeout_ns == 0 && (skip || !r->nwaiting_fg)) {
 		r->waited = false;
-		deliver(loop, r);
 		return 0;
 	}
 	r->waited = true;
 	n = wait_events(r, timeout_ns);
-	loop->stats.submits++;
+	r->base.stats.submits++;
 	if (n < 0 && n != -EINTR)
 		return n;
-	for (i = 0; i < n; i++) {
-		uint64_t key = r->events[i].data.u64;
-		uint32_t revents = r->events[i].events;
-
-		if (key == WAKE_KEY)
-			wake_ready(loop);
-		else if (key == SIGNAL_KEY)
-			signal_ready(loop, r);
-		else
-			fd_ready(r, (int)key, revents);
-	}
-	deliver(loop, r);
+	for (i = 0; i < n; i++)
+		fd_ready(r, (int)r->events[i].data.u64,
+			 r->events[i].events);
 	return 0;
+}
+
+static unsigned ep_reap(struct corio__reactor *base, struct corio__cqe *out,
+			unsigned max)
+{
+	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct ep_op *op;
+	unsigned n = 0;
+
+	while (n < max && (op = r->done_head)) {
+		r->done_head = op->next;
+		if (!r->done_head)
+			r->done_tail = NULL;
+		out[n++] = (struct corio__cqe){ .tag = op->h.key,
+						.res = (int32_t)op->res };
+		corio__htab_remove(&r->ops, &op->h);
+		op_put(r, op);
+	}
+	return n;
 }
 
 static void ep_destroy(struct corio__reactor *base)
@@ -1085,9 +994,8 @@ static void ep_destroy(struct corio__reactor *base)
 static const struct corio__reactor_ops epoll_ops = {
 	.start = ep_start,
 	.cancel = ep_cancel,
-	.arm_wake = ep_arm_wake,
-	.arm_signal = ep_arm_signal,
 	.poll = ep_poll,
+	.reap = ep_reap,
 	.destroy = ep_destroy,
 };
 
@@ -1129,7 +1037,6 @@ int corio__epoll_create(struct corio__reactor **out,
 		return err;
 	}
 	r->pwait2 = probe_pwait2(r->epfd);
-	r->sig_key_fd = -1;
 	r->base.ops = &epoll_ops;
 	snprintf(desc, desclen, "epoll (%s)", r->pwait2 ?
 		 "epoll_pwait2, ns timeouts" :

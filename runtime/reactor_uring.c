@@ -3,13 +3,10 @@
  * runtime/reactor_uring.c - the io_uring backend, the only file that
  * includes <liburing.h>.
  *
- * user_data of every SQE is the address of the task that awaits it, or an
- * odd tag for requests the runtime makes on its own behalf (cancellations)
- * whose completions only need counting, or the address of a struct
- * corio__source with bit 1 set (SOURCE_TAG) for multishot operations.
- * A task is never released while its
- * operation is in flight (cancellation waits for the original completion),
- * so a completion always finds its task.
+ * user_data of every SQE is the tag the loop gave the operation (even),
+ * or INTERNAL_TAG for the requests this backend makes on its own behalf
+ * (cancellations, a refused opcode's no-op), whose completions are not
+ * reported.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,13 +15,12 @@
 
 #include <liburing.h>
 
-#include "internal.h"
+#include "corio/io.h"
+#include "corio/loop.h"
 #include "reactor.h"
+#include "slab.h"
 
-#define INTERNAL_TAG 1ull	/* user_data of runtime-owned requests */
-#define WAKE_TAG 3ull		/* user_data of the eventfd read */
-#define SIGNAL_TAG 5ull		/* user_data of the signalfd read */
-#define SOURCE_TAG 2ull		/* or'ed into a source's address */
+#define INTERNAL_TAG 1ull	/* user_data of the backend's own requests */
 
 struct uring_reactor {
 	struct corio__reactor base;	/* first: the loop holds &base */
@@ -34,7 +30,6 @@ struct uring_reactor {
 	 * operations that are newer than the ring itself. */
 	uint64_t ops_supported;
 	unsigned caps;		/* CORIO__CAP_*, derived from the probe */
-	struct corio__source *sources;	/* sources in flight */
 };
 
 /* Longest transfer one SQE can express (len is 32 bits), as read(2). */
@@ -174,69 +169,21 @@ int corio__uring_create(struct corio__reactor **out,
 	return 0;
 }
 
-static void dispatch_source(struct uring_reactor *r, uint64_t ud,
-			    const struct io_uring_cqe *cqe);
-
-/*
- * Multishot operations still armed at teardown keep files open inside the
- * ring (a pending multishot accept kept its port bound past
- * io_uring_queue_exit): cancel them and let their final completions reach
- * their owners, which then release their memory.  Bounded: a source whose
- * cancel never completes is given up after about a second.
- */
-static void drain_sources(struct uring_reactor *r)
-{
-	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 10000000 };
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	int tries;
-
-	if (!r->sources)
-		return;
-	sqe = io_uring_get_sqe(&r->ring);
-	if (!sqe) {
-		io_uring_submit(&r->ring);
-		sqe = io_uring_get_sqe(&r->ring);
-	}
-	if (sqe) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-	}
-	for (tries = 0; r->sources && tries < 100; tries++) {
-		unsigned head, n = 0;
-
-		if (io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1, &ts,
-						     NULL) < 0 &&
-		    !io_uring_cq_ready(&r->ring))
-			continue;
-		io_uring_for_each_cqe(&r->ring, head, cqe) {
-			uint64_t ud = io_uring_cqe_get_data64(cqe);
-
-			n++;
-			if ((ud & 3) == SOURCE_TAG)
-				dispatch_source(r, ud, cqe);
-		}
-		io_uring_cq_advance(&r->ring, n);
-	}
-}
-
 static void uring_destroy(struct corio__reactor *base)
 {
 	struct uring_reactor *r = (struct uring_reactor *)base;
 	if (!r)
 		return;
-	drain_sources(r);
 	io_uring_queue_exit(&r->ring);
 	corio__free(r);
 }
 
 /* An SQE, submitting a full queue first; NULL only if that fails too. */
-static struct io_uring_sqe *get_sqe(struct corio_loop *loop,
-				    struct uring_reactor *r, unsigned need)
+static struct io_uring_sqe *get_sqe(struct uring_reactor *r, unsigned need)
 {
 	if (io_uring_sq_space_left(&r->ring) < need) {
-		loop->stats.sq_full++;
-		loop->stats.submits++;
+		r->base.stats.sq_full++;
+		r->base.stats.submits++;
 		io_uring_submit(&r->ring);
 	}
 	return io_uring_get_sqe(&r->ring);
@@ -427,13 +374,28 @@ static int uring_prep_send_zc(struct uring_reactor *r,
 	return 0;
 }
 
-/* Multishot opcodes start through uring_source_start only. */
-static int uring_prep_source_only(struct uring_reactor *r,
-				  struct io_uring_sqe *sqe,
-				  const struct corio__io *io)
+static int uring_prep_accept_multi(struct uring_reactor *r,
+				   struct io_uring_sqe *sqe,
+				   const struct corio__io *io)
 {
-	(void)r, (void)sqe, (void)io;
-	return -EINVAL;
+	if (!(r->caps & CORIO__CAP_ACCEPT_MULTI))
+		return -EOPNOTSUPP;
+	io_uring_prep_multishot_accept(sqe, io->fd, NULL, NULL,
+				       (int)io->op_flags);
+	return 0;
+}
+
+static int uring_prep_recv_multi(struct uring_reactor *r,
+				 struct io_uring_sqe *sqe,
+				 const struct corio__io *io)
+{
+	if (!(r->caps & CORIO__CAP_BUF_RING))
+		return -EOPNOTSUPP;
+	/* Length 0: each chunk fills at most one whole buffer. */
+	io_uring_prep_recv_multishot(sqe, io->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = (uint16_t)io->len;
+	return 0;
 }
 
 /* The file-system operations are newer than the ring: probed at setup. */
@@ -499,8 +461,8 @@ static int uring_prep_splice(struct uring_reactor *r,
  * inlines (each prep function has this one caller), as the hand-written
  * switch it replaces.
  */
-static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
-			 struct corio_task *task, const struct corio__io *io)
+static int uring_start(struct corio__reactor *base, uint64_t tag,
+		       const struct corio__io *io)
 {
 	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_sqe *sqe;
@@ -508,7 +470,7 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 			    (io->op_flags & CORIO__CLOSE_CANCEL_FIRST);
 	int err;
 
-	sqe = get_sqe(loop, r, cancel_first ? 2 : 1);
+	sqe = get_sqe(r, cancel_first ? 2 : 1);
 	if (!sqe)
 		return -EAGAIN;
 	if (cancel_first) {
@@ -517,8 +479,6 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 		io_uring_prep_cancel_fd(sqe, io->fd, IORING_ASYNC_CANCEL_ALL);
 		sqe->flags |= IOSQE_IO_HARDLINK;
 		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-		loop->stats.ops_inflight++;
-		loop->stats.cancels++;
 		sqe = io_uring_get_sqe(&r->ring);
 	}
 	switch (io->opcode) {
@@ -537,147 +497,32 @@ static int uring_start(struct corio_loop *loop, struct corio__reactor *base,
 		 * back as a harmless no-op. */
 		io_uring_prep_nop(sqe);
 		io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-		loop->stats.ops_inflight++;
 		return err;
 	}
-	io_uring_sqe_set_data(sqe, task);
-	loop->stats.ops_inflight++;
+	io_uring_sqe_set_data64(sqe, tag);
 	return 0;
 }
 
-static void uring_cancel(struct corio_loop *loop, struct corio__reactor *base,
-			   struct corio_task *task)
+/* IORING_ASYNC_CANCEL_ALL: a multishot may have several SQEs in flight. */
+static void uring_cancel(struct corio__reactor *base, uint64_t tag)
 {
 	struct uring_reactor *r = (struct uring_reactor *)base;
-	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
+	struct io_uring_sqe *sqe = get_sqe(r, 1);
 
 	if (!sqe)
-		return;	/* the deadline or cancel is retried by nobody:
-			 * cannot happen with a drained SQ */
-	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)task, 0);
+		return;	/* cannot happen: get_sqe drained a full SQ */
+	io_uring_prep_cancel64(sqe, tag, IORING_ASYNC_CANCEL_ALL);
 	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-	loop->stats.ops_inflight++;
-	loop->stats.cancels++;
 }
 
-static int uring_arm_wake(struct corio_loop *loop, struct corio__reactor *base)
-{
-	struct uring_reactor *r = (struct uring_reactor *)base;
-	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
-
-	if (!sqe)
-		return -EAGAIN;
-	io_uring_prep_read(sqe, loop->wake_fd, &loop->wake_buf,
-			   sizeof(loop->wake_buf), 0);
-	io_uring_sqe_set_data64(sqe, WAKE_TAG);
-	return 0;
-}
-
-static int uring_arm_signal(struct corio_loop *loop,
-			      struct corio__reactor *base)
-{
-	struct uring_reactor *r = (struct uring_reactor *)base;
-	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
-
-	if (!sqe)
-		return -EAGAIN;
-	io_uring_prep_read(sqe, loop->sig_fd, loop->sig_buf,
-			   sizeof(loop->sig_buf), 0);
-	io_uring_sqe_set_data64(sqe, SIGNAL_TAG);
-	return 0;
-}
-
-/* Hand a completion to its source; unlink the source after its last. */
-static void dispatch_source(struct uring_reactor *r, uint64_t ud,
-			    const struct io_uring_cqe *cqe)
-{
-	struct corio__source *src =
-		(struct corio__source *)(uintptr_t)(ud & ~SOURCE_TAG);
-	uint32_t flags = 0;
-	uint16_t bid = 0;
-
-	if (cqe->flags & IORING_CQE_F_MORE) {
-		flags |= CORIO__CQE_MORE;
-	} else {
-		src->loop->stats.ops_inflight--;
-		if (--src->inflight == 0) {
-			if (src->prev)
-				src->prev->next = src->next;
-			else
-				r->sources = src->next;
-			if (src->next)
-				src->next->prev = src->prev;
-			src->next = src->prev = NULL;
-		}
-	}
-	if (cqe->flags & IORING_CQE_F_BUFFER) {
-		flags |= CORIO__CQE_BUFFER;
-		bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-	}
-	/* Last: the callback may release the source. */
-	src->on_cqe(src, cqe->res, flags, bid);
-}
-
-/* Hand every completion in the CQ to its task; returns how many. */
-static unsigned reap(struct corio_loop *loop, struct uring_reactor *r)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-
-	io_uring_for_each_cqe(&r->ring, head, cqe) {
-		uint64_t ud = io_uring_cqe_get_data64(cqe);
-
-		n++;
-		if (ud == WAKE_TAG) {
-			corio__remote_drain(loop);
-			uring_arm_wake(loop, &r->base);
-			continue;
-		}
-		if (ud == SIGNAL_TAG) {
-			corio__signal_arrived(loop, cqe->res);
-			continue;
-		}
-		if ((ud & 3) == SOURCE_TAG) {
-			dispatch_source(r, ud, cqe);
-			continue;
-		}
-		if (cqe->flags & IORING_CQE_F_MORE) {
-			/* SEND_ZC's result; its notification follows and
-			 * is the one that ends the operation. */
-			corio__io_more(loop, (struct corio_task *)(uintptr_t)ud,
-				       cqe->res);
-			continue;
-		}
-		loop->stats.ops_inflight--;
-		if (ud & INTERNAL_TAG)
-			continue;
-		if (cqe->flags & IORING_CQE_F_NOTIF) {
-			corio__io_notified(loop,
-				(struct corio_task *)(uintptr_t)ud);
-			continue;
-		}
-		corio__io_complete(loop, (struct corio_task *)(uintptr_t)ud,
-				   cqe->res);
-	}
-	io_uring_cq_advance(&r->ring, n);
-	return n;
-}
-
-static int uring_poll(struct corio_loop *loop, struct corio__reactor *base,
-			int64_t timeout_ns)
+static int uring_poll(struct corio__reactor *base, int64_t timeout_ns)
 {
 	struct uring_reactor *r = (struct uring_reactor *)base;
 	struct io_uring_cqe *cqe;
 	int ret;
 
 	if (timeout_ns == 0) {
-		/* Tasks are ready: submit and collect, never sleep.  Skip the
-		 * syscall when there is nothing to submit or collect. */
-		if (!io_uring_sq_ready(&r->ring) && !loop->stats.ops_inflight &&
-		    !atomic_load_explicit(&loop->wake_pending,
-					  memory_order_relaxed))
-			return 0;	/* (a message pending needs the call:
-					 * its eventfd read completes in it) */
+		/* Tasks are ready: submit and collect, never sleep. */
 		ret = io_uring_submit_and_get_events(&r->ring);
 	} else {
 		struct __kernel_timespec ts = {
@@ -688,21 +533,60 @@ static int uring_poll(struct corio_loop *loop, struct corio__reactor *base,
 		ret = io_uring_submit_and_wait_timeout(&r->ring, &cqe, 1,
 			timeout_ns > 0 ? &ts : NULL, NULL);
 	}
-	loop->stats.submits++;
+	r->base.stats.submits++;
+	/* -EBUSY/-EAGAIN: the CQ is full; reaping makes room. */
 	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY &&
 	    ret != -EAGAIN)
 		return ret;
-	/* -EBUSY/-EAGAIN: the CQ is full; draining it below makes room. */
+	return 0;
+}
+
+static uint16_t cqe_flags(const struct io_uring_cqe *cqe, uint16_t *bid)
+{
+	uint16_t flags = 0;
+
+	if (cqe->flags & IORING_CQE_F_MORE)
+		flags |= CORIO__CQE_MORE;
+	if (cqe->flags & IORING_CQE_F_NOTIF)
+		flags |= CORIO__CQE_NOTIF;
+	if (cqe->flags & IORING_CQE_F_BUFFER) {
+		flags |= CORIO__CQE_BUFFER;
+		*bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+	}
+	return flags;
+}
+
+static unsigned uring_reap(struct corio__reactor *base,
+			   struct corio__cqe *out, unsigned max)
+{
+	struct uring_reactor *r = (struct uring_reactor *)base;
+	struct io_uring_cqe *cqe;
+	unsigned head, seen, n = 0;
+
 	for (;;) {
-		reap(loop, r);
-		if (!io_uring_cq_has_overflow(&r->ring))
-			break;
+		seen = 0;
+		io_uring_for_each_cqe(&r->ring, head, cqe) {
+			uint64_t ud = io_uring_cqe_get_data64(cqe);
+
+			if (n == max)
+				break;
+			seen++;
+			if (ud & INTERNAL_TAG)
+				continue;
+			out[n].tag = ud;
+			out[n].res = cqe->res;
+			out[n].bid = 0;
+			out[n].flags = cqe_flags(cqe, &out[n].bid);
+			n++;
+		}
+		io_uring_cq_advance(&r->ring, seen);
+		if (n == max || !io_uring_cq_has_overflow(&r->ring))
+			return n;
 		/* Completions waiting in the kernel's overflow list: flush
 		 * them into the CQ and keep reaping; none is lost. */
-		loop->stats.cq_overflows++;
+		r->base.stats.cq_overflows++;
 		io_uring_get_events(&r->ring);
 	}
-	return 0;
 }
 
 static unsigned uring_caps(struct corio__reactor *base)
@@ -710,73 +594,11 @@ static unsigned uring_caps(struct corio__reactor *base)
 	return ((struct uring_reactor *)base)->caps;
 }
 
-static int uring_source_start(struct corio_loop *loop,
-			      struct corio__reactor *base,
-			      struct corio__source *src,
-			      const struct corio__io *io)
-{
-	struct uring_reactor *r = (struct uring_reactor *)base;
-	struct io_uring_sqe *sqe;
-
-	switch (io->opcode) {
-	case CORIO__OP_ACCEPT_MULTI:
-		if (!(r->caps & CORIO__CAP_ACCEPT_MULTI))
-			return -EOPNOTSUPP;
-		break;
-	case CORIO__OP_RECV_MULTI:
-		if (!(r->caps & CORIO__CAP_BUF_RING))
-			return -EOPNOTSUPP;
-		break;
-	default:
-		return -EINVAL;
-	}
-	sqe = get_sqe(loop, r, 1);
-	if (!sqe)
-		return -EAGAIN;
-	if (io->opcode == CORIO__OP_ACCEPT_MULTI) {
-		io_uring_prep_multishot_accept(sqe, io->fd, NULL, NULL,
-					       (int)io->op_flags);
-	} else {
-		/* Length 0: each chunk fills at most one whole buffer. */
-		io_uring_prep_recv_multishot(sqe, io->fd, NULL, 0, 0);
-		sqe->flags |= IOSQE_BUFFER_SELECT;
-		sqe->buf_group = (uint16_t)io->len;
-	}
-	io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)src | SOURCE_TAG);
-	src->loop = loop;
-	if (src->inflight++ == 0) {
-		src->prev = NULL;
-		src->next = r->sources;
-		if (r->sources)
-			r->sources->prev = src;
-		r->sources = src;
-	}
-	loop->stats.ops_inflight++;
-	return 0;
-}
-
-static void uring_source_cancel(struct corio_loop *loop,
-				struct corio__reactor *base,
-				struct corio__source *src)
-{
-	struct uring_reactor *r = (struct uring_reactor *)base;
-	struct io_uring_sqe *sqe = get_sqe(loop, r, 1);
-
-	if (!sqe)
-		return;
-	io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)src | SOURCE_TAG,
-			       IORING_ASYNC_CANCEL_ALL);
-	io_uring_sqe_set_data64(sqe, INTERNAL_TAG);
-	loop->stats.ops_inflight++;
-	loop->stats.cancels++;
-}
-
 /*
  * The ring's memory is shared with the kernel and must be page-aligned:
  * mmap it (liburing 2.3 has no io_uring_setup_buf_ring to do this).
  */
-static int uring_bufring_create(struct corio_loop *loop,
-				struct corio__reactor *base,
+static int uring_bufring_create(struct corio__reactor *base,
 				struct corio__bufring *br)
 {
 	struct uring_reactor *r = (struct uring_reactor *)base;
@@ -786,7 +608,6 @@ static int uring_bufring_create(struct corio_loop *loop,
 	uint32_t i;
 	int mask, ret;
 
-	(void)loop;
 	if (!(r->caps & CORIO__CAP_BUF_RING))
 		return -EOPNOTSUPP;
 	ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
@@ -840,13 +661,10 @@ static void uring_bufring_destroy(struct corio__reactor *base,
 static const struct corio__reactor_ops uring_ops = {
 	.start = uring_start,
 	.cancel = uring_cancel,
-	.arm_wake = uring_arm_wake,
-	.arm_signal = uring_arm_signal,
 	.poll = uring_poll,
+	.reap = uring_reap,
 	.destroy = uring_destroy,
 	.caps = uring_caps,
-	.source_start = uring_source_start,
-	.source_cancel = uring_source_cancel,
 	.bufring_create = uring_bufring_create,
 	.bufring_put = uring_bufring_put,
 	.bufring_destroy = uring_bufring_destroy,

@@ -129,8 +129,7 @@ int corio_bufpool_create(struct corio_bufpool **out, unsigned nbufs,
 		/* Ids wrap after 65536 pools; one still registered with the
 		 * same id makes registration fail (-EEXIST). */
 		pool->br.bgid = loop->next_bgid++;
-		err = corio__reactor_bufring_create(loop, loop->reactor,
-						    &pool->br);
+		err = corio__reactor_bufring_create(loop->reactor, &pool->br);
 		if (err) {
 			corio__free(pool->br.bufs);
 			corio__free(pool);
@@ -194,7 +193,7 @@ static int arm(struct corio_reader *rd)
 	struct corio_loop *loop = rd->src.loop;
 	int err;
 
-	err = corio__reactor_source_start(loop, loop->reactor, &rd->src,
+	err = corio__source_start(loop, &rd->src,
 		&(struct corio__io){ .opcode = CORIO__OP_RECV_MULTI,
 				     .fd = rd->fd, .len = rd->pool->br.bgid });
 	if (!err)
@@ -560,7 +559,7 @@ int corio_reader_close(struct corio_reader *rd)
 		return 0;
 	}
 	/* on_cqe frees it after the final completion. */
-	corio__reactor_source_cancel(loop, loop->reactor, &rd->src);
+	corio__source_cancel(loop, &rd->src);
 	return 0;
 }
 

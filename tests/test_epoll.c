@@ -443,10 +443,10 @@ Test(epoll, unknown_opcodes_are_eopnotsupp_at_start, .timeout = 10)
 	struct corio__io io = { .opcode = CORIO__OP_COUNT, .fd = -1 };
 
 	/* Refused before the task is looked at: nothing is in flight. */
-	cr_assert_eq(corio__reactor_start(loop, loop->reactor, NULL, &io),
+	cr_assert_eq(corio__reactor_start(loop->reactor, 0, &io),
 		     -EOPNOTSUPP);
 	io.opcode = 250;
-	cr_assert_eq(corio__reactor_start(loop, loop->reactor, NULL, &io),
+	cr_assert_eq(corio__reactor_start(loop->reactor, 0, &io),
 		     -EOPNOTSUPP);
 	assert_idle(loop);
 	t_loop_done(loop);

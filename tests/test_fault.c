@@ -16,6 +16,7 @@
 #include <corio/async.h>
 
 #include "fault.h"
+#include "internal.h"
 
 #define STREAM_LEN 200000
 
@@ -131,7 +132,7 @@ static void stream(const char *spec, bool reader, ssize_t *trace, size_t cap,
 	corio_loop_stats(loop, &st);
 	if (!reader)	/* a reader keeps its multishot armed */
 		cr_assert_eq(st.ops_inflight, 0);
-	corio__fault_counts(loop, counts);
+	corio__fault_counts(loop->reactor, counts);
 	if (reader) {
 		cr_assert_eq(corio_reader_close(rd), 0);
 		cr_assert_eq(corio_bufpool_destroy(pool), 0);
@@ -191,7 +192,7 @@ static size_t ping_trace(const char *spec, ssize_t *trace,
 		    NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	cr_assert_eq(r, 0);
-	corio__fault_counts(loop, counts);
+	corio__fault_counts(loop->reactor, counts);
 	close(sv[0]);
 	close(sv[1]);
 	t_loop_done(loop);
@@ -295,7 +296,7 @@ corio_async(int, cancel_victim, ((struct corio_task *, victim),
 
 	corio_begin();
 	while (self->when_held) {
-		corio__fault_counts(corio_loop_current(), counts);
+		corio__fault_counts(corio_loop_current()->reactor, counts);
 		if (counts[CORIO__FAULT_DELAY])
 			break;
 		corio_yield();
