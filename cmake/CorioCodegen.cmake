@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: MIT
 # CorioCodegen: build C sources written with async/await (include/corio/await.h)
-# by running the code generator codegen/coriogen at build time.
+# by running the code generator codegen/coriogen at build time.  Inside
+# corio's tree, include(CorioCodegen); an installed corio provides it
+# through find_package(corio), with the generator it installed.
 #
-#   include(CorioCodegen)
+#   find_package(corio REQUIRED)         # or include(CorioCodegen)
 #   add_executable(app main.c)
 #   target_link_libraries(app PRIVATE corio::corio)
 #   corio_add_async_sources(app server.c client.c)
@@ -19,21 +21,32 @@
 #   also writes NAME.gen.h with the start prototypes next to it).
 #
 # Regeneration happens when the input, any header it includes (a depfile
-# lists them) or any codegen/coriogen/*.py changes.  The generated file is
-# compiled with the input's directory on the include path, so quoted
-# includes keep working.  Inputs must have distinct file names.
+# lists them) or any of the generator's coriogen/*.py changes.  The
+# generated file is compiled with the input's directory on the include
+# path, so quoted includes keep working.  Inputs must have distinct file
+# names.
 #
 # corio_find_codegen_python()
 #   Sets the cache variable CORIO_CODEGEN_PYTHON to an interpreter that can
 #   import clang.cindex (Debian: python3-clang-14), trying /usr/bin/python3,
 #   then python3 on PATH; stops with a clear message when none can.  Set
 #   CORIO_CODEGEN_PYTHON yourself to choose another one.
+#
+# CORIO_CODEGEN_DIR, read once when this file is included, is the directory
+# holding the coriogen Python package: corio's codegen/ when this file is
+# used from the source tree, the installed copy when it comes with
+# find_package(corio) (corioConfig.cmake sets it).
 
 include_guard(GLOBAL)
 
-set(CORIO_CODEGEN_DIR "${CMAKE_CURRENT_LIST_DIR}/../codegen"
-    CACHE PATH "Directory holding the coriogen Python package")
-get_filename_component(CORIO_CODEGEN_DIR "${CORIO_CODEGEN_DIR}" ABSOLUTE)
+if(NOT CORIO_CODEGEN_DIR)
+  set(CORIO_CODEGEN_DIR "${CMAKE_CURRENT_LIST_DIR}/../codegen")
+endif()
+get_filename_component(_corio_codegen_dir "${CORIO_CODEGEN_DIR}" ABSOLUTE)
+# A global property: the functions below may be called from any directory
+# scope, not only those that see the variable.
+set_property(GLOBAL PROPERTY CORIO_CODEGEN_DIR "${_corio_codegen_dir}")
+unset(_corio_codegen_dir)
 
 function(_corio_python_has_libclang python result_var)
   execute_process(
@@ -84,6 +97,12 @@ endfunction()
 
 function(corio_generate out_var input)
   cmake_parse_arguments(G "HEADER" "TARGET" "INCLUDE_DIRS;DEFINES" ${ARGN})
+  get_property(codegen_dir GLOBAL PROPERTY CORIO_CODEGEN_DIR)
+  if(NOT EXISTS "${codegen_dir}/coriogen/__main__.py")
+    message(FATAL_ERROR
+      "corio: the code generator is missing: no coriogen package in "
+      "${codegen_dir} (cmake --install puts it in share/corio/codegen)")
+  endif()
   corio_find_codegen_python()
   get_filename_component(source "${input}" ABSOLUTE)
   get_filename_component(stem "${input}" NAME_WE)
@@ -91,7 +110,7 @@ function(corio_generate out_var input)
   set(output "${dir}/${stem}.gen.c")
   set(depfile "${dir}/${stem}.gen.d")
   file(MAKE_DIRECTORY "${dir}")
-  file(GLOB tool_sources CONFIGURE_DEPENDS "${CORIO_CODEGEN_DIR}/coriogen/*.py")
+  file(GLOB tool_sources CONFIGURE_DEPENDS "${codegen_dir}/coriogen/*.py")
 
   set(args "${source}" -o "${output}" --depfile "${depfile}")
   set(outputs "${output}")
@@ -124,7 +143,7 @@ function(corio_generate out_var input)
 
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND ${CMAKE_COMMAND} -E env "PYTHONPATH=${CORIO_CODEGEN_DIR}"
+    COMMAND ${CMAKE_COMMAND} -E env "PYTHONPATH=${codegen_dir}"
             "${CORIO_CODEGEN_PYTHON}" -m coriogen ${args}
     DEPENDS "${source}" ${tool_sources}
     DEPFILE "${depfile}"

@@ -81,13 +81,15 @@ def run(args, stdout, stderr):
 
 def depfile_text(tu, args, outputs):
     """`OUT: IN HEADERS...`: a header that changes a frame (an array size
-    macro, a typedef) must regenerate the output."""
+    macro, a typedef) must regenerate the output.  OUT is spelled as -o
+    gave it: make matches targets by their spelling, so a Makefile rule
+    for `x.gen.c` needs `x.gen.c:` here (CMake passes absolute paths)."""
     deps = [os.path.abspath(args.input)]
     for inclusion in tu.get_includes():
         name = os.path.abspath(inclusion.include.name)
         if name not in deps:
             deps.append(name)
-    target = os.path.abspath(outputs[0][0]) if outputs[0][0] else "-"
+    target = outputs[0][0] or "-"
     return "%s: %s\n" % (escape_make(target), " \\\n  ".join(
         escape_make(d) for d in deps))
 

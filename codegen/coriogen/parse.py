@@ -23,9 +23,16 @@ else:
 # What `async` expands to while coriogen parses (include/corio/await.h).
 ANNOTATION = "corio_async"
 
-# The repository's include/ directory holds corio/await.h and corio.h.
+# Where corio/await.h and corio.h are: an installed copy of coriogen has
+# an install_paths module, written by `cmake --install`, naming the
+# installed include directory relative to this one (so the installed tree
+# can move); in the source tree it is the repository's include/.
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_INCLUDE = os.path.normpath(os.path.join(HERE, "..", "..", "include"))
+try:
+    from .install_paths import INCLUDE_DIR
+except ImportError:
+    INCLUDE_DIR = os.path.join("..", "..", "include")
+DEFAULT_INCLUDE = os.path.normpath(os.path.join(HERE, INCLUDE_DIR))
 
 
 def spelling_offset(location):

@@ -111,17 +111,36 @@ class CliTests(unittest.TestCase):
             self.assertRegex(report, r"^f: frame (4\d|5\d|6\d) bytes \("
                              r"(8\d\d|9\d\d) with")
 
+    def generate_fib_with(self, tmp, option, path):
+        """Generate fib.gen.c in @tmp with `@option @path`; returns the
+        text written to @path."""
+        shutil.copy(FIB, tmp)
+        status, _, err = support.run_coriogen(
+            ["fib.c", "-o", "fib.gen.c", option, path], cwd=tmp)
+        self.assertEqual(status, 0, err)
+        with open(os.path.join(tmp, path)) as fh:
+            return fh.read()
+
     def test_header_has_start_prototypes(self):
         with support.TempDir() as tmp:
-            shutil.copy(FIB, tmp)
-            status, _, err = support.run_coriogen(
-                ["fib.c", "-o", "fib.gen.c", "--header", "fib.gen.h"],
-                cwd=tmp)
-            self.assertEqual(status, 0, err)
-            with open(os.path.join(tmp, "fib.gen.h")) as fh:
-                header = fh.read()
+            header = self.generate_fib_with(tmp, "--header", "fib.gen.h")
             self.assertIn("struct corio_frame *fib__start(struct corio_frame "
                           "*corio_parent, int n, int *corio_result);", header)
+
+    def test_depfile_names_the_output_as_given(self):
+        """make matches a depfile's target by its spelling: the target
+        is -o as written, so `fib.gen.c: fib.c` rules pick up the
+        headers; the prerequisites are absolute."""
+        with support.TempDir() as tmp:
+            text = self.generate_fib_with(tmp, "--depfile", "fib.gen.d")
+            target, _, deps = text.partition(": ")
+            self.assertEqual(target, "fib.gen.c")
+            deps = deps.replace("\\\n", " ").split()
+            self.assertEqual(deps[0], os.path.join(os.path.realpath(tmp),
+                                                   "fib.c"))
+            self.assertTrue(any(d.endswith(os.path.join("corio", "await.h"))
+                                for d in deps), deps)
+            self.assertTrue(all(os.path.isabs(d) for d in deps), deps)
 
     def test_deeply_nested_code(self):
         """A 2,000-long else-if chain and a 2,000-term sum: recursion

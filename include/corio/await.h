@@ -97,7 +97,7 @@
 
 #error "this file must be transformed by coriogen (async/await input): \
 build it with corio_add_async_sources() or run \
-`python3 -m coriogen IN.c -o OUT.c`, see docs/codegen.md"
+`coriogen IN.c -o OUT.c`, see docs/codegen.md"
 
 #endif
 
@@ -126,11 +126,13 @@ struct corio_reader;
 struct corio_buf;
 
 /*
- * The runtime's awaitable operations as async functions: each NAME here
- * is awaited through NAME__start from corio.h (an operation missing here
- * still works through its NAME__start, but then NAME needs a declaration
- * for the parse).  In CORIO_SYNC_MODE the test program defines the ones it
- * uses synchronously.
+ * The runtime's common awaitable operations as async functions: each NAME
+ * here is awaited through NAME__start from corio.h, and clang checks the
+ * call against the prototype.  An operation missing here still works
+ * through its NAME__start: the parse takes NAME as implicitly declared
+ * (returning int), which every operation not listed suits
+ * (docs/codegen.md, section 1).  In CORIO_SYNC_MODE the test program
+ * defines the ones it uses synchronously.
  */
 async ssize_t corio_read(int fd, void *buf, size_t len, int64_t off);
 async ssize_t corio_write(int fd, const void *buf, size_t len, int64_t off);
