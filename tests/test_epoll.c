@@ -22,8 +22,8 @@
 
 #include <corio/async.h>
 
-#include "internal.h"
-#include "reactor.h"
+#include "core/internal.h"
+#include "reactor/reactor.h"
 
 static struct corio_loop *ep_loop(void)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/test_fault.c - the fault injector (CORIO_FAULTS, runtime/fault.c):
+ * tests/test_fault.c - the fault injector (CORIO_FAULTS, runtime/reactor/fault.c):
  * the same seed gives the same faults, every kind happens, injected and
  * held completions count in flight until delivered and never arrive from
  * start, a cancelled task whose completion was injected or held completes
@@ -15,8 +15,8 @@
 
 #include <corio/async.h>
 
-#include "fault.h"
-#include "internal.h"
+#include "reactor/fault.h"
+#include "core/internal.h"
 
 #define STREAM_LEN 200000
 

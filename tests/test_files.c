@@ -685,7 +685,7 @@ Test(files, splice_deadline_gives_etime, .timeout = 10)
 /*
  * Every operation on a path answers a NULL path (or statx buffer) with the
  * kernel's -EFAULT, on both backends: epoll checks it once for all of them
- * (the PATH target in runtime/opdef.h).
+ * (the PATH target in runtime/reactor/opdef.h).
  */
 corio_async(int, null_paths, ((const char *, dir)), (
 	char f[64];

@@ -13,7 +13,7 @@
 #include <corio/async.h>
 
 /* White-box: the wheel tests below arm and fire the internal timers. */
-#include "../runtime/internal.h"
+#include "core/internal.h"
 
 static struct t_log log_;
 

@@ -32,7 +32,7 @@
  * and one task per iteration stalls loop 0 long enough to be reported.
  * ctest does not pass it yet: TSan reports the watchdog's published step
  * fields, plain reads under a sequence counter racing the loop's writes
- * (runtime/watchdog.c), until they become relaxed atomics.
+ * (runtime/core/watchdog.c), until they become relaxed atomics.
  *
  * Plain (non-atomic) fields carry the values on purpose: each is written
  * on one thread and read on another only after corio hands the work over,
