@@ -6,10 +6,10 @@ set -euo pipefail
 # dnsmasq-base: a real DNS server on 127.0.0.1 for tests/test_dns.c and
 # bench/dns_burst.sh; csmith: random C programs for the code generator's
 # differential test (those tests skip without them); libclang-rt-dev:
-# libFuzzer for tests/fuzz.
+# libFuzzer for tests/fuzz; graphviz: docs/*.svg from their .dot sources.
 pkgs=(build-essential cmake pkg-config clang libclang-rt-dev liburing-dev
       libcriterion-dev libhttp-parser-dev libc-ares-dev dnsmasq-base
-      python3 python3-clang-14 csmith libcsmith-dev
+      python3 python3-clang-14 csmith libcsmith-dev graphviz
       valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do

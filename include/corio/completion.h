@@ -27,6 +27,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "loop.h"
 #include "sync.h"
 
 #ifdef __cplusplus
@@ -108,11 +109,6 @@ CORIO_EXTERN int corio_spawn_callback(struct corio_loop *loop,
 				      void (*done)(void *arg, int status),
 				      void *arg);
 
-/*
- * Wake @loop from any thread: its wait returns and it runs an iteration.
- * Returns 0 or -errno from writing the loop's eventfd.
- */
-CORIO_EXTERN int corio_loop_wake(struct corio_loop *loop);
 
 #ifdef __cplusplus
 }

@@ -191,6 +191,35 @@ struct corio_loop_stats {
 CORIO_EXTERN void corio_loop_stats(const struct corio_loop *loop,
 				   struct corio_loop_stats *stats);
 
+/* ---------------------------------------------------------------------- */
+/* From other threads.                                                    */
+
+/*
+ * Wake @loop from any thread: its wait returns and it runs an iteration.
+ * Returns 0 or -errno from writing the loop's eventfd.
+ */
+CORIO_EXTERN int corio_loop_wake(struct corio_loop *loop);
+
+/*
+ * Queue @fn(@arg) to run on @loop's thread, from any thread (including
+ * @loop's own and from inside a task).  Messages run in the order they
+ * were queued, between the loop's iterations and outside any task: @fn may
+ * spawn tasks, resolve completions and post, but must not block.  A loop
+ * that is not running runs its queued messages when corio_loop_run() is
+ * next called (which returns once they and every task are done).  @loop
+ * must outlive the call and the message.
+ * Returns 0, -EINVAL (@loop or @fn NULL), -ENOMEM, or -errno from writing
+ * the wake eventfd (the message is then queued all the same).
+ */
+CORIO_EXTERN int corio_loop_post(struct corio_loop *loop,
+				 void (*fn)(void *arg), void *arg);
+
+
+/*
+ * The deadlock detector's corio_loop_deadlock(), corio_loop_external_ref()
+ * and corio_loop_dump() are declared with the reports in corio/graph.h.
+ */
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,7 @@
 
 #include "common.h"
 #include "frame.h"
+#include "loop.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -51,23 +52,6 @@ struct corio_loop;
 struct corio_loop_opts;
 struct corio_completion;
 struct corio_runtime;
-
-/* ---------------------------------------------------------------------- */
-/* Messages to a loop.                                                    */
-
-/*
- * Queue @fn(@arg) to run on @loop's thread, from any thread (including
- * @loop's own and from inside a task).  Messages run in the order they
- * were queued, between the loop's iterations and outside any task: @fn may
- * spawn tasks, resolve completions and post, but must not block.  A loop
- * that is not running runs its queued messages when corio_loop_run() is
- * next called (which returns once they and every task are done).  @loop
- * must outlive the call and the message.
- * Returns 0, -EINVAL (@loop or @fn NULL), -ENOMEM, or -errno from writing
- * the wake eventfd (the message is then queued all the same).
- */
-CORIO_EXTERN int corio_loop_post(struct corio_loop *loop,
-				 void (*fn)(void *arg), void *arg);
 
 /* ---------------------------------------------------------------------- */
 /* A runtime of N loops.                                                  */

@@ -311,6 +311,18 @@ static void fail_waits(struct corio_loop *loop, struct corio_task **v,
 	}
 }
 
+/* Does a task await a signal (an outside waker)?  Only asked once the
+ * loop is stalled: a walk of the registry is cheap enough then. */
+static bool signal_awaited(const struct corio_loop *loop)
+{
+	const struct corio__sync *s;
+
+	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
+		if (s->kind == CORIO_WAIT_SIGNAL && s->head)
+			return true;
+	return false;
+}
+
 bool corio__deadlock_global(struct corio_loop *loop)
 {
 	struct corio_task **v;
@@ -319,7 +331,7 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	bool stop = true;
 
 	/* Someone outside can still wake a task: keep waiting for it. */
-	if (loop->dl.external_refs || corio__signal_awaited(loop))
+	if (loop->dl.external_refs || signal_awaited(loop))
 		return false;
 	if (!loop->dl.check)
 		return true;

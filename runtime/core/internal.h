@@ -240,6 +240,23 @@ struct corio__source {
 	struct corio__source *next, *prev; /* loop->sources while in flight */
 };
 
+/*
+ * State an upper layer keeps per loop (the blocking pool, the signals).
+ * It registers once; the loop calls back for its statistics and at
+ * corio_loop_destroy, after the sources' final completions, so that core
+ * never names the layers above it.  Embed it first in that state.
+ */
+struct corio__loop_ext {
+	void (*destroy)(struct corio_loop *loop, struct corio__loop_ext *ext);
+	void (*stats)(const struct corio_loop *loop,
+		      const struct corio__loop_ext *ext,
+		      struct corio_loop_stats *stats);	/* or NULL */
+	struct corio__loop_ext *next;
+};
+
+/* loop.c: register @ext with @loop (once). */
+void corio__loop_ext_add(struct corio_loop *loop, struct corio__loop_ext *ext);
+
 struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__sched sched;	/* the ready queues (task.c) */
@@ -263,18 +280,17 @@ struct corio_loop {
 	_Atomic(struct corio_completion *) remote_head; /* resolved from
 					 * other threads, newest first */
 	struct corio__watch watch;	/* the stall watchdog, if enabled */
-	struct corio__pool *pool;	/* corio_blocking's threads, or NULL */
+	struct corio__pool *pool;	/* corio_blocking's threads (prims/pool.c),
+					 * or NULL */
+	struct corio__loop_ext *exts;	/* upper layers' state, newest first */
+	/* Set by the layer that counts t->mutexes (prims/sync.c): a task
+	 * ended owning some; pass them on. */
+	void (*abandon)(struct corio_loop *loop, struct corio_task *t);
 	struct corio__source *sources;	/* sources in flight (drained at
 					 * destroy) */
 	bool closing;			/* corio_loop_destroy is draining them:
 					 * sources do not re-arm */
-	int sig_fd;			/* signalfd of awaited signals, or -1 */
-	uint64_t sig_mask;		/* signals it covers (bit = number) */
-	uint64_t sig_pending;		/* arrived while nobody waited */
-	bool sig_armed;			/* its read is in flight */
-	struct corio__source sig_src;	/* that read */
-	struct corio__sync *sig_waiters; /* one queue per signal, or NULL */
-	unsigned char sig_buf[128];	/* one struct signalfd_siginfo */
+	struct corio__signals *signals;	/* prims/signal.c's, or NULL */
 	unsigned blocking_threads;	/* most worker threads */
 	int wake_fd;			/* eventfd other threads write */
 	uint64_t wake_buf;		/* target of the armed eventfd read */
@@ -298,6 +314,8 @@ struct corio_loop {
 	_Atomic unsigned remote_senders; /* threads in corio__remote_push:
 					 * destroy waits for them */
 	uint64_t posts_run;		/* messages run on this loop */
+	uint64_t remote_drained;	/* the iteration that last drained the
+					 * messages (completion.c) */
 	bool hold;			/* a runtime's loop: keep running,
 					 * asleep, with no task left */
 	bool no_multishot;		/* CORIO_LOOP_NO_MULTISHOT */
@@ -394,35 +412,32 @@ unsigned corio__loop_reap(struct corio_loop *loop);
  * completions (bounded), for corio_loop_destroy. */
 void corio__sources_drain(struct corio_loop *loop);
 
-/* io.c: a completion for @t's operation arrived with @res. */
+/*
+ * op.c: start @io for the calling task and suspend it until its completion
+ * (its result stored through @result of @kind).  The start function of
+ * every awaitable I/O operation ends here.
+ */
+struct corio_frame *corio__io_await(const struct corio__io *io, void *result,
+				    enum corio__result_kind kind);
+/* op.c: a completion for @t's operation arrived with @res. */
 void corio__io_complete(struct corio_loop *loop, struct corio_task *t,
 			int32_t res);
 /*
- * io.c: cancel @t's operation in flight (its completion wakes the task);
+ * op.c: cancel @t's operation in flight (its completion wakes the task);
  * @deadline when the task's deadline, not corio_task_cancel, asked.
  */
 void corio__io_cancel(struct corio_loop *loop, struct corio_task *t,
 		      bool deadline);
 
-/* io.c: SEND_ZC's result arrived (@res); its notification will follow. */
+/* op.c: SEND_ZC's result arrived (@res); its notification will follow. */
 void corio__io_more(struct corio_loop *loop, struct corio_task *t,
 		    int32_t res);
-/* io.c: SEND_ZC's notification: complete with the result kept. */
+/* op.c: SEND_ZC's notification: complete with the result kept. */
 void corio__io_notified(struct corio_loop *loop, struct corio_task *t);
-/* net.c: the backend's CORIO__CAP_* less those the loop's flags
- * turn off (CORIO_LOOP_NO_MULTISHOT). */
-unsigned corio__net_caps(struct corio_loop *loop);
-/* net.c: fill *@un for @path ('@': abstract name); its length or
- * -EINVAL, -ENAMETOOLONG. */
-struct sockaddr_un;
-int corio__unix_addr(const char *path, struct sockaddr_un *un);
 
 /* waitq.c: take @t out of the primitive it waits on and resume it with
  * @err as the wait's result; 0: it was cancelled, and unwinds. */
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err);
-/* sync.c: @t ended owning mutexes (t->mutexes): release each to its next
- * waiter, who gets -EOWNERDEAD, and say so on stderr. */
-void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t);
 /* waitq.c: add @s to the loop's registry (empty queue, @name or @fallback). */
 int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 			 const char *name, const char *fallback);
@@ -451,16 +466,6 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 /* waitq.c: suspend @t on @q with no deadline (uninterruptible waits). */
 struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 					     struct corio_task *t);
-/* pool.c: stop and join the worker threads; fill the pool's stats. */
-struct corio__pool;
-void corio__pool_destroy(struct corio_loop *loop);
-void corio__pool_stats(const struct corio_loop *loop,
-		       struct corio_loop_stats *stats);
-/* signal.c: tear down. */
-#define CORIO__NSIG 64
-void corio__signal_destroy(struct corio_loop *loop);
-/* signal.c: does a task await a signal (an outside waker)? */
-bool corio__signal_awaited(const struct corio_loop *loop);
 /* completion.c: apply the resolutions other threads queued. */
 void corio__remote_drain(struct corio_loop *loop);
 /* completion.c: create the eventfd other threads wake the loop through

@@ -48,6 +48,7 @@ int corio_loop_create(struct corio_loop **loopp,
 		return -ENOMEM;
 	memset(loop, 0, sizeof(*loop));
 	loop->wake_fd = -1;
+	loop->remote_drained = UINT64_MAX;	/* none yet */
 	ret = corio__reactor_create(&loop->reactor, opts, loop->backend,
 				    sizeof(loop->backend), unavailable_reason,
 				    sizeof(unavailable_reason));
@@ -73,7 +74,6 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
-	loop->sig_fd = -1;
 	loop->blocking_threads = opts && opts->blocking_threads ?
 				 opts->blocking_threads : 4;
 	if (opts && opts->stall_ms) {
@@ -90,8 +90,16 @@ int corio_loop_create(struct corio_loop **loopp,
 	return 0;
 }
 
+void corio__loop_ext_add(struct corio_loop *loop, struct corio__loop_ext *ext)
+{
+	ext->next = loop->exts;
+	loop->exts = ext;
+}
+
 int corio_loop_destroy(struct corio_loop *loop)
 {
+	struct corio__loop_ext *ext;
+
 	if (!loop)
 		return -EINVAL;
 	if (!pthread_equal(loop->owner, pthread_self()))
@@ -109,20 +117,22 @@ int corio_loop_destroy(struct corio_loop *loop)
 	}
 	corio__zombies_report(loop);
 	corio__watchdog_stop(loop);
-	corio__pool_destroy(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
-	/* A sender whose value was delivered may still be writing the
-	 * eventfd (completion.c). */
-	corio__remote_quiesce(loop);
 	/* Multishots still armed keep files open inside the kernel (a
 	 * pending multishot accept kept its port bound past the ring's
-	 * teardown), and the eventfd and signalfd reads target the loop:
-	 * end them all before the backend goes. */
+	 * teardown), and the eventfd and signalfd reads target memory of
+	 * the loop's: end them all before anything goes. */
 	corio__sources_drain(loop);
+	while ((ext = loop->exts)) {
+		loop->exts = ext->next;
+		ext->destroy(loop, ext);
+	}
+	/* A sender whose value was delivered may still be writing the
+	 * eventfd (completion.c); the pool's threads are gone by now. */
+	corio__remote_quiesce(loop);
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
-	corio__signal_destroy(loop);
 	corio__timers_destroy(loop);
 	corio__taskwatch_destroy(loop);
 	corio__free(loop->fd_ops);
@@ -161,10 +171,6 @@ static int wait_phase(struct corio_loop *loop, int64_t budget)
 {
 	int ret;
 
-	/* A message from another thread: its eventfd read completes only
-	 * inside a wait, so run the messages now rather than wait for it. */
-	if (atomic_load_explicit(&loop->wake_pending, memory_order_relaxed))
-		corio__remote_drain(loop);
 	if (budget == 0 && !loop->stats.ops_inflight)
 		return 0;
 	ret = corio__reactor_poll(loop->reactor, budget);
@@ -220,6 +226,12 @@ int corio_loop_run(struct corio_loop *loop)
 		loop->stats.iterations++;
 		/* Bounded: tasks woken meanwhile wait for the next round. */
 		corio__run_ready(loop, loop->run_batch);
+		/* Messages from other threads: their eventfd read completes
+		 * only inside a wait, which may be skipped while tasks are
+		 * ready; run them now, before choosing how long to wait. */
+		if (atomic_load_explicit(&loop->wake_pending,
+					 memory_order_relaxed))
+			corio__remote_drain(loop);
 		if (!has_work(loop) || loop->stop)
 			break;
 		/* No task at all: nothing to deadlock; wait for messages. */
@@ -267,13 +279,17 @@ const char *corio_loop_backend(const struct corio_loop *loop)
 void corio_loop_stats(const struct corio_loop *loop,
 		      struct corio_loop_stats *stats)
 {
+	const struct corio__loop_ext *ext;
+
 	*stats = loop->stats;
 	stats->submits = loop->reactor->stats.submits;
 	stats->sq_full = loop->reactor->stats.sq_full;
 	stats->cq_overflows = loop->reactor->stats.cq_overflows;
 	stats->timers = loop->timers.len;
 	stats->stalls = atomic_load(&loop->watch.stalls);
-	corio__pool_stats(loop, stats);
+	for (ext = loop->exts; ext; ext = ext->next)
+		if (ext->stats)
+			ext->stats(loop, ext, stats);
 	stats->posts = loop->posts_run;
 	stats->wake_writes = atomic_load_explicit(
 		&((struct corio_loop *)loop)->wake_writes,

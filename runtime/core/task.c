@@ -412,7 +412,7 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	t->top = NULL;
 	loop->unfinished--;
 	if (corio__unlikely(t->mutexes))
-		corio__mutexes_abandon(loop, t);
+		loop->abandon(loop, t);	/* set with the first mutex */
 	if (corio__unlikely(t->flags & CORIO__T_WATCHED))
 		corio__task_ended(loop, t);
 	if (joiner) {

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "corio.h"
-#include "core/internal.h"
+#include "io/internal.h"
 #include "reactor/reactor.h"
 
 struct corio_acceptor {

@@ -12,7 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "io/internal.h"
 #include "reactor/reactor.h"
 
 unsigned corio__net_caps(struct corio_loop *loop)

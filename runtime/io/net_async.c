@@ -13,7 +13,7 @@
 
 #include "corio.h"
 #include "corio/async.h"
-#include "core/internal.h"
+#include "io/internal.h"
 #include "io/retry.h"
 
 corio_async(ssize_t, corio_recvfrom, ((int, fd), (void *, buf), (size_t, len),

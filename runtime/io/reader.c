@@ -32,7 +32,7 @@
 
 #include "corio.h"
 #include "corio/async.h"
-#include "core/internal.h"
+#include "io/internal.h"
 #include "reactor/reactor.h"
 
 #if __has_include(<valgrind/memcheck.h>)

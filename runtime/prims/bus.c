@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "support/htab.h"
-#include "core/internal.h"
+#include "prims/internal.h"
 
 #include "corio/async.h"
 #include "corio/bus.h"

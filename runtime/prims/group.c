@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "prims/internal.h"
 
 #include "corio/async.h"
 #include "corio/group.h"

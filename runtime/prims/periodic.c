@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "prims/internal.h"
 
 #include "corio/async.h"
 #include "corio/periodic.h"

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "prims/internal.h"
 
 #include "corio/pool.h"
 
@@ -29,6 +29,7 @@ struct corio__job {
 };
 
 struct corio__pool {
+	struct corio__loop_ext ext;	/* first: the loop hands &ext back */
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* a job was queued, or quit */
 	struct corio__job *head, *tail;	/* queued, not yet running */
@@ -71,6 +72,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void pool_destroy(struct corio_loop *loop, struct corio__loop_ext *ext);
+static void pool_stats(const struct corio_loop *loop,
+		       const struct corio__loop_ext *ext,
+		       struct corio_loop_stats *stats);
+
 static struct corio__pool *pool_get(struct corio_loop *loop)
 {
 	struct corio__pool *p = loop->pool;
@@ -89,17 +95,19 @@ static struct corio__pool *pool_get(struct corio_loop *loop)
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
+	p->ext.destroy = pool_destroy;
+	p->ext.stats = pool_stats;
+	corio__loop_ext_add(loop, &p->ext);
 	loop->pool = p;
 	return p;
 }
 
-void corio__pool_destroy(struct corio_loop *loop)
+/* corio_loop_destroy: stop and join the worker threads. */
+static void pool_destroy(struct corio_loop *loop, struct corio__loop_ext *ext)
 {
-	struct corio__pool *p = loop->pool;
+	struct corio__pool *p = (struct corio__pool *)ext;
 	unsigned i;
 
-	if (!p)
-		return;
 	pthread_mutex_lock(&p->lock);
 	p->quit = true;
 	pthread_cond_broadcast(&p->work);
@@ -113,13 +121,13 @@ void corio__pool_destroy(struct corio_loop *loop)
 	loop->pool = NULL;
 }
 
-void corio__pool_stats(const struct corio_loop *loop,
+static void pool_stats(const struct corio_loop *loop,
+		       const struct corio__loop_ext *ext,
 		       struct corio_loop_stats *stats)
 {
-	struct corio__pool *p = loop->pool;
+	struct corio__pool *p = (struct corio__pool *)ext;
 
-	if (!p)
-		return;
+	(void)loop;
 	pthread_mutex_lock(&p->lock);
 	stats->blocking_threads = p->threads;
 	stats->blocking_queued = p->queued;

@@ -11,11 +11,12 @@
 #define _GNU_SOURCE /* sigabbrev_np */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "core/internal.h"
+#include "prims/internal.h"
 #include "reactor/reactor.h"
 
 #include "corio/signal.h"
@@ -31,32 +32,48 @@ int corio_signal_block(int signo)
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-/* Add @signo to the loop's signalfd, creating it on first use. */
-static int watch(struct corio_loop *loop, int signo)
+/*
+ * A loop's signals, made at its first corio_signal: one signalfd covering
+ * every signal awaited so far, the read armed on it, and one wait queue
+ * per signal number.
+ */
+struct corio__signals {
+	struct corio__loop_ext ext;	/* first: the loop hands &ext back */
+	int fd;				/* signalfd, or -1 before the first */
+	uint64_t mask;			/* signals it covers (bit = number) */
+	uint64_t pending;		/* arrived while nobody waited */
+	bool armed;			/* @src's read is in flight */
+	struct corio__source src;	/* that read (a background source) */
+	struct corio__sync waiters[CORIO__NSIG];
+	unsigned char buf[128];		/* one struct signalfd_siginfo */
+};
+
+/* Add @signo to the signalfd, creating it on first use. */
+static int watch(struct corio__signals *sg, int signo)
 {
 	sigset_t set;
 	int fd, i;
 
-	if (loop->sig_mask & (1ull << signo))
+	if (sg->mask & (1ull << signo))
 		return 0;
 	sigemptyset(&set);
 	for (i = 1; i < CORIO__NSIG; i++)
-		if ((loop->sig_mask & (1ull << i)) || i == signo)
+		if ((sg->mask & (1ull << i)) || i == signo)
 			sigaddset(&set, i);
-	fd = signalfd(loop->sig_fd, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	fd = signalfd(sg->fd, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	loop->sig_fd = fd;
-	loop->sig_mask |= 1ull << signo;
+	sg->fd = fd;
+	sg->mask |= 1ull << signo;
 	return 0;
 }
 
-bool corio__signal_awaited(const struct corio_loop *loop)
+static bool awaited(const struct corio__signals *sg)
 {
 	int i;
 
 	for (i = 1; i < CORIO__NSIG; i++)
-		if (loop->sig_waiters && loop->sig_waiters[i].head)
+		if (sg->waiters[i].head)
 			return true;
 	return false;
 }
@@ -65,79 +82,88 @@ static void signal_arrived(struct corio__source *src, int32_t res,
 			   uint32_t flags, uint16_t bid);
 
 /* Read one struct signalfd_siginfo; signal_arrived gets it. */
-static int arm(struct corio_loop *loop)
+static int arm(struct corio_loop *loop, struct corio__signals *sg)
 {
-	loop->sig_src.on_cqe = signal_arrived;
-	loop->sig_src.background = true;
-	return corio__source_start(loop, &loop->sig_src,
-		&(struct corio__io){ .opcode = CORIO__OP_READ,
-			.fd = loop->sig_fd, .addr = loop->sig_buf,
-			.len = sizeof(loop->sig_buf), .off = -1 });
+	int err = corio__source_start(loop, &sg->src,
+		&(struct corio__io){ .opcode = CORIO__OP_READ, .fd = sg->fd,
+			.addr = sg->buf, .len = sizeof(sg->buf), .off = -1 });
+
+	sg->armed = !err;
+	return err;
 }
 
 /*
- * Not counted in flight: the deadlock check asks corio__signal_awaited()
- * instead, so a read left armed after its waiters went away hides nothing.
+ * A background source, not counted in flight: the deadlock check sees the
+ * waiters in the signal queues instead (CORIO_WAIT_SIGNAL), so a read left
+ * armed after its waiters went away hides nothing.
  */
 static void signal_arrived(struct corio__source *src, int32_t res,
 			   uint32_t flags, uint16_t bid)
 {
-	struct corio_loop *loop = src->loop;
-	const struct signalfd_siginfo *si = (const void *)loop->sig_buf;
+	struct corio__signals *sg = (struct corio__signals *)
+		((char *)src - offsetof(struct corio__signals, src));
+	const struct signalfd_siginfo *si = (const void *)sg->buf;
 	int signo;
 
 	(void)flags, (void)bid;
-	loop->sig_armed = false;
+	sg->armed = false;
 	if (res == (int)sizeof(*si)) {
 		signo = (int)si->ssi_signo;
 		if (signo > 0 && signo < CORIO__NSIG) {
-			if (!loop->sig_waiters[signo].head)
-				loop->sig_pending |= 1ull << signo;
-			corio__sync_resume_all(&loop->sig_waiters[signo],
-					       signo);
+			if (!sg->waiters[signo].head)
+				sg->pending |= 1ull << signo;
+			corio__sync_resume_all(&sg->waiters[signo], signo);
 		}
 	}
 	/* -EAGAIN and the like: nothing read; try again while needed. */
-	if (!loop->closing && corio__signal_awaited(loop) && arm(loop) == 0)
-		loop->sig_armed = true;
+	if (!src->loop->closing && awaited(sg))
+		(void)arm(src->loop, sg);
 }
 
-static int waiters_init(struct corio_loop *loop)
+/* corio_loop_destroy, after the read's final completion. */
+static void signals_destroy(struct corio_loop *loop,
+			    struct corio__loop_ext *ext)
 {
+	struct corio__signals *sg = (struct corio__signals *)ext;
 	int i;
 
-	if (loop->sig_waiters)
-		return 0;
-	loop->sig_waiters = corio__malloc(sizeof(*loop->sig_waiters) *
-					  CORIO__NSIG);
-	if (!loop->sig_waiters)
-		return -ENOMEM;
+	for (i = 0; i < CORIO__NSIG; i++)
+		corio__sync_unregister(&sg->waiters[i]);
+	if (sg->fd >= 0)
+		close(sg->fd);
+	loop->signals = NULL;
+	corio__free(sg);
+}
+
+static struct corio__signals *signals_of(struct corio_loop *loop)
+{
+	struct corio__signals *sg = loop->signals;
+	int i;
+
+	if (sg)
+		return sg;
+	sg = corio__malloc(sizeof(*sg));
+	if (!sg)
+		return NULL;
+	memset(sg, 0, sizeof(*sg));
+	sg->fd = -1;
+	sg->src.on_cqe = signal_arrived;
+	sg->src.background = true;
 	/* sigabbrev_np: static strings ("INT"), unlike strsignal's. */
 	for (i = 0; i < CORIO__NSIG; i++)
-		corio__sync_register(&loop->sig_waiters[i], CORIO_WAIT_SIGNAL,
+		corio__sync_register(&sg->waiters[i], CORIO_WAIT_SIGNAL,
 				     sigabbrev_np(i), "signal");
-	return 0;
-}
-
-void corio__signal_destroy(struct corio_loop *loop)
-{
-	int i;
-
-	if (loop->sig_waiters) {
-		for (i = 0; i < CORIO__NSIG; i++)
-			corio__sync_unregister(&loop->sig_waiters[i]);
-		corio__free(loop->sig_waiters);
-		loop->sig_waiters = NULL;
-	}
-	if (loop->sig_fd >= 0)
-		close(loop->sig_fd);
-	loop->sig_fd = -1;
+	sg->ext.destroy = signals_destroy;
+	corio__loop_ext_add(loop, &sg->ext);
+	loop->signals = sg;
+	return sg;
 }
 
 struct corio_frame *corio_signal__start(struct corio_frame *parent, int signo,
 					int *result)
 {
 	struct corio_loop *loop = corio__tls_loop;
+	struct corio__signals *sg;
 	struct corio_frame *early;
 	struct corio_task *t;
 	int err;
@@ -148,20 +174,20 @@ struct corio_frame *corio_signal__start(struct corio_frame *parent, int signo,
 		return early;
 	if (signo <= 0 || signo >= CORIO__NSIG)
 		return corio__op_done(t, -EINVAL);
-	err = waiters_init(loop);
-	if (!err)
-		err = watch(loop, signo);
+	sg = signals_of(loop);
+	if (!sg)
+		return corio__op_done(t, -ENOMEM);
+	err = watch(sg, signo);
 	if (err)
 		return corio__op_done(t, err);
-	if (loop->sig_pending & (1ull << signo)) {
-		loop->sig_pending &= ~(1ull << signo);
+	if (sg->pending & (1ull << signo)) {
+		sg->pending &= ~(1ull << signo);
 		return corio__op_done(t, signo);
 	}
-	if (!loop->sig_armed) {
-		err = arm(loop);
+	if (!sg->armed) {
+		err = arm(loop, sg);
 		if (err)
 			return corio__op_done(t, err);
-		loop->sig_armed = true;
 	}
-	return corio__sync_wait(&loop->sig_waiters[signo], t, NULL);
+	return corio__sync_wait(&sg->waiters[signo], t, NULL);
 }

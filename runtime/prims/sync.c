@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/internal.h"
+#include "prims/internal.h"
 
 /* ---------------------------------------------------------------------- */
 /* Waking.                                                                */
@@ -222,8 +222,14 @@ struct corio_frame *corio_chan_recv__start(struct corio_frame *parent,
 
 int corio_mutex_init(struct corio_mutex *m, const char *name)
 {
+	int err;
+
 	memset(m, 0, sizeof(*m));
-	return corio__sync_register(&m->sync, CORIO_WAIT_MUTEX, name, "mutex");
+	err = corio__sync_register(&m->sync, CORIO_WAIT_MUTEX, name, "mutex");
+	/* A task that ends owning one of the loop's mutexes passes it on. */
+	if (!err)
+		corio__tls_loop->abandon = corio__mutexes_abandon;
+	return err;
 }
 
 int corio_mutex_destroy(struct corio_mutex *m)

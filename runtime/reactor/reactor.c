@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corio/loop.h"
 #include "reactor/fault.h"
-#include "core/internal.h"
 #include "reactor/reactor.h"
 
 #define VALID "valid values are \"uring\" and \"epoll\", or unset for " \
@@ -116,3 +116,15 @@ int corio__reactor_create(struct corio__reactor **out,
 	}
 	return ret;
 }
+
+static const char *const op_names[CORIO__OP_COUNT] = {
+#define X(op, name, ...) [CORIO__OP_##op] = #name,
+	CORIO__OPS(X)
+#undef X
+};
+
+const char *corio__op_name(unsigned opcode)
+{
+	return opcode < CORIO__OP_COUNT ? op_names[opcode] : "?";
+}
+

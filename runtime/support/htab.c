@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "support/htab.h"
-#include "core/internal.h"
+#include "support/slab.h"
 
 /* Rehash into @n buckets; on -ENOMEM keep the old ones. */
 static int resize(struct corio__htab *t, size_t n)
