@@ -9,11 +9,14 @@
  * speaks HTTP/1.1 (samples/http_server): a round trip is GET /hello on a
  * keep-alive connection, and the answer must be 200 "Hello, world!\n".
  *
- * Warm-up: one connection makes WARMUP_TRIPS round trips and closes
- * (after the server's EOF), so that what a server sets up once for all
- * connections is in place and touched before the first reading: a pool
- * of receive buffers shared by every connection costs the same whatever
- * their number and is not counted.  Then the server's VmRSS is read
+ * Warm-up: one batch of connections makes WARMUP_TRIPS round trips in
+ * all, as many at once as the measured batches will, and stays open (a
+ * closed one would leave memory for the next ones to reuse), so that what
+ * a server sets up once for all connections is in place and touched
+ * before the first reading: a pool of receive buffers shared by every
+ * connection, or buffers kept for the connections busy at once, cost the
+ * same whatever the number of connections and are not counted.  Then the
+ * server's VmRSS is read
  * (/proc/PID/status), CONNS connections are opened and each makes one
  * round trip with a message of its own (checked byte for byte), and
  * VmRSS is read again while they all stay open and idle:
@@ -34,7 +37,7 @@
  * Prints name=value lines: conns, rss_before_kb, rss_after_kb,
  * bytes_per_conn, kernel_bytes_per_conn.  Exit status: 0, 1 on a wrong
  * or missing echo, 2 on bad usage or a failed connect, 77 (skip) when
- * the descriptor limit cannot be raised to CONNS + 64.
+ * the descriptor limit cannot be raised to CONNS + BATCH + 64.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -267,26 +270,23 @@ static void check_echo(int fd, long i)
 		wrong_reply(i, "wrong echo");
 }
 
-/* Round trips on one connection, then close after the server did. */
-static void warm_up(void)
+/*
+ * Round trips on one batch of connections at once; they stay open.
+ * Returns the number of connections, in @fds.
+ */
+static long warm_up(int *fds)
 {
-	ssize_t n;
-	char c;
-	int fd;
+	long n = opt.batch < opt.warmup ? opt.batch : opt.warmup;
 
-	if (!opt.warmup)
-		return;
-	fd = connect_one();
-	for (long t = 0; t < opt.warmup; t++) {
-		send_message(fd, t);
-		check_echo(fd, t);
+	for (long i = 0; i < n; i++)
+		fds[i] = connect_one();
+	for (long t = 0; t < opt.warmup; t += n) {
+		for (long i = 0; i < n; i++)
+			send_message(fds[i], t + i);
+		for (long i = 0; i < n; i++)
+			check_echo(fds[i], t + i);
 	}
-	/* The server's EOF says it has torn the connection down. */
-	shutdown(fd, SHUT_WR);
-	n = recv(fd, &c, 1, 0);
-	if (n != 0)
-		fail(1, "warm-up close", n < 0 ? errno : EPROTO);
-	close(fd);
+	return n;
 }
 
 static void usage(void)
@@ -333,19 +333,20 @@ static void parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	long rss_before, rss_after, slab_before, slab_after;
-	int *fds;
+	long rss_before, rss_after, slab_before, slab_after, nwarm;
+	int *fds, *warm;
 
 	parse_args(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	raise_nofile((rlim_t)opt.conns + FD_SLACK);
+	raise_nofile((rlim_t)(opt.conns + opt.batch + FD_SLACK));
 	fds = calloc((size_t)opt.conns, sizeof(*fds));
+	warm = calloc((size_t)opt.batch, sizeof(*warm));
 	msg_out = malloc((size_t)opt.size);
 	msg_in = malloc(opt.http ? HTTP_ANSWER_MAX + 1 : (size_t)opt.size);
-	if (!fds || !msg_out || !msg_in)
+	if (!fds || !warm || !msg_out || !msg_in)
 		fail(2, "malloc", ENOMEM);
 
-	warm_up();
+	nwarm = warm_up(warm);
 	rss_before = server_rss_kb();
 	slab_before = read_kb("/proc/meminfo", "Slab");
 	for (long b = 0; b < opt.conns; b += opt.batch) {
@@ -373,7 +374,10 @@ int main(int argc, char **argv)
 		       (double)opt.conns);
 	for (long i = 0; i < opt.conns; i++)
 		close(fds[i]);
+	for (long i = 0; i < nwarm; i++)
+		close(warm[i]);
 	free(fds);
+	free(warm);
 	free(msg_out);
 	free(msg_in);
 	return 0;

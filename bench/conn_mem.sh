@@ -199,7 +199,8 @@ run_once() {
 
 for c in $conns_list; do
 	if ((c + 128 > nofile)); then
-		skipped[c$c]="$c connections need more descriptors than the limit of $nofile"
+		skipped[c$c]="$c connections need more descriptors"
+		skipped[c$c]+=" than the limit of $nofile"
 		echo "conn_mem: skipping c$c: ${skipped[c$c]}" >&2
 		continue
 	fi
@@ -247,10 +248,12 @@ done
 
 if ((table)); then
 	echo
-	printf 'Server RSS growth per connection, median of %s runs: %s-byte\n' \
-		"$runs" "$size"
-	echo "round trip on each, then all idle; ratio to the raw liburing"
-	echo "echo loop; kernel = Slab growth for both ends, system-wide."
+	printf 'Server RSS growth per connection, median of %s runs: one\n' \
+		"$runs"
+	printf '%s-byte round trip (GET /hello for http) on each, then all\n' \
+		"$size"
+	echo "idle; ratio to the raw liburing echo loop; kernel = Slab growth"
+	echo "for both ends of the connections, system-wide."
 	echo
 	echo "| server | conns | bytes/conn | vs uring | kernel bytes/conn |"
 	echo "|---|---:|---:|---:|---:|"
