@@ -18,9 +18,10 @@
  *			break;
  *	}
  *
- * The loop runs in http_serve (server.c), whose frame holds the request
- * and the buffers; the connection's own task waits for the next request
- * in between (http_wait_request), so an idle connection costs no buffer.
+ * The loop runs in http_serve (server.c) while the connection is busy,
+ * with the request and the buffers; in between, the connection's own task
+ * waits for the next request holding none, so an idle connection costs
+ * no buffer.
  *
  * Files: framing.c (the strict RFC 9112 check of the bytes), reader.c
  * (parser callbacks and the socket-free parsing core), request.c
@@ -270,18 +271,18 @@ struct http_conn {
 void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns);
 
 /*
- * Async function: wait until the client of the idle connection @c sends
- * the first bytes of its next request, and lend them in @chunk (release
- * it with corio_buf_release once copied).  Holds no buffer while it
- * waits where the kernel has buffer rings.  Result: 1, 0 when the peer
- * closed, or a negative errno: -ETIME (nothing for @c->idle_ns since the
- * first wait for this request) or what the receive failed with.
+ * Set the calling task's deadline (corio_deadline_set) for the request
+ * @c waits for: @c->idle_ns after the first wait for it began, now if
+ * this is the first.  Returns the deadline it replaced, to restore once
+ * the wait is over.
  */
-corio_async_decl(int, http_wait_request, ((struct http_conn *, c),
-	(struct corio_buf *, chunk)));
+int64_t http_conn_arm_deadline(struct http_conn *c);
 
-/* http_read_request: nothing buffered and nothing of a next request
- * seen; answers sent.  Wait with http_wait_request. */
+/*
+ * http_read_request: nothing buffered and nothing of a next request
+ * seen; answers sent.  Wait for the next one without the buffers: borrow
+ * its first chunk from @c->rd under http_conn_arm_deadline (server.c).
+ */
 #define HTTP_READ_IDLE 2
 
 /*

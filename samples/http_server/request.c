@@ -1,17 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * samples/http_server/request.c - http_wait_request() and
- * http_read_request(): the socket side of reading requests.  Parsing is
- * reader.c's, which never waits; here is everything that does (receiving,
- * sending the responses and the 100 Continue), between calls to it, never
- * inside one.
+ * samples/http_server/request.c - http_read_request(): the socket side of
+ * reading requests.  Parsing is reader.c's, which never waits; here is
+ * everything that does (receiving, sending the responses and the 100
+ * Continue), between calls to it, never inside one.
  *
  * Bytes come through a corio_reader: a multishot receive into the
  * server's pool where the kernel has buffer rings, one recv per read
- * otherwise.  An idle connection waits in http_wait_request, which
- * borrows the first chunk of the next request from the pool and so needs
- * no buffer of the connection's own; http_read_request copies into the
- * buffers of the connection's http_serve frame.
+ * otherwise.  http_read_request copies them into the buffers of a busy
+ * connection; an idle one borrows the first chunk of its next request
+ * from the pool instead (server.c), and so needs no buffer of its own.
  */
 #include <assert.h>
 #include <string.h>
@@ -51,33 +49,14 @@ void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns)
 	http_reader_init(&c->reader);
 }
 
-/*
- * Set the calling task's deadline for the request @c waits for: the whole
- * request must arrive within idle_ns of the first wait for it, so that a
- * client sending a byte now and then cannot hold the connection forever.
- * Returns the deadline it replaces.
- */
-static int64_t arm_request_deadline(struct http_conn *c)
+/* The whole request must arrive within idle_ns of the first wait for it,
+ * so that a client sending a byte now and then cannot hold the
+ * connection forever. */
+int64_t http_conn_arm_deadline(struct http_conn *c)
 {
 	if (c->wait_since < 0)
 		c->wait_since = corio_now();
 	return corio_deadline_set(c->wait_since + c->idle_ns);
-}
-
-corio_async(int, http_wait_request, ((struct http_conn *, c),
-				     (struct corio_buf *, chunk)), (
-	int64_t prev_deadline;
-	ssize_t n;
-))
-{
-	corio_begin();
-	self->prev_deadline = arm_request_deadline(self->c);
-	corio_await(self->n, corio_reader_borrow, self->c->rd, self->chunk);
-	/* Between requests, an end of stream is a clean close. */
-	corio_return(self->n > 0 ? 1 : (int)self->n);
-corio_finally:
-	corio_deadline_set(self->prev_deadline);
-	corio_end();
 }
 
 corio_async(int, http_read_request, ((struct http_conn *, c),
@@ -118,12 +97,12 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 			if (self->r < 0)
 				corio_return(self->r);
 		}
-		/* Nothing of a next request yet: wait without the buffers
-		 * (http_wait_request), not here. */
+		/* Nothing of a next request yet: the caller waits for it
+		 * without the buffers, not here. */
 		if (http_framing_is_idle(&self->c->reader.fr))
 			corio_return(HTTP_READ_IDLE);
 		if (!self->armed) {
-			self->prev_deadline = arm_request_deadline(self->c);
+			self->prev_deadline = http_conn_arm_deadline(self->c);
 			self->armed = true;
 		}
 		corio_await(self->n, corio_reader_read, self->c->rd,
