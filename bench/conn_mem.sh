@@ -150,20 +150,7 @@ run_once() {
 	local name=$1 c=$2 out=$tmpdir/load.out log=$tmpdir/server.log
 	local lrc=0 src=0 key val per='' kernel=''
 
-	while connects "$port"; do	# someone else is on it: skip
-		port=$((port + 1))
-	done
-	taskset -c 0 bash -c "${cmd[$name]//\{port\}/$port}" \
-		</dev/null >"$log" 2>&1 &
-	server_pid=$!
-	if ! wait_listening "$server_pid" "$port"; then
-		echo "conn_mem: $name did not listen on $port:" >&2
-		cat "$log" >&2
-		stop_proc "$server_pid" || true
-		server_pid=
-		port=$((port + 1))
-		return 1
-	fi
+	start_server "$name" 0 "${cmd[$name]}" "$log" || return 1
 
 	# shellcheck disable=SC2086  # mode: zero or one option
 	taskset -c 1 "$bindir/conn_mem" -c "$c" -s "$size" -w "$warmup" \
@@ -220,6 +207,24 @@ for c in $conns_list; do
 	done
 done
 
+# Medians, and the ratio to the liburing loop, keyed "server.cN".
+declare -A per ratio kernel
+for c in $conns_list; do
+	for name in "${servers[@]}"; do
+		k=$name.c$c
+		[[ -n ${res[$k.bytes_per_conn]:-} ]] || continue
+		per[$k]=$(median "${res[$k.bytes_per_conn]}")
+		[[ -z ${res[$k.kernel_bytes_per_conn]:-} ]] ||
+			kernel[$k]=$(median "${res[$k.kernel_bytes_per_conn]}")
+	done
+	for name in "${servers[@]}"; do
+		k=$name.c$c
+		[[ -n ${per[$k]:-} && -n ${per[uring.c$c]:-} ]] || continue
+		ratio[$k]=$(awk -v a="${per[$k]}" -v b="${per[uring.c$c]}" \
+			'BEGIN { printf "%.3f", a / b }')
+	done
+done
+
 for c in $conns_list; do
 	if [[ -n ${skipped[c$c]:-} ]]; then
 		echo "conn_mem.c$c.skipped=${skipped[c$c]}"
@@ -230,19 +235,13 @@ for c in $conns_list; do
 		if [[ -n ${failed[$k]:-} ]]; then
 			echo "conn_mem.$k.failed_runs=${failed[$k]}"
 		fi
-		[[ -n ${res[$k.bytes_per_conn]:-} ]] || continue
-		per=$(median "${res[$k.bytes_per_conn]}")
-		printf 'conn_mem.%s.bytes_per_conn=%.1f\n' "$k" "$per"
-		b=${res[uring.c$c.bytes_per_conn]:-}
-		if [[ $name != uring && -n $b ]]; then
-			printf 'conn_mem.%s.ratio_vs_uring=%.3f\n' "$k" \
-				"$(awk -v a="$per" -v b="$(median "$b")" \
-					'BEGIN { print a / b }')"
-		fi
-		if [[ -n ${res[$k.kernel_bytes_per_conn]:-} ]]; then
+		[[ -n ${per[$k]:-} ]] || continue
+		printf 'conn_mem.%s.bytes_per_conn=%.1f\n' "$k" "${per[$k]}"
+		[[ $name == uring || -z ${ratio[$k]:-} ]] ||
+			echo "conn_mem.$k.ratio_vs_uring=${ratio[$k]}"
+		[[ -z ${kernel[$k]:-} ]] ||
 			printf 'conn_mem.%s.kernel_bytes_per_conn=%.0f\n' "$k" \
-				"$(median "${res[$k.kernel_bytes_per_conn]}")"
-		fi
+				"${kernel[$k]}"
 	done
 done
 
@@ -261,21 +260,13 @@ if ((table)); then
 		[[ -z ${skipped[c$c]:-} ]] || continue
 		for name in "${servers[@]}"; do
 			k=$name.c$c
-			if [[ -z ${res[$k.bytes_per_conn]:-} ]]; then
+			if [[ -z ${per[$k]:-} ]]; then
 				echo "| $name | $c | failed | | |"
 				continue
 			fi
-			per=$(median "${res[$k.bytes_per_conn]}")
-			b=${res[uring.c$c.bytes_per_conn]:-}
-			ratio=
-			[[ -z $b ]] || ratio=$(awk -v a="$per" \
-				-v b="$(median "$b")" \
-				'BEGIN { printf "%.3f", a / b }')
-			kernel=
-			[[ -z ${res[$k.kernel_bytes_per_conn]:-} ]] ||
-				kernel=$(median "${res[$k.kernel_bytes_per_conn]}")
 			printf '| %s | %s | %.0f | %s | %s |\n' "$name" "$c" \
-				"$per" "$ratio" "${kernel:+$(printf %.0f "$kernel")}"
+				"${per[$k]}" "${ratio[$k]:-}" \
+				"${kernel[$k]:+$(printf %.0f "${kernel[$k]}")}"
 		done
 	done
 fi
