@@ -104,14 +104,15 @@ install_traps
 
 if [[ -z $bindir ]]; then
 	bindir=$tmpdir
-	for prog in echo_uring echo_epoll echo_threads; do
-		"${CC:-cc}" -O2 -std=gnu11 -o "$bindir/$prog" \
-			"$here/baselines/$prog.c" -luring -lpthread
+	for b in echo_uring echo_epoll echo_threads; do
+		"${CC:-cc}" -O2 -std=gnu11 -o "$bindir/$b" \
+			"$here/baselines/$b.c" -luring -lpthread
 	done
 	"${CC:-cc}" -O2 -std=gnu11 -o "$bindir/echo_load" "$here/echo_load.c"
 fi
-for prog in echo_uring echo_epoll echo_threads echo_load; do
-	[[ -x $bindir/$prog ]] || die "no $bindir/$prog"
+# Not $prog: die() and start_server() prefix their messages with it.
+for b in echo_uring echo_epoll echo_threads echo_load; do
+	[[ -x $bindir/$b ]] || die "no $bindir/$b"
 done
 
 servers=()
@@ -165,20 +166,8 @@ run_once() {
 	local lrc=0 src=0 key val requests='' ticks='' rps='' p50='' p99=''
 	local errs=''
 
-	while connects "$port"; do	# someone else is on it: skip
-		port=$((port + 1))
-	done
-	taskset -c "${cpus[$name]:-0}" bash -c "${cmd[$name]//\{port\}/$port}" \
-		</dev/null >"$log" 2>&1 &
-	server_pid=$!
-	if ! wait_listening "$server_pid" "$port"; then
-		echo "echo_compare: $name did not listen on $port:" >&2
-		cat "$log" >&2
-		stop_proc "$server_pid" || true
-		server_pid=
-		port=$((port + 1))
+	start_server "$name" "${cpus[$name]:-0}" "${cmd[$name]}" "$log" ||
 		return 1
-	fi
 
 	taskset -c 1 "$bindir/echo_load" -c "$c" -d "$duration" -s "$size" \
 		-w "$warmup" -p "$port" -P "$server_pid" >"$out" 2>&1 &

@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: MIT
-# shellcheck shell=bash disable=SC2154  # prog, tmpdir: the caller's
+# shellcheck shell=bash disable=SC2154  # prog, tmpdir, port: the caller's
 #
 # lib.sh - shell functions shared by the server benchmarks
-# (echo_compare.sh, http_compare.sh), sourced after they set:
+# (echo_compare.sh, http_compare.sh, conn_mem.sh), sourced after they set:
 #   prog        the script's name, the prefix of its messages
 #   tmpdir      (before install_traps) removed on exit
 #   server_pid, load_pid   processes to stop on exit, when not empty
+#   port        (for start_server) the next port to try
 
 die() {
 	echo "$prog: $*" >&2
@@ -64,6 +65,29 @@ wait_listening() {
 		connects "$port" && return 0
 		sleep 0.02
 	done
+	return 1
+}
+
+# Start the server command $3 pinned to CPUs $2 (taskset -c list), its
+# output in $4, on the first free port from $port on ({port} in $3 stands
+# for it), and wait until it listens: sets server_pid and port.  On
+# failure prints the output, stops the server, moves port on and returns
+# 1.  $1 names the server in the message.
+start_server() {
+	local name=$1 cpus=$2 cmd=$3 log=$4
+
+	while connects "$port"; do	# someone else is on it: skip
+		port=$((port + 1))
+	done
+	taskset -c "$cpus" bash -c "${cmd//\{port\}/$port}" </dev/null \
+		>"$log" 2>&1 &
+	server_pid=$!
+	wait_listening "$server_pid" "$port" && return 0
+	echo "$prog: $name did not listen on $port:" >&2
+	cat "$log" >&2
+	stop_proc "$server_pid" || true
+	server_pid=
+	port=$((port + 1))
 	return 1
 }
 

@@ -18,6 +18,12 @@
 #                         (corio_2loops), against nginx with one worker,
 #                         under wrk (bench/http_compare.sh; HTTP_ARGS adds
 #                         options, e.g. HTTP_ARGS='--runs 5 --table')
+#   conn_mem              server memory per idle connection at 1,000 and
+#                         10,000 connections: echo_server and http_server
+#                         on io_uring and on epoll against the raw
+#                         liburing and epoll echo baselines, median of 5
+#                         runs (bench/conn_mem.sh; CONN_MEM_ARGS adds
+#                         options, e.g. CONN_MEM_ARGS='--runs 9 --table')
 #   net_send              corio_send_all against corio_send_zc over loopback
 #                         TCP at 4 KiB, 64 KiB, 1 MiB (bench/net_send.c;
 #                         NET_SEND_MIB sets the MiB sent per run)
@@ -32,9 +38,9 @@
 #                         dnsmasq; DNS_ARGS adds options, e.g.
 #                         DNS_ARGS='--runs 11 --max-queries 64')
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
-# benchmarks run pinned to CPU 1; the echo and HTTP servers to CPU 0 and
-# the load generator to CPU 1, except the two-loop servers, which use
-# CPUs 0-1 and so share CPU 1 with the load generator.
+# benchmarks run pinned to CPU 1; the echo, HTTP and conn_mem servers to
+# CPU 0 and the load generator to CPU 1, except the two-loop servers,
+# which use CPUs 0-1 and so share CPU 1 with the load generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-bench}
@@ -54,6 +60,7 @@ for n in "${names[@]}"; do
 		micro+=("$n") ;;
 	echo) ;;
 	http) ;;
+	conn_mem) ;;
 	net_send) ;;
 	files) ;;
 	dns) ;;
@@ -79,6 +86,12 @@ run_asked echo ECHO_ARGS bench/echo_compare.sh --bindir "$build/bench" \
 	--corio "$build/samples/echo_server" --loops "1 2"
 run_asked http HTTP_ARGS bench/http_compare.sh \
 	--server "$build/samples/http_server/http_server" --loops "1 2"
+# http_server is built only where http_parser is installed.
+http_bin=$build/samples/http_server/http_server
+conn_mem_http=()
+[ ! -x "$http_bin" ] || conn_mem_http=(--http "$http_bin")
+run_asked conn_mem CONN_MEM_ARGS bench/conn_mem.sh --bindir "$build/bench" \
+	--corio "$build/samples/echo_server" "${conn_mem_http[@]}"
 # net_send pins its sender to CPU 0 and its receiver to CPU 1 itself.
 run_asked net_send NO_ARGS "$build/bench/net_send" "${NET_SEND_MIB:-256}"
 run_asked files FILES_ARGS bench/files.sh --bindir "$build"

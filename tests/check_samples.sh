@@ -21,6 +21,9 @@ fail() { echo "FAIL: $*"; exit 1; }
 start_server() {
 	local name=$1 out=$2 suffix=$3
 	shift 3
+	# Made here: the background job may not have opened it by the time
+	# sed first reads it, and set -e would end the script there.
+	: >"$out"
 	"$@" >"$out" 2>&1 &
 	server=$!
 	port=

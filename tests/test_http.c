@@ -1281,6 +1281,66 @@ Test(http, many_concurrent_connections)
 	free(c);
 }
 
+/* VmRSS of the server, in KiB. */
+static long server_rss_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)srv.pid);
+	f = fopen(path, "re");
+	cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+	while (kb < 0 && fgets(line, sizeof(line), f))
+		sscanf(line, "VmRSS: %ld", &kb);
+	fclose(f);
+	cr_assert_geq(kb, 0, "no VmRSS in %s", path);
+	return kb;
+}
+
+/*
+ * The request and the buffers of a connection (41 KiB) exist only while
+ * it is busy.  Idle keep-alive connections measured 0.4 KiB each on
+ * io_uring, 4.6 KiB on epoll (a receive buffer of the connection's own)
+ * and 11 KiB under valgrind; with the buffers they were 45 KiB, and 58
+ * KiB under valgrind.
+ */
+Test(http, idle_connections_hold_no_request_buffers)
+{
+	enum { N = 400, WARM = 512, MAX_BYTES_PER_CONN = 24576 };
+	struct client **c = calloc(N, sizeof(*c));
+	struct response r;
+	long before, after;
+	int i;
+
+	cr_assert_not_null(c);
+	/* What all connections share is set up and touched first: the
+	 * receive pool (256 buffers, each used in turn) above all. */
+	c[0] = client_open();
+	for (i = 0; i < WARM; i++) {
+		send_str(c[0], "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+		read_response(c[0], &r, false);
+		expect_hello(&r);
+		free_response(&r);
+	}
+	client_close(c[0]);
+	before = server_rss_kb();
+	for (i = 0; i < N; i++) {
+		c[i] = client_open();
+		send_str(c[i], "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+		read_response(c[i], &r, false);
+		expect_hello(&r);
+		free_response(&r);
+	}
+	after = server_rss_kb();
+	cr_assert_lt((after - before) * 1024 / N, MAX_BYTES_PER_CONN,
+		     "%ld bytes per idle connection",
+		     (after - before) * 1024 / N);
+	for (i = 0; i < N; i++)
+		client_close(c[i]);
+	free(c);
+}
+
 Test(http, connect_refused_then_closed)
 {
 	static const char req[] = "CONNECT example.org:443 HTTP/1.1\r\n"

@@ -8,7 +8,8 @@
  * of them (one multishot recv each): the kernel picks a buffer as data
  * arrives, the connection sends straight from it and gives it back.  On a
  * backend without multishot operations both fall back to one accept or
- * recv per message, into the connection's own buffer.
+ * recv per message, into a buffer of the connection's own that exists
+ * only on that path (echo_plain).
  *
  * A cancelled connection only runs its cleanup section, where nothing can
  * be awaited, so it closes its socket with close(2) there.
@@ -29,15 +30,44 @@
 #define POOL_BUFS 256
 #define POOL_BUF_SIZE ECHO_BUF
 
+/*
+ * The fallback: one recv per message into a buffer of this frame.  A
+ * frame of its own, called only on that path, so that a connection served
+ * from the pool holds no buffer at all (see docs/design.md, "Memory per
+ * connection").  Returns when the peer closes or an error ends the echo.
+ */
+corio_async_static(int, echo_plain, ((int, fd)), (
+	ssize_t n;
+	char buf[ECHO_BUF];
+))
+{
+	corio_begin();
+	for (;;) {
+		/* The peer sends its next message only after our echo:
+		 * wait for data rather than try first and fail. */
+		corio_await(self->n, corio_recv_retry, self->fd, self->buf,
+			    sizeof(self->buf), CORIO_RECV_POLL_FIRST);
+		if (self->n <= 0)
+			break;
+		corio_await(self->n, corio_send_all, self->fd, self->buf,
+			    (size_t)self->n, 0);
+		if (self->n < 0)
+			break;
+	}
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+/* Every idle connection holds this frame: @closing first fills the hole
+ * after @fd (docs/design.md, "Memory per connection"). */
 corio_async_static(int, echo_conn, ((struct echo_server *, srv),
-				    (int, fd),
-				    (struct corio_bufpool *, pool)), (
+				    (int, fd)), (
+	int closing;		/* the fd being closed */
 	struct sample_link link;	/* in the service's list */
 	struct corio_reader *rd;
 	struct corio_buf b;	/* borrowed from the pool, or empty */
 	ssize_t n;
-	int closing;		/* the fd being closed */
-	char buf[ECHO_BUF];	/* the fallback's buffer */
 ))
 {
 	corio_begin();
@@ -47,7 +77,7 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 	 * with the next one (Nagle). */
 	setsockopt(self->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 },
 		   sizeof(int));
-	if (corio_reader_open(&self->rd, self->fd, self->pool) < 0)
+	if (corio_reader_open(&self->rd, self->fd, self->srv->pool) < 0)
 		goto out;
 	while (corio_reader_is_multishot(self->rd)) {
 		/* Echo straight from the kernel's buffer, then return it. */
@@ -60,18 +90,8 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 		if (self->n < 0)
 			break;
 	}
-	while (!corio_reader_is_multishot(self->rd)) {
-		/* The peer sends its next message only after our echo:
-		 * wait for data rather than try first and fail. */
-		corio_await(self->n, corio_recv_retry, self->fd, self->buf,
-			    sizeof(self->buf), CORIO_RECV_POLL_FIRST);
-		if (self->n <= 0)
-			break;
-		corio_await(self->n, corio_send_all, self->fd, self->buf,
-			    (size_t)self->n, 0);
-		if (self->n < 0)
-			break;
-	}
+	if (!corio_reader_is_multishot(self->rd))
+		corio_await_discard(echo_plain, self->fd);
 	/* Before the close: the reader's receive holds the socket. */
 	corio_reader_close(self->rd);
 	self->rd = NULL;
@@ -97,7 +117,7 @@ static struct corio_frame *start_conn(void *arg, int fd)
 {
 	struct echo_server *srv = arg;
 
-	return echo_conn__start(NULL, srv, fd, srv->pool, NULL);
+	return echo_conn__start(NULL, srv, fd, NULL);
 }
 
 /* In the accept task: the pool outlives it until its last reader. */

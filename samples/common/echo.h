@@ -18,7 +18,8 @@
 
 #include "common/service.h"
 
-/* Receive buffer of a connection, in its frame. */
+/* Size of the pool's buffers, and of a connection's own receive buffer
+ * on a backend without buffer rings (epoll). */
 #define ECHO_BUF 4096
 
 struct echo_server {

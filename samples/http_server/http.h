@@ -11,10 +11,17 @@
  *		r = await http_read_request(conn, req);	1: got one
  *		if (r <= 0)				0: peer closed
  *			break;				<0: -errno
+ *		if (r == HTTP_READ_IDLE)		nothing buffered:
+ *			return;				wait idle
  *		await http_route(srv, conn, req);
  *		if (!req->keep_alive)
  *			break;
  *	}
+ *
+ * The loop runs in http_serve (server.c) while the connection is busy,
+ * with the request and the buffers; in between, the connection's own task
+ * waits for the next request holding none, so an idle connection costs
+ * no buffer.
  *
  * Files: framing.c (the strict RFC 9112 check of the bytes), reader.c
  * (parser callbacks and the socket-free parsing core), request.c
@@ -42,13 +49,20 @@
 /* ---------------------------------------------------------------------- */
 /* Limits.  Each protocol limit is a status the client gets, not a crash. */
 
-#define HTTP_IN_BUF 8192	/* receive buffer of a connection */
+#define HTTP_IN_BUF 8192	/* receive buffer of a busy connection */
 #define HTTP_OUT_BUF 16384	/* responses waiting to be sent */
 #define HTTP_URL_MAX 2048	/* longer request target: 414 */
 #define HTTP_HEAD_MAX 8192	/* URL and header bytes: beyond, 431 */
 #define HTTP_HEADERS_MAX 64	/* more header lines: 431 */
 #define HTTP_BODY_MAX 8192	/* larger request body: 413 */
 #define HTTP_PATH_MAX 1024	/* decoded file path under --root: 414 */
+
+/* The receive pool of a loop's connections (corio_bufpool): 1 MiB
+ * whatever their number.  A chunk is copied out as soon as it arrives
+ * (into HTTP_IN_BUF), so buffers follow the bytes in flight. */
+#define HTTP_POOL_BUFS 256
+#define HTTP_POOL_BUF 4096
+_Static_assert(HTTP_POOL_BUF <= HTTP_IN_BUF, "a chunk fits the buffer");
 
 /*
  * Protocol errors travel as negative errnos like I/O errors do, so one
@@ -230,33 +244,56 @@ bool http_framing_is_idle(const struct http_framing *fr);
 /* Connections.                                                           */
 
 /*
- * The state of one connection, in its task's frame.  Bytes in
- * in[in_start, in_end) were received but not parsed yet (pipelined
- * requests); out[0, out_len) are responses not sent yet: they leave in one
- * send when the connection would otherwise wait for the client.
+ * The state of one connection, in its task's frame: all an idle
+ * connection holds besides the reader.  The buffers (struct http_bufs,
+ * server.c) are taken only while the connection has bytes to parse or
+ * answers to send; @in and @out point into them meanwhile, NULL
+ * otherwise.  Bytes in in[in_start, in_end) were received but not parsed
+ * yet (pipelined requests); out[0, out_len) are responses not sent yet:
+ * they leave in one send when the connection would otherwise wait for the
+ * client.
  */
 struct http_conn {
 	int fd;				/* the socket; owned by the task */
-	int64_t idle_ns;		/* longest wait for a request byte */
+	int64_t idle_ns;		/* longest wait for a request */
+	int64_t wait_since;		/* when the first wait for the
+					 * current request began, or -1 */
 	struct http_reader reader;	/* state between requests and reads */
+	struct corio_reader *rd;	/* receives from @fd; owned by the
+					 * task */
+	char *in;			/* HTTP_IN_BUF bytes, or NULL */
+	char *out;			/* HTTP_OUT_BUF bytes, or NULL */
 	uint32_t in_start, in_end;
 	uint32_t out_len;
-	char in[HTTP_IN_BUF];
-	char out[HTTP_OUT_BUF];
 };
 
-/* Set up @c for the socket @fd (does not take it over). */
+/* Set up @c for the socket @fd (does not take it over); no reader yet. */
 void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns);
 
 /*
- * Async function: read the next request of @c into @req.  Runs the
- * parser over bytes already buffered first (pipelining), and before
- * waiting for more, sends the responses still in @c->out (and a 100
- * Continue when the client asked for one).  Result: 1 with @req complete,
- * 0 when the peer closed between requests, or a negative errno: an
- * HTTP_E* protocol error, -ECONNABORTED (closed inside a request), -ETIME
- * (the request took longer than @c->idle_ns to arrive), or what recv or
- * send failed with.
+ * Set the calling task's deadline (corio_deadline_set) for the request
+ * @c waits for: @c->idle_ns after the first wait for it began, now if
+ * this is the first.  Returns the deadline it replaced, to restore once
+ * the wait is over.
+ */
+int64_t http_conn_arm_deadline(struct http_conn *c);
+
+/*
+ * http_read_request: nothing buffered and nothing of a next request
+ * seen; answers sent.  Wait for the next one without the buffers: borrow
+ * its first chunk from @c->rd under http_conn_arm_deadline (server.c).
+ */
+#define HTTP_READ_IDLE 2
+
+/*
+ * Async function: read the next request of @c into @req; @c->in and
+ * @c->out must be set.  Runs the parser over bytes already buffered first
+ * (pipelining), and before waiting for more, sends the responses still
+ * in @c->out (and a 100 Continue when the client asked for one).  Result:
+ * 1 with @req complete, HTTP_READ_IDLE, 0 when the peer closed between
+ * requests, or a negative errno: an HTTP_E* protocol error, -ECONNABORTED
+ * (closed inside a request), -ETIME (the request took longer than
+ * @c->idle_ns to arrive), or what the receive or send failed with.
  */
 corio_async_decl(int, http_read_request, ((struct http_conn *, c),
 	(struct http_request *, req)));
@@ -388,6 +425,12 @@ corio_async_decl(int, http_serve_file, ((struct http_conn *, c),
  */
 struct http_server {
 	struct sample_service svc;	/* accept task and connections */
+	struct corio_bufpool *pool;	/* receive pool of the connections;
+					 * made and destroyed by the accept
+					 * task */
+	struct http_bufs *spare;	/* buffers of busy connections, not
+					 * in use (server.c) */
+	unsigned nspare;		/* on @spare */
 	int root_fd;			/* directory served, or -1; borrowed */
 	enum http_resolve_mode resolve;	/* how files are opened in it */
 	int64_t idle_ns;		/* idle connection timeout */

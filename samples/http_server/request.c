@@ -2,8 +2,14 @@
 /*
  * samples/http_server/request.c - http_read_request(): the socket side of
  * reading requests.  Parsing is reader.c's, which never waits; here is
- * everything that does (recv, sending the responses and the 100
+ * everything that does (receiving, sending the responses and the 100
  * Continue), between calls to it, never inside one.
+ *
+ * Bytes come through a corio_reader: a multishot receive into the
+ * server's pool where the kernel has buffer rings, one recv per read
+ * otherwise.  http_read_request copies them into the buffers of a busy
+ * connection; an idle one borrows the first chunk of its next request
+ * from the pool instead (server.c), and so needs no buffer of its own.
  */
 #include <assert.h>
 #include <string.h>
@@ -22,7 +28,7 @@ static int feed(struct http_conn *c, struct http_request *req)
 	uint32_t used;
 	int r;
 
-	assert(c->in_start <= c->in_end && c->in_end <= sizeof(c->in));
+	assert(c->in && c->in_start <= c->in_end && c->in_end <= HTTP_IN_BUF);
 	r = http_reader_feed(&c->reader, req, c->in + c->in_start,
 			     c->in_end - c->in_start, &used);
 	if (r < 0)
@@ -38,10 +44,19 @@ static int feed(struct http_conn *c, struct http_request *req)
 
 void http_conn_init(struct http_conn *c, int fd, int64_t idle_ns)
 {
-	c->fd = fd;
-	c->idle_ns = idle_ns;
-	c->in_start = c->in_end = c->out_len = 0;
+	*c = (struct http_conn){ .fd = fd, .idle_ns = idle_ns,
+				 .wait_since = -1 };
 	http_reader_init(&c->reader);
+}
+
+/* The whole request must arrive within idle_ns of the first wait for it,
+ * so that a client sending a byte now and then cannot hold the
+ * connection forever. */
+int64_t http_conn_arm_deadline(struct http_conn *c)
+{
+	if (c->wait_since < 0)
+		c->wait_since = corio_now();
+	return corio_deadline_set(c->wait_since + c->idle_ns);
 }
 
 corio_async(int, http_read_request, ((struct http_conn *, c),
@@ -50,7 +65,6 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 	bool armed;		/* our deadline is set */
 	ssize_t n;
 	int r;
-	int flags;
 ))
 {
 	corio_begin();
@@ -58,6 +72,9 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 	for (;;) {
 		if (self->c->in_start < self->c->in_end) {
 			self->r = feed(self->c, self->req);
+			/* The next request's wait has not begun. */
+			if (self->r > 0)
+				self->c->wait_since = -1;
 			if (self->r != 0)
 				corio_return(self->r);
 		}
@@ -75,30 +92,26 @@ corio_async(int, http_read_request, ((struct http_conn *, c),
 		/* About to wait for the client: it may be waiting for the
 		 * answers to what it sent so far.  One send covers every
 		 * request that was in the buffer. */
-		self->flags = 0;
 		if (self->c->out_len) {
 			corio_await(self->r, http_flush, self->c);
 			if (self->r < 0)
 				corio_return(self->r);
-			/* Its next request follows our answer: wait for
-			 * data instead of trying first and failing. */
-			self->flags = CORIO_RECV_POLL_FIRST;
 		}
-		/* The whole request must arrive within idle_ns of the first
-		 * wait for it, so that a client sending a byte now and then
-		 * cannot hold the connection forever. */
+		/* Nothing of a next request yet: the caller waits for it
+		 * without the buffers, not here. */
+		if (http_framing_is_idle(&self->c->reader.fr))
+			corio_return(HTTP_READ_IDLE);
 		if (!self->armed) {
-			self->prev_deadline = corio_deadline_set(
-				corio_now() + self->c->idle_ns);
+			self->prev_deadline = http_conn_arm_deadline(self->c);
 			self->armed = true;
 		}
-		corio_await(self->n, corio_recv_retry, self->c->fd, self->c->in,
-			    sizeof(self->c->in), self->flags);
+		corio_await(self->n, corio_reader_read, self->c->rd,
+			    self->c->in, HTTP_IN_BUF);
 		if (self->n <= 0)
 			corio_return(self->n == 0 ?
 				     http_reader_eof(&self->c->reader) :
 				     (int)self->n);
-		assert((size_t)self->n <= sizeof(self->c->in));
+		assert((size_t)self->n <= HTTP_IN_BUF);
 		self->c->in_start = 0;
 		self->c->in_end = (uint32_t)self->n;
 	}
