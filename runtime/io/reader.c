@@ -63,8 +63,10 @@ struct corio_reader {
 	struct corio__sync waiters;	/* at most one task */
 	struct corio_bufpool *pool;
 	int fd;
-	struct chunk *q;		/* received, unread: a ring */
+	struct chunk *q;		/* received, unread: a ring, @small
+					 * until more than two queue up */
 	uint32_t head, count, cap;
+	struct chunk small[2];		/* an idle reader allocates no queue */
 	uint32_t off;			/* bytes of the head chunk read */
 	int end_res;			/* once @ended: 0 (EOF) or -errno */
 	/* The waiting task's request: a copy into @want_buf, or a borrow
@@ -205,7 +207,8 @@ static void reader_free(struct corio_reader *rd)
 {
 	struct corio_bufpool *pool = rd->pool;
 
-	corio__free(rd->q);
+	if (rd->q != rd->small)
+		corio__free(rd->q);
 	corio__free(rd);
 	pool->readers--;
 	pool_maybe_free(pool);
@@ -214,14 +217,15 @@ static void reader_free(struct corio_reader *rd)
 static bool push_chunk(struct corio_reader *rd, uint32_t len, uint16_t bid)
 {
 	if (rd->count == rd->cap) {
-		uint32_t cap = rd->cap ? rd->cap * 2 : 8, i;
+		uint32_t cap = rd->cap < 4 ? 8 : rd->cap * 2, i;
 		struct chunk *q = corio__malloc(sizeof(*q) * cap);
 
 		if (!q)
 			return false;
 		for (i = 0; i < rd->count; i++)
 			q[i] = rd->q[(rd->head + i) % rd->cap];
-		corio__free(rd->q);
+		if (rd->q != rd->small)
+			corio__free(rd->q);
 		rd->q = q;
 		rd->head = 0;
 		rd->cap = cap;
@@ -366,6 +370,8 @@ int corio_reader_open(struct corio_reader **out, int fd,
 	if (!rd)
 		return -ENOMEM;
 	memset(rd, 0, sizeof(*rd));
+	rd->q = rd->small;
+	rd->cap = sizeof(rd->small) / sizeof(rd->small[0]);
 	rd->src.on_cqe = on_cqe;
 	rd->src.loop = loop;
 	rd->pool = pool;
