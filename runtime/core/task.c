@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "core/internal.h"
+#include "core/explore.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -489,10 +490,20 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	uint32_t urgent = loop->sched.ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
+	if (corio__unlikely(loop->explore)) {
+		corio__explore_run_ready(loop, budget);	/* its own order */
+		return;
+	}
 	while (n-- > 0 && corio__ready_any(loop))
 		run_task(loop, runq_pop(loop));
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_idle(loop);
+}
+
+void corio__task_run_picked(struct corio_loop *loop, struct corio_task *t)
+{
+	runq_remove(loop, t);
+	run_task(loop, t);
 }
 
 /* ---------------------------------------------------------------------- */
