@@ -546,6 +546,9 @@ err_unmap:
 
 static int set_opts(struct plan *p, const struct corio_explore_opts *opts)
 {
+	char *msg = p->res->message;
+	size_t len = sizeof(p->res->message);
+
 	if (opts)
 		p->o = *opts;
 	if (!p->o.schedules)
@@ -556,10 +559,24 @@ static int set_opts(struct plan *p, const struct corio_explore_opts *opts)
 		p->o.max_steps = DEFAULT_MAX_STEPS;
 	if (!p->o.timeout_ms)
 		p->o.timeout_ms = DEFAULT_TIMEOUT_MS;
-	if (p->o.mode > CORIO_EXPLORE_BOUNDED ||
-	    p->o.preemptions > CORIO__EXPLORE_MAX_DEV ||
-	    (p->o.flags & ~KNOWN_FLAGS))
+	if (!p->body || !p->body->start) {
+		snprintf(msg, len, "no body, or no start function");
 		return -EINVAL;
+	}
+	if (p->o.mode > CORIO_EXPLORE_BOUNDED) {
+		snprintf(msg, len, "mode %u: no such mode", p->o.mode);
+		return -EINVAL;
+	}
+	if (p->o.preemptions > CORIO__EXPLORE_MAX_DEV) {
+		snprintf(msg, len, "preemptions %u: at most %u",
+			 p->o.preemptions, CORIO__EXPLORE_MAX_DEV);
+		return -EINVAL;
+	}
+	if (p->o.flags & ~KNOWN_FLAGS) {
+		snprintf(msg, len, "flags 0x%x: unknown",
+			 p->o.flags & ~KNOWN_FLAGS);
+		return -EINVAL;
+	}
 	p->x.mode = p->o.mode;
 	p->x.max_steps = p->o.max_steps;
 	p->x.yields = !(p->o.flags & CORIO_EXPLORE_NO_YIELDS);
@@ -603,12 +620,8 @@ int corio_explore(const struct corio_explore_body *body,
 	p.x.message = res->message;
 	p.x.message_len = sizeof(res->message);
 	ret = set_opts(&p, opts);
-	if (ret || !body || !body->start) {
-		snprintf(res->message, sizeof(res->message),
-			 "invalid body or options");
-		ret = -EINVAL;
+	if (ret)
 		goto out;
-	}
 	seed = p.o.replay ? p.o.replay : getenv("CORIO_SEED");
 	if (seed && *seed) {
 		p.replay = true;

@@ -26,9 +26,8 @@
 struct lock_edge;
 
 struct lock_node {
-	struct corio__hnode h;		/* in @nodes, key: the lock's address,
-					 * until a lock of another name takes
-					 * the address */
+	struct corio__hnode h;		/* in @nodes, key: the lock's address
+					 * (several names may share one) */
 	struct lock_node *next_all;	/* every node, to free */
 	struct lock_edge *out;		/* edges from this lock */
 	struct lock_edge *via;		/* search: how it was reached */
@@ -263,15 +262,22 @@ err_lost:
 /* ---------------------------------------------------------------------- */
 /* Taking and releasing.                                                  */
 
+/* The node of @lock under @name: the same address and the same name make
+ * the same lock, in this run or a later one.  Nodes are never taken out of
+ * @nodes, so a lock initialised again where it was finds its orders. */
 static struct lock_node *node_of(struct corio__lockgraph *g, const void *lock,
 				 const char *name)
 {
 	uint64_t key = (uint64_t)(uintptr_t)lock;
-	struct corio__hnode *h = corio__htab_find(&g->nodes, key);
-	struct lock_node *n = (struct lock_node *)h;	/* h is first */
+	struct corio__hnode *h;
+	struct lock_node *n;
 
-	if (n && !strncmp(n->name, name, NAME_MAX_LEN - 1))
-		return n;
+	for (h = g->nodes.n ? g->nodes.b[corio__hash_slot(key, g->nodes.n)] :
+	     NULL; h; h = h->next) {
+		n = (struct lock_node *)h;	/* h is its first member */
+		if (h->key == key && !strncmp(n->name, name, NAME_MAX_LEN - 1))
+			return n;
+	}
 	n = corio__malloc(sizeof(*n));
 	if (!n)
 		return NULL;
@@ -282,10 +288,6 @@ static struct lock_node *node_of(struct corio__lockgraph *g, const void *lock,
 		corio__free(n);
 		return NULL;
 	}
-	/* Another lock now lives at that address: the old node keeps its
-	 * edges for the reports, but lookups find the new one. */
-	if (h)
-		corio__htab_remove(&g->nodes, h);
 	n->next_all = g->all;
 	g->all = n;
 	g->nnodes++;
