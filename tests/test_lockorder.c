@@ -351,3 +351,46 @@ Test(lockorder, explored_schedules_share_one_graph, .timeout = 60)
 	cr_assert_eq(corio_explore(&one_order, &o, &res), 0, "%s",
 		     res.message);
 }
+
+/* Hold @a; take and free @b three times, then @c. */
+corio_async(void, a_then_many, ((struct corio_mutex *, a),
+				(struct corio_mutex *, b),
+				(struct corio_mutex *, c)), (
+	int i, r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_mutex_lock, self->a);
+	for (self->i = 0; self->i < 3; self->i++) {
+		corio_await(self->r, corio_mutex_lock, self->b);
+		corio_mutex_unlock(self->b);
+	}
+	corio_await(self->r, corio_mutex_lock, self->c);
+	corio_mutex_unlock(self->c);
+	corio_mutex_unlock(self->a);
+corio_finally:
+	corio_end();
+}
+
+Test(lockorder, an_order_seen_again_is_cheap_and_a_new_one_counts,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop_opts(&lock_order);
+	struct corio_lock_edge e[2];
+	struct corio_mutex m[3];
+
+	init3(m);
+	cr_assert_eq(corio_spawn(loop, a_then_many__start(NULL, &m[0], &m[1],
+							  &m[2]), NULL), 0);
+	corio_assert_finished(loop);
+	corio_assert_lock_order_clean(loop);
+	/* a -> c was recorded after a -> b repeated: c then a inverts it. */
+	spawn_pair(loop, "ca", &m[2], &m[0], false);
+	corio_assert_finished(loop);
+	cr_assert_eq(corio_lock_order_cycles(loop), 1);
+	cr_assert_eq(corio_lock_order_cycle(loop, 0, e, 2), 2);
+	cr_assert_str_eq(e[1].held, "a");
+	cr_assert_str_eq(e[1].taken, "c");
+	destroy3(m);
+	t_loop_done(loop);
+}

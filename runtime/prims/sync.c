@@ -266,8 +266,7 @@ static void note_taken(struct corio_mutex *m, struct corio_task *t, bool try)
 	struct corio_loop *loop = corio__tls_loop;
 
 	if (corio__unlikely(loop->lockgraph))
-		corio__lock_taken(loop, m, m->sync.name, t, m->file, m->line,
-				  try);
+		corio__lock_taken(loop, m, t, try);
 }
 
 /* Locking a mutex whose last owner ended holding it: -EOWNERDEAD, once. */
