@@ -107,7 +107,8 @@ enum corio_explore_mode {
  * Real I/O.  The loop, not the kernel, must decide every event for a seed
  * to replay a schedule, so by default a step that leaves an I/O operation
  * in flight fails the schedule (CORIO_EXPLORE_IO) instead of waiting for
- * the kernel.  With CORIO_EXPLORE_ALLOW_IO the I/O runs, and the
+ * the kernel; such loops run on the epoll backend, which they never
+ * reach, because it is the faster one to set up.  With CORIO_EXPLORE_ALLOW_IO the I/O runs, and the
  * completions one wait brings are delivered in an order the schedule
  * picks; which completions arrive together is the kernel's choice, so such
  * a schedule replays exactly only as far as the kernel repeats itself, and
