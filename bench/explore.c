@@ -73,7 +73,8 @@ static int bench_find(void)
 	}
 	printf("find_naive_seeds=%d\n", SEEDS);
 	printf("find_naive_found_within_1000=%d\n", within);
-	printf("find_naive_schedules_median=%.0f\n", bench_median(found, SEEDS));
+	printf("find_naive_schedules_median=%.0f\n",
+	       bench_median(found, SEEDS));
 	printf("find_naive_schedules_worst=%.0f\n", found[SEEDS - 1]);
 	/* Systematically: every schedule with few departures from FIFO. */
 	o.mode = CORIO_EXPLORE_BOUNDED;

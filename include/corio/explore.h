@@ -108,11 +108,12 @@ enum corio_explore_mode {
  * to replay a schedule, so by default a step that leaves an I/O operation
  * in flight fails the schedule (CORIO_EXPLORE_IO) instead of waiting for
  * the kernel; such loops run on the epoll backend, which they never
- * reach, because it is the faster one to set up.  With CORIO_EXPLORE_ALLOW_IO the I/O runs, and the
- * completions one wait brings are delivered in an order the schedule
- * picks; which completions arrive together is the kernel's choice, so such
- * a schedule replays exactly only as far as the kernel repeats itself, and
- * only the fork's timeout bounds a wait that never ends.
+ * reach, because it is the faster one to set up.  With
+ * CORIO_EXPLORE_ALLOW_IO the I/O runs, and the completions one wait brings
+ * are delivered in an order the schedule picks; which completions arrive
+ * together is the kernel's choice, so such a schedule replays exactly only
+ * as far as the kernel repeats itself, and only the fork's timeout bounds
+ * a wait that never ends.
  *
  * Lock order.  The corio mutexes every schedule takes feed one graph for
  * the whole exploration: a task that locks B while holding A adds A -> B.

@@ -137,7 +137,7 @@ static inline void corio__test_log_report(struct corio_loop *loop)
 		if (corio__n)						\
 			corio_lock_order_format((loop), corio__text,	\
 						sizeof(corio__text));	\
-		cr_assert_eq(corio__n, 0, "%zu lock-order cycle%s:\n%s",	\
+		cr_assert_eq(corio__n, 0, "%zu lock-order cycle%s:\n%s", \
 			     corio__n, corio__n == 1 ? "" : "s",	\
 			     corio__text);				\
 	} while (0)

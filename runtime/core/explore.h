@@ -26,7 +26,8 @@ struct corio_loop;
 struct corio_task;
 struct corio__cqe;
 
-#define CORIO__EXPLORE_MAX_DEV 16	/* departures a BOUNDED schedule lists */
+/* Departures a BOUNDED schedule lists at most. */
+#define CORIO__EXPLORE_MAX_DEV 16
 
 /* One departure from FIFO: decision @at takes option @choice (> 0). */
 struct corio__explore_dev {

@@ -57,12 +57,12 @@ struct cycle {
 };
 
 struct corio__lockgraph {
-	struct corio__lockgraph_hot hot;	/* first: lockgraph.h reads it */
+	struct corio__lockgraph_hot hot; /* first: lockgraph.h reads it */
 	struct corio__htab nodes;
 	struct corio__locknode *all;
 	struct cycle *cycles;
 	size_t ncycles, cycles_cap;
-	struct corio__locknode *last;		/* the node node_of() found last */
+	struct corio__locknode *last;	/* the node node_of() found last */
 	struct corio__locknode **stack;	/* search: room for every node */
 	size_t nnodes, stack_cap;
 	uint32_t mark;
@@ -190,7 +190,9 @@ static void find_cycle(struct corio__lockgraph *g, struct corio__lock_edge *e)
 	struct cycle *c;
 
 	if (g->stack_cap < g->nnodes) {
-		struct corio__locknode **s = corio__malloc(sizeof(*s) * g->nnodes);
+		struct corio__locknode **s;
+
+		s = corio__malloc(sizeof(*s) * g->nnodes);
 
 		if (!s) {
 			g->lost = true;
@@ -261,8 +263,8 @@ err_lost:
 /* The node of @lock under @name: the same address and the same name make
  * the same lock, in this run or a later one.  Nodes are never taken out of
  * @nodes, so a lock initialised again where it was finds its orders. */
-static struct corio__locknode *node_of(struct corio__lockgraph *g, const void *lock,
-				 const char *name)
+static struct corio__locknode *node_of(struct corio__lockgraph *g,
+				       const void *lock, const char *name)
 {
 	uint64_t key = (uint64_t)(uintptr_t)lock;
 	struct corio__hnode *h;
@@ -273,9 +275,11 @@ static struct corio__locknode *node_of(struct corio__lockgraph *g, const void *l
 		return n;
 	for (h = g->nodes.n ? g->nodes.b[corio__hash_slot(key, g->nodes.n)] :
 	     NULL; h; h = h->next) {
-		n = (struct corio__locknode *)h;	/* h is its first member */
-		if (h->key == key && (n->name_ptr == name ||
-				      !strncmp(n->name, name, NAME_MAX_LEN - 1))) {
+		n = (struct corio__locknode *)h; /* h is its first member */
+		if (h->key != key)
+			continue;
+		if (n->name_ptr == name ||
+		    !strncmp(n->name, name, NAME_MAX_LEN - 1)) {
 			n->name_ptr = name;
 			return g->last = n;
 		}
