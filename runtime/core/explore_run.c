@@ -164,32 +164,6 @@ static int parse_seed(struct plan *p, const char *s)
 /* ---------------------------------------------------------------------- */
 /* One schedule.                                                          */
 
-/* Cancel every task left waiting or ready (they unwind through their
- * cleanup sections when the loop runs again). */
-static int cancel_all(struct corio_loop *loop)
-{
-	size_t cap = loop->stats.tasks_live, n = 0, i;
-	struct corio_task **v, *t;
-	struct corio__sync *s;
-	unsigned q;
-
-	v = corio__malloc(sizeof(*v) * (cap ? cap : 1));
-	if (!v)
-		return -ENOMEM;
-	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->sched.ready[q].head; t && n < cap; t = t->next)
-			v[n++] = t;
-	for (t = loop->parked; t && n < cap; t = t->next)
-		v[n++] = t;
-	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
-		for (t = s->head; t && n < cap; t = t->next)
-			v[n++] = t;
-	for (i = 0; i < n; i++)
-		corio_task_cancel(v[i]);
-	corio__free(v);
-	return 0;
-}
-
 /*
  * A schedule that failed or deadlocked leaves tasks behind: cancel them
  * and run until they are gone, in FIFO order and with a fresh step budget.
@@ -203,8 +177,7 @@ static int unwind(struct corio_loop *loop, struct corio__explore *x)
 	x->cleanup = true;
 	for (round = 0; loop->unfinished && round < 4; round++) {
 		x->max_steps = x->steps + limit;
-		if (cancel_all(loop))
-			break;
+		corio__tasks_cancel_all(loop);
 		corio_loop_run(loop);
 	}
 	x->max_steps = limit;

@@ -365,6 +365,9 @@ static inline bool corio__ready_any(const struct corio_loop *loop)
 	       loop->sched.ready_mask;
 }
 void corio__zombies_release(struct corio_loop *loop);
+/* Ask every task of @loop that is ready or waiting to cancel (from outside
+ * any task: the running one is not seen). */
+void corio__tasks_cancel_all(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);
 struct corio_frame *corio__op_no_task(void *result,
 				     enum corio__result_kind kind);
