@@ -280,6 +280,9 @@ static int run_schedule(struct plan *p)
 		p->res->failure = x->failure;
 		memcpy(p->res->seed, p->current, sizeof(p->res->seed));
 	}
+	/* Both outlive this loop no longer than corio_explore. */
+	loop->explore = NULL;
+	loop->lockgraph = NULL;
 	if (err) {
 		/* The loop cannot be destroyed with tasks alive: it stays,
 		 * and so does the thread's loop. */
@@ -289,8 +292,6 @@ static int run_schedule(struct plan *p)
 			 p->current);
 		return err;
 	}
-	loop->explore = NULL;
-	loop->lockgraph = NULL;
 	return corio_loop_destroy(loop);
 }
 
