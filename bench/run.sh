@@ -37,6 +37,11 @@
 #                         runs (bench/dns_burst.sh; needs c-ares and
 #                         dnsmasq; DNS_ARGS adds options, e.g.
 #                         DNS_ARGS='--runs 11 --max-queries 64')
+#   explore               schedule exploration and lock-order checking:
+#                         schedules to find the naive dining philosophers'
+#                         deadlock, 10,000 schedules of the fixed order,
+#                         schedules per second, lock-order tracking cost
+#                         (bench/explore.c)
 # With no NAME: micro and echo.  Output: name=value lines.  The micro
 # benchmarks run pinned to CPU 1; the echo, HTTP and conn_mem servers to
 # CPU 0 and the load generator to CPU 1, except the two-loop servers,
@@ -64,6 +69,7 @@ for n in "${names[@]}"; do
 	net_send) ;;
 	files) ;;
 	dns) ;;
+	explore) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -96,3 +102,4 @@ run_asked conn_mem CONN_MEM_ARGS bench/conn_mem.sh --bindir "$build/bench" \
 run_asked net_send NO_ARGS "$build/bench/net_send" "${NET_SEND_MIB:-256}"
 run_asked files FILES_ARGS bench/files.sh --bindir "$build"
 run_asked dns DNS_ARGS bench/dns_burst.sh --bindir "$build"
+run_asked explore NO_ARGS taskset -c 1 "$build/bench/explore"

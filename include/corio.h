@@ -15,6 +15,8 @@
 #include "corio/io.h"
 #include "corio/sync.h"
 #include "corio/graph.h"
+#include "corio/lockorder.h"
+#include "corio/explore.h"
 #include "corio/group.h"
 #include "corio/completion.h"
 #include "corio/pool.h"

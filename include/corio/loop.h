@@ -117,6 +117,13 @@ struct corio_loop_opts {
 #define CORIO_LOOP_NO_MULTISHOT 0x80u
 
 /*
+ * flags: record the order in which each task takes corio mutexes, and
+ * report on stderr, once, every cycle among those orders: a potential
+ * deadlock, even in a run that did not deadlock (corio/lockorder.h).
+ */
+#define CORIO_LOOP_LOCK_ORDER 0x100u
+
+/*
  * Create a loop owned by the calling thread; it becomes the thread's
  * current loop (frames started on this thread come from it).  @opts may be
  * NULL.  Returns 0 and stores the loop in *@loopp, or -ENOMEM, -EBUSY (the

@@ -117,7 +117,8 @@ struct corio_mutex {
 	uint32_t abandoned;		/* private: its owner ended holding it */
 };
 
-/* Initialise; @name may be NULL.  Returns 0, or -EINVAL (no loop). */
+/* Initialise; @name may be NULL.  Returns 0, or -EINVAL (no loop), -ENOMEM
+ * (CORIO_LOOP_LOCK_ORDER: the loop's first mutex allocates its graph). */
 CORIO_EXTERN int corio_mutex_init(struct corio_mutex *m, const char *name);
 
 /* Release.  Returns 0, or -EBUSY while it is locked or awaited. */

@@ -100,4 +100,46 @@ static inline void corio__test_log_report(struct corio_loop *loop)
 				  corio__names[corio__i]);		\
 	} while (0)
 
+/*
+ * Explore @body (a struct corio_explore_body *) under the schedules @opts
+ * (a struct corio_explore_opts *, or NULL for the defaults) asks for, and
+ * fail the test when a schedule fails: a deadlock, a failed check, a crash,
+ * a run that never ends, a lock-order cycle.  The message says what failed
+ * and the CORIO_SEED that replays it (corio/explore.h).
+ */
+#define corio_assert_explore(body, opts)				\
+	do {								\
+		struct corio_explore_result corio__res;			\
+		int corio__ret = corio_explore((body), (opts),		\
+					       &corio__res);		\
+		cr_assert_geq(corio__ret, 0, "corio_explore: %s: %s",	\
+			      corio_strerror(corio__ret),		\
+			      corio__res.message);			\
+		cr_assert_eq(corio__ret, 0, "schedule %llu of the "	\
+			     "exploration failed (%s):\n%s\nreplay it " \
+			     "with CORIO_SEED=%s",			\
+			     (unsigned long long)corio__res.schedules,	\
+			     corio_explore_failure_name(		\
+				     corio__res.failure),		\
+			     corio__res.message, corio__res.seed);	\
+	} while (0)
+
+/*
+ * Fail the test when @loop (created with CORIO_LOOP_LOCK_ORDER) saw mutexes
+ * taken in a cycle: a potential deadlock, though the run did not deadlock
+ * (corio/lockorder.h).  The message has both acquisition sites of every
+ * edge.
+ */
+#define corio_assert_lock_order_clean(loop)				\
+	do {								\
+		char corio__text[4096] = "";				\
+		size_t corio__n = corio_lock_order_cycles(loop);	\
+		if (corio__n)						\
+			corio_lock_order_format((loop), corio__text,	\
+						sizeof(corio__text));	\
+		cr_assert_eq(corio__n, 0, "%zu lock-order cycle%s:\n%s", \
+			     corio__n, corio__n == 1 ? "" : "s",	\
+			     corio__text);				\
+	} while (0)
+
 #endif /* CORIO_TEST_H */

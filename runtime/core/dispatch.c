@@ -13,6 +13,7 @@
 #include <errno.h>
 
 #include "core/internal.h"
+#include "core/explore.h"
 #include "reactor/reactor.h"
 
 #define CORIO__TAG_SOURCE 2ull	/* or'ed into a source's address */
@@ -101,6 +102,9 @@ unsigned corio__loop_reap(struct corio_loop *loop)
 
 	do {
 		n = corio__reactor_reap(loop->reactor, c, REAP_BATCH);
+		/* An explored loop's schedule orders the batch. */
+		if (corio__unlikely(loop->explore))
+			corio__explore_cqes(loop, c, n);
 		for (i = 0; i < n; i++) {
 			if (c[i].tag & CORIO__TAG_SOURCE)
 				to_source(loop, (struct corio__source *)

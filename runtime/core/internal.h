@@ -320,6 +320,13 @@ struct corio_loop {
 					 * asleep, with no task left */
 	bool no_multishot;		/* CORIO_LOOP_NO_MULTISHOT */
 	uint16_t next_bgid;		/* buffer group ids handed out */
+	/* explore.c: the schedule this loop runs under, or NULL (FIFO). */
+	struct corio__explore *explore;
+	/* lockgraph.c: where mutexes report the order they are taken in,
+	 * or NULL (off); the loop's own with CORIO_LOOP_LOCK_ORDER, else
+	 * an exploration's, shared by its loops. */
+	struct corio__lockgraph *lockgraph;
+	bool lock_order;		/* CORIO_LOOP_LOCK_ORDER */
 };
 
 /* The calling thread's loop (one per thread). */
@@ -343,6 +350,8 @@ void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
 void corio__task_resume_unwind(struct corio_loop *loop, struct corio_task *t);
 void corio__task_suspend(struct corio_task *t, enum corio__wait wait);
 void corio__run_ready(struct corio_loop *loop, unsigned budget);
+/* explore.c: take the ready @t out of its queue and run one step of it. */
+void corio__task_run_picked(struct corio_loop *loop, struct corio_task *t);
 /* The ready queue @t belongs in (see the comment of ready[]). */
 static inline unsigned corio__runq_of(const struct corio_task *t)
 {
@@ -356,6 +365,9 @@ static inline bool corio__ready_any(const struct corio_loop *loop)
 	       loop->sched.ready_mask;
 }
 void corio__zombies_release(struct corio_loop *loop);
+/* Ask every task of @loop that is ready or waiting to cancel (from outside
+ * any task: the running one is not seen). */
+void corio__tasks_cancel_all(struct corio_loop *loop);
 void corio__zombies_report(struct corio_loop *loop);
 struct corio_frame *corio__op_no_task(void *result,
 				     enum corio__result_kind kind);
@@ -515,11 +527,18 @@ static inline void corio__task_deliver(struct corio_task *t, int64_t res)
 	}
 }
 
+/* explore.c: the awaiting @t's operation completed at once; the schedule
+ * may have it yield first.  CORIO_READY or CORIO_SUSPENDED. */
+struct corio_frame *corio__explore_done(struct corio_loop *loop,
+					struct corio_task *t);
+
 /* An operation that completed at once: store @res, tell the awaiter. */
 static inline struct corio_frame *corio__op_done(struct corio_task *t,
 						 int64_t res)
 {
 	corio__task_deliver(t, res);
+	if (corio__unlikely(corio__tls_loop->explore))
+		return corio__explore_done(corio__tls_loop, t);
 	return CORIO_READY;
 }
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/lockgraph.h"
 #include "reactor/reactor.h"
 
 __thread struct corio_loop *corio__tls_loop
@@ -70,6 +71,7 @@ int corio_loop_create(struct corio_loop **loopp,
 				 (opts->flags & CORIO_LOOP_NO_DEADLOCK_CHECK));
 	loop->virtual_clock = opts && (opts->flags & CORIO_LOOP_VIRTUAL_CLOCK);
 	loop->no_multishot = opts && (opts->flags & CORIO_LOOP_NO_MULTISHOT);
+	loop->lock_order = opts && (opts->flags & CORIO_LOOP_LOCK_ORDER);
 	loop->vnow = corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
@@ -135,6 +137,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	close(loop->wake_fd);
 	corio__timers_destroy(loop);
 	corio__taskwatch_destroy(loop);
+	corio__lockgraph_free(loop->lockgraph);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "core/internal.h"
+#include "core/explore.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -489,10 +490,20 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	uint32_t urgent = loop->sched.ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
+	if (corio__unlikely(loop->explore)) {
+		corio__explore_run_ready(loop, budget);	/* its own order */
+		return;
+	}
 	while (n-- > 0 && corio__ready_any(loop))
 		run_task(loop, runq_pop(loop));
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_idle(loop);
+}
+
+void corio__task_run_picked(struct corio_loop *loop, struct corio_task *t)
+{
+	runq_remove(loop, t);
+	run_task(loop, t);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -786,4 +797,55 @@ void corio__zombies_release(struct corio_loop *loop)
 {
 	while (loop->zombies)
 		release(loop, loop->zombies);
+}
+
+/* The first task of @loop not yet asked to cancel, or NULL. */
+static struct corio_task *uncancelled(struct corio_loop *loop)
+{
+	struct corio_task *t;
+	struct corio__sync *s;
+	unsigned q;
+
+	for (q = 0; q < CORIO__RUNQS; q++)
+		for (t = loop->sched.ready[q].head; t; t = t->next)
+			if (!(t->flags & CORIO__T_CANCELLED))
+				return t;
+	for (t = loop->parked; t; t = t->next)
+		if (!(t->flags & CORIO__T_CANCELLED))
+			return t;
+	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
+		for (t = s->head; t; t = t->next)
+			if (!(t->flags & CORIO__T_CANCELLED))
+				return t;
+	return NULL;
+}
+
+void corio__tasks_cancel_all(struct corio_loop *loop)
+{
+	size_t cap = loop->unfinished, n = 0, i;
+	struct corio_task **v, *t;
+	struct corio__sync *s;
+	unsigned q;
+
+	if (!cap)
+		return;
+	/* Collected first: cancelling moves tasks between these lists. */
+	v = corio__malloc(sizeof(*v) * cap);
+	if (!v) {
+		/* No memory: one at a time, rescanning (quadratic). */
+		while ((t = uncancelled(loop)))
+			corio_task_cancel(t);
+		return;
+	}
+	for (q = 0; q < CORIO__RUNQS; q++)
+		for (t = loop->sched.ready[q].head; t && n < cap; t = t->next)
+			v[n++] = t;
+	for (t = loop->parked; t && n < cap; t = t->next)
+		v[n++] = t;
+	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
+		for (t = s->head; t && n < cap; t = t->next)
+			v[n++] = t;
+	for (i = 0; i < n; i++)
+		corio_task_cancel(v[i]);
+	corio__free(v);
 }

@@ -35,6 +35,7 @@
 #include <time.h>
 
 #include "core/internal.h"
+#include "core/explore.h"
 
 int64_t corio__clock_now(void)
 {
@@ -525,6 +526,8 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now)
 			t = tm->late[0].task;
 		if (!t || t->timer_when > now)
 			break;
+		if (corio__unlikely(loop->explore))
+			t = corio__explore_timer(loop, t);	/* ties */
 		timer_remove(tm, t);
 		switch (t->wait) {
 		case CORIO__WAIT_SLEEP:

@@ -264,58 +264,11 @@ struct corio_frame *corio_run_on__start(struct corio_frame *parent,
 /* ---------------------------------------------------------------------- */
 /* The loops' threads.                                                    */
 
-/* The first task of @loop not yet asked to cancel, or NULL. */
-static struct corio_task *uncancelled(struct corio_loop *loop)
-{
-	struct corio_task *t;
-	struct corio__sync *s;
-	unsigned q;
-
-	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->sched.ready[q].head; t; t = t->next)
-			if (!(t->flags & CORIO__T_CANCELLED))
-				return t;
-	for (t = loop->parked; t; t = t->next)
-		if (!(t->flags & CORIO__T_CANCELLED))
-			return t;
-	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
-		for (t = s->head; t; t = t->next)
-			if (!(t->flags & CORIO__T_CANCELLED))
-				return t;
-	return NULL;
-}
-
 /* Cancel every task of the calling thread's loop (outside any task). */
 static void cancel_all(void *arg)
 {
-	struct corio_loop *loop = corio__tls_loop;
-	size_t cap = loop->unfinished, n = 0, i;
-	struct corio_task **v, *t;
-	struct corio__sync *s;
-	unsigned q;
-
 	(void)arg;
-	if (!cap)
-		return;
-	/* Collected first: cancelling moves tasks between these lists. */
-	v = corio__malloc(sizeof(*v) * cap);
-	if (!v) {
-		/* No memory: one at a time, rescanning (quadratic). */
-		while ((t = uncancelled(loop)))
-			corio_task_cancel(t);
-		return;
-	}
-	for (q = 0; q < CORIO__RUNQS; q++)
-		for (t = loop->sched.ready[q].head; t && n < cap; t = t->next)
-			v[n++] = t;
-	for (t = loop->parked; t && n < cap; t = t->next)
-		v[n++] = t;
-	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
-		for (t = s->head; t && n < cap; t = t->next)
-			v[n++] = t;
-	for (i = 0; i < n; i++)
-		corio_task_cancel(v[i]);
-	corio__free(v);
+	corio__tasks_cancel_all(corio__tls_loop);
 }
 
 /* Let the loop end once its tasks are done. */

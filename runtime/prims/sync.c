@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "prims/internal.h"
+#include "core/lockgraph.h"
 
 /* ---------------------------------------------------------------------- */
 /* Waking.                                                                */
@@ -229,6 +230,15 @@ int corio_mutex_init(struct corio_mutex *m, const char *name)
 	/* A task that ends owning one of the loop's mutexes passes it on. */
 	if (!err)
 		corio__tls_loop->abandon = corio__mutexes_abandon;
+	/* CORIO_LOOP_LOCK_ORDER: the graph comes with the first mutex. */
+	if (!err && corio__unlikely(corio__tls_loop->lock_order &&
+				    !corio__tls_loop->lockgraph)) {
+		corio__tls_loop->lockgraph = corio__lockgraph_create(true);
+		if (!corio__tls_loop->lockgraph) {
+			corio__sync_unregister(&m->sync);
+			err = -ENOMEM;
+		}
+	}
 	return err;
 }
 
@@ -249,6 +259,16 @@ static void own(struct corio_mutex *m, struct corio_task *t)
 	m->line = t->top ? t->top->line : 0;
 }
 
+/* Tell the lock-order graph, when the loop has one (lockgraph.h), that
+ * @t took @m; @try: without waiting. */
+static void note_taken(struct corio_mutex *m, struct corio_task *t, bool try)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	if (corio__unlikely(loop->lockgraph))
+		corio__lock_taken(loop, m, t, try);
+}
+
 /* Locking a mutex whose last owner ended holding it: -EOWNERDEAD, once. */
 static int take_abandoned(struct corio_mutex *m)
 {
@@ -267,6 +287,7 @@ int corio_mutex_trylock(struct corio_mutex *m)
 	if (m->owner)
 		return -EBUSY;
 	own(m, t);
+	note_taken(m, t, true);
 	return take_abandoned(m);
 }
 
@@ -283,6 +304,7 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		return early;
 	if (!m->owner) {
 		own(m, t);
+		note_taken(m, t, false);
 		return corio__op_done(t, take_abandoned(m));
 	}
 	/* Relocking, or an owner that (through joins and other mutexes)
@@ -299,6 +321,8 @@ static void hand_over(struct corio_mutex *m, int res)
 {
 	struct corio_task *next = corio__sync_pop(&m->sync);
 
+	if (corio__unlikely(corio__tls_loop->lockgraph))
+		corio__lock_released(corio__tls_loop, m, m->owner);
 	/* Saturated: the true count is unknown, and the end searches. */
 	if (m->owner->mutexes != CORIO__MUTEXES_MANY)
 		m->owner->mutexes--;
@@ -307,6 +331,7 @@ static void hand_over(struct corio_mutex *m, int res)
 		return;
 	/* Directly (FIFO): nobody can barge in between. */
 	own(m, next);
+	note_taken(m, next, false);
 	corio__task_resume(corio__tls_loop, next, res);
 }
 
