@@ -176,6 +176,9 @@ async int corio_group_wait_all(struct corio_group *g);
 async int corio_group_wait_n(struct corio_group *g, size_t n);
 async int corio_group_wait_any(struct corio_group *g);
 async int64_t corio_completion_wait(struct corio_completion *c);
+struct corio_remote;
+async int64_t corio_remote_call(int (*start)(struct corio_remote *r,
+					     void *arg), void *arg);
 struct corio_bus;
 async int corio_bus_publish(struct corio_bus *bus, uint64_t topic,
 			    const void *msg);

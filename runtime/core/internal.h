@@ -313,6 +313,10 @@ struct corio_loop {
 	_Atomic uint64_t wake_writes;	/* eventfd writes by senders */
 	_Atomic unsigned remote_senders; /* threads in corio__remote_push:
 					 * destroy waits for them */
+	uint32_t remote_abandoned;	/* tickets whose waiter left while a
+					 * resolver was sending the value
+					 * (remote.c): the loop lives on
+					 * until they arrive */
 	uint64_t posts_run;		/* messages run on this loop */
 	uint64_t remote_drained;	/* the iteration that last drained the
 					 * messages (completion.c) */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/remote.h"
 #include "reactor/reactor.h"
 
 __thread struct corio_loop *corio__tls_loop
@@ -119,6 +120,9 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__watchdog_stop(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
+	/* Values on their way to waiters that left must arrive first: their
+	 * senders still use the loop (remote.c). */
+	corio__remote_settle(loop);
 	/* Multishots still armed keep files open inside the kernel (a
 	 * pending multishot accept kept its port bound past the ring's
 	 * teardown), and the eventfd and signalfd reads target memory of
@@ -194,8 +198,10 @@ static bool stalled(const struct corio_loop *loop)
  * its eventfd with no task rather than return. */
 static bool has_work(struct corio_loop *loop)
 {
+	/* A value on its way to a waiter that left: its sender still
+	 * uses the loop, and the drain frees it (remote.c). */
 	return loop->unfinished || loop->hold ||
-	       atomic_load(&loop->posts_pending);
+	       atomic_load(&loop->posts_pending) || loop->remote_abandoned;
 }
 
 int corio_loop_run(struct corio_loop *loop)
