@@ -317,6 +317,8 @@ struct corio_loop {
 					 * resolver was sending the value
 					 * (remote.c): the loop lives on
 					 * until they arrive */
+	struct corio__htab owned_groups; /* groups by the frame that owns
+					 * them (group.c, frame_end.h) */
 	uint64_t posts_run;		/* messages run on this loop */
 	uint64_t remote_drained;	/* the iteration that last drained the
 					 * messages (completion.c) */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "core/frame_end.h"
 #include "core/internal.h"
 
 void corio__warn(const char *fmt, ...)
@@ -429,10 +430,28 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	}
 }
 
+static _Atomic(corio__frame_end_fn *) frame_end_hook;
+
+void corio__frame_end_register(corio__frame_end_fn *fn)
+{
+	atomic_store_explicit(&frame_end_hook, fn, memory_order_relaxed);
+}
+
+bool corio__frame_end(struct corio_loop *loop, struct corio_task *t,
+		      struct corio_frame *f)
+{
+	corio__frame_end_fn *fn = atomic_load_explicit(&frame_end_hook,
+						       memory_order_relaxed);
+
+	/* The flag is set only by the layer that registered the hook. */
+	assert(fn);
+	return fn ? fn(loop, t, f) : false;
+}
+
 /* The trampoline: run @t's frames until the task suspends or finishes. */
 static void run_task(struct corio_loop *loop, struct corio_task *t)
 {
-	struct corio_frame *f = t->top;
+	struct corio_frame *f = t->top, *next;
 
 	assert(t->state == CORIO__READY && f && !loop->current);
 	loop->current = t;
@@ -440,20 +459,32 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
-		/* Inject the cancellation at the suspension point. */
+		/* Inject the cancellation at the suspension point; a frame
+		 * that already finished keeps the error it finished with. */
 		t->flags &= (uint8_t)~CORIO__T_UNWIND;
-		f->err = -ECANCELED;
+		if (!(f->flags & CORIO__FRAME_ENDED) || !f->err)
+			f->err = -ECANCELED;
 		f->state = CORIO_STATE_UNWIND;
 	}
+	/* A finished frame kept for the tasks that use it (frame_end.h). */
+	if (corio__unlikely(f->flags & CORIO__FRAME_ENDED))
+		goto finished;
 	for (;;) {
-		struct corio_frame *next = f->info->resume(f);
-
+		/* Kept current while it runs: what the running frame
+		 * starts is attributed to it (groups, reports). */
+		t->top = f;
+		next = f->info->resume(f);
 		if (corio__likely(next != NULL)) {
 			if (next == CORIO_SUSPENDED)
 				break;
 			f = next;	/* a child, or f again to unwind */
 			continue;
 		}
+finished:
+		/* The tasks that use f's memory end before f is released. */
+		if (corio__unlikely(f->flags & CORIO__FRAME_OWNER) &&
+		    corio__frame_end(loop, t, f))
+			break;
 		/* f finished: hand its error to the parent, release it. */
 		next = f->parent;
 		if (!next) {
