@@ -157,3 +157,37 @@ Test(await_sync, group_race_on_a_virtual_clock, .timeout = 10)
 	cr_assert_eq(got, 2, "only the fastest finished");
 	t_loop_done(loop);
 }
+
+/* A scoped deadline around an async call, from async/await code. */
+async int within(int scope_ms, int ms, int *napped, int64_t *after)
+{
+	int r;
+
+	corio_deadline_set(corio_now() + CORIO_SEC(10));
+	r = await corio_with_timeout(CORIO_MS(scope_ms),
+				     slow_value__start(NULL, ms, 7, napped));
+	*after = corio_deadline_set(CORIO_NO_DEADLINE);
+	return r;
+}
+
+Test(await_sync, scoped_deadline, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	int late = 1, early = 1, napped_late = 0, napped_early = 0;
+	int64_t after_late = 0, after_early = 0, t0 = corio_now();
+
+	corio_spawn(loop, within__start(NULL, 10, 50, &napped_late,
+					&after_late, &late), NULL);
+	corio_spawn(loop, within__start(NULL, 50, 10, &napped_early,
+					&after_early, &early), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(late, -ETIME);
+	cr_assert_eq(napped_late, 7, "the nap returned; its sleep was cut");
+	cr_assert_eq(early, 0);
+	cr_assert_eq(napped_early, 7);
+	/* Both got their own deadline back (10 s from their start). */
+	cr_assert_geq(after_late, t0 + CORIO_SEC(10));
+	cr_assert_geq(after_early, t0 + CORIO_SEC(10));
+	t_loop_done(loop);
+}

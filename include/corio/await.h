@@ -165,6 +165,8 @@ async int corio_accept_retry(int fd, struct sockaddr *addr, socklen_t *addrlen,
 async int corio_sleep(int64_t ns);
 async int corio_sleep_until(int64_t when);
 async int corio_join(struct corio_task *task);
+async int corio_with_deadline(int64_t deadline, struct corio_frame *child);
+async int corio_with_timeout(int64_t ns, struct corio_frame *child);
 async void corio_yield(void);
 async int corio_chan_send(struct corio_chan *ch, const void *elem);
 async int corio_chan_recv(struct corio_chan *ch, void *elem);
