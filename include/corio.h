@@ -16,6 +16,7 @@
 #include "corio/sync.h"
 #include "corio/graph.h"
 #include "corio/group.h"
+#include "corio/select.h"
 #include "corio/completion.h"
 #include "corio/pool.h"
 #include "corio/signal.h"

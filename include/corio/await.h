@@ -177,6 +177,8 @@ async int corio_waitgroup_wait(struct corio_waitgroup *wg);
 async int corio_group_wait_all(struct corio_group *g);
 async int corio_group_wait_n(struct corio_group *g, size_t n);
 async int corio_group_wait_any(struct corio_group *g);
+struct corio_select_case;
+async int corio_select(struct corio_select_case *cases, size_t n);
 async int64_t corio_completion_wait(struct corio_completion *c);
 struct corio_remote;
 async int64_t corio_remote_call(int (*start)(struct corio_remote *r,

@@ -18,6 +18,7 @@
 
 #include "core/frame_end.h"
 #include "core/internal.h"
+#include "core/proxy.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -314,6 +315,13 @@ void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
 	assert(t->state == CORIO__WAITING);
 	corio__timer_disarm(loop, t);
 	corio__task_deliver(t, res);
+	/* A stand-in of a select (proxy.h): its owner takes it from here. */
+	if (corio__unlikely(corio__task_is_proxy(t))) {
+		struct corio__proxy *p = (struct corio__proxy *)(void *)t;
+
+		p->fire(loop, p);
+		return;
+	}
 	corio__task_wake(loop, t);
 }
 
