@@ -6,7 +6,10 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <corio.h>
 #include <corio/await.h>
@@ -189,5 +192,60 @@ Test(await_sync, scoped_deadline, .timeout = 10)
 	/* Both got their own deadline back (10 s from their start). */
 	cr_assert_geq(after_late, t0 + CORIO_SEC(10));
 	cr_assert_geq(after_early, t0 + CORIO_SEC(10));
+	t_loop_done(loop);
+}
+
+/* Select from async/await code: a receive, fd readiness or a timeout. */
+static struct corio_chan inbox;
+
+async int first_event(int fd, int *got, int64_t *res)
+{
+	struct corio_select_case cases[3];
+	int which;
+
+	cases[0] = corio_case_recv(&inbox, got);
+	cases[1] = corio_case_poll(fd, POLLIN);
+	cases[2] = corio_case_timeout(CORIO_MS(50));
+	which = await corio_select(cases, 3);
+	if (which >= 0)
+		*res = cases[which].res;
+	return which;
+}
+
+async void post_to_inbox(int v)
+{
+	await corio_yield();
+	await corio_chan_send(&inbox, &v);
+}
+
+Test(await_sync, select, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	int sv[2], got = 0, which = -1;
+	int64_t res = 0;
+	char c = 'x';
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	corio_chan_init(&inbox, sizeof(int), 0, "inbox");
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_spawn(loop, post_to_inbox__start(NULL, 12), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 0);
+	cr_assert_eq(got, 12);
+	cr_assert_eq(write(sv[1], &c, 1), 1);
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 1);
+	cr_assert(res & POLLIN);
+	cr_assert_eq(read(sv[0], &c, 1), 1);
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 2, "timed out");
+	cr_assert_eq(corio_chan_destroy(&inbox), 0);
+	close(sv[0]);
+	close(sv[1]);
 	t_loop_done(loop);
 }

@@ -483,3 +483,189 @@ Test(select, nothing_can_happen_is_a_deadlock, .timeout = 10)
 	cr_assert_eq(corio_chan_destroy(&b), 0);
 	t_loop_done(loop);
 }
+
+/* ---- stress: every value counted ------------------------------------ */
+
+#define ST_CHANS 6
+#define ST_SENDERS 12
+#define ST_PER_SENDER 2000
+#define ST_VALUES (ST_SENDERS * ST_PER_SENDER)
+#define ST_RECEIVERS 12		/* the second half get cancelled */
+
+struct stress {
+	struct corio_chan ch[ST_CHANS];
+	bool drained[ST_CHANS];		/* closed and empty: -EPIPE seen */
+	uint8_t sent[ST_VALUES], seen[ST_VALUES];
+	long timeouts, send_selects, recv_selects;
+	uint64_t rng;
+	struct corio_task *senders[ST_SENDERS], *receivers[ST_RECEIVERS];
+};
+
+static struct stress *S;
+
+static unsigned rnd(unsigned n)
+{
+	S->rng ^= S->rng << 13;
+	S->rng ^= S->rng >> 7;
+	S->rng ^= S->rng << 17;
+	return (unsigned)(S->rng % n);
+}
+
+/* Send each value into one of two random channels, or time out and try
+ * again; a cancel stops the sender (what it had sent counts). */
+corio_async(void, st_sender, ((int, id)), (
+	struct corio_select_case c[3];
+	int k, v, which;
+))
+{
+	corio_begin();
+	for (self->k = 0; self->k < ST_PER_SENDER; ) {
+		self->v = self->id * ST_PER_SENDER + self->k;
+		self->c[0] = corio_case_send(&S->ch[rnd(ST_CHANS)], &self->v);
+		self->c[1] = corio_case_send(&S->ch[rnd(ST_CHANS)], &self->v);
+		self->c[2] = corio_case_timeout(rnd(50) * 1000);
+		corio_await(self->which, corio_select, self->c, 3);
+		S->send_selects++;
+		cr_assert(self->which >= 0 && self->which <= 2,
+			  "select: %d", self->which);
+		if (self->which == 2) {
+			S->timeouts++;
+			continue;
+		}
+		cr_assert_eq(self->c[self->which].res, 0);
+		cr_assert_eq(S->sent[self->v]++, 0, "value %d sent twice",
+			     self->v);
+		self->k++;
+		/* Pauses, so that receivers wait, time out and are
+		 * cancelled in the middle of their selects. */
+		if (!rnd(8))
+			corio_await(self->which, corio_sleep,
+				    rnd(200) * 1000);
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Receive from two or three random channels still open, or time out;
+ * stop when every channel is closed and drained. */
+corio_async(void, st_receiver, (), (
+	struct corio_select_case c[4];
+	int got[3];
+	int chan[3];
+	int i, n, which, open;
+))
+{
+	corio_begin();
+	for (;;) {
+		self->n = 0;
+		for (self->i = 0, self->open = 0; self->i < ST_CHANS;
+		     self->i++)
+			self->open += !S->drained[self->i];
+		if (!self->open)
+			break;
+		while (self->n < 2 + (int)rnd(2)) {
+			int ch = (int)rnd(ST_CHANS);
+
+			if (S->drained[ch])
+				continue;
+			self->chan[self->n] = ch;
+			self->c[self->n] = corio_case_recv(&S->ch[ch],
+							   &self->got[self->n]);
+			self->n++;
+		}
+		self->c[self->n] = corio_case_timeout(rnd(100) * 1000);
+		corio_await(self->which, corio_select, self->c, self->n + 1);
+		/* Counted before the next await, where a cancel unwinds. */
+		S->recv_selects++;
+		cr_assert(self->which >= 0 && self->which <= self->n,
+			  "select: %d", self->which);
+		if (self->which == self->n) {
+			S->timeouts++;
+			continue;
+		}
+		if (self->c[self->which].res == -EPIPE) {
+			S->drained[self->chan[self->which]] = true;
+			continue;
+		}
+		cr_assert_eq(self->c[self->which].res, 0);
+		cr_assert_eq(S->seen[self->got[self->which]]++, 0,
+			     "value %d received twice",
+			     self->got[self->which]);
+	}
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, st_cancel_at, ((struct corio_task *, t), (int64_t, ns)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, self->ns);
+	corio_task_cancel(self->t);
+corio_finally:
+	corio_end();
+}
+
+/* Close every channel once all senders are done. */
+corio_async(void, st_closer, (), (
+	int i, r;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < ST_SENDERS; self->i++)
+		corio_await(self->r, corio_join, S->senders[self->i]);
+	for (self->i = 0; self->i < ST_CHANS; self->i++)
+		corio_chan_close(&S->ch[self->i]);
+corio_finally:
+	corio_end();
+}
+
+Test(select, stress_no_value_lost_or_duplicated, .timeout = 120)
+{
+	static const size_t caps[ST_CHANS] = { 0, 0, 1, 4, 0, 16 };
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_NO_CACHE };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	long sent = 0, seen = 0;
+	int i, st;
+
+	S = calloc(1, sizeof(*S));
+	cr_assert(S);
+	S->rng = 0x2545f4914f6cdd1dull;
+	for (i = 0; i < ST_CHANS; i++)
+		cr_assert_eq(corio_chan_init(&S->ch[i], sizeof(int), caps[i],
+					     "stress"), 0);
+	for (i = 0; i < ST_SENDERS; i++)
+		corio_spawn(loop, st_sender__start(NULL, i), &S->senders[i]);
+	for (i = 0; i < ST_RECEIVERS; i++)
+		corio_spawn(loop, st_receiver__start(NULL), &S->receivers[i]);
+	/* Two senders and half the receivers are cancelled mid-way. */
+	for (i = 0; i < 2; i++)
+		corio_spawn(loop, st_cancel_at__start(NULL, S->senders[i],
+			CORIO_MS(1) + rnd(CORIO_MS(10))), NULL);
+	for (i = ST_RECEIVERS / 2; i < ST_RECEIVERS; i++)
+		corio_spawn(loop, st_cancel_at__start(NULL, S->receivers[i],
+			CORIO_MS(1) + rnd(CORIO_MS(10))), NULL);
+	corio_spawn(loop, st_closer__start(NULL), NULL);
+	corio_assert_finished(loop);
+	for (i = 0; i < ST_RECEIVERS; i++) {
+		cr_assert_eq(corio_task_reap(S->receivers[i], &st), 0);
+		cr_assert(st == 0 || (st == -ECANCELED &&
+				      i >= ST_RECEIVERS / 2), "status %d", st);
+	}
+	for (i = 0; i < ST_VALUES; i++) {
+		cr_assert_eq(S->seen[i], S->sent[i], "value %d: sent %d, "
+			     "received %d", i, S->sent[i], S->seen[i]);
+		sent += S->sent[i];
+		seen += S->seen[i];
+	}
+	cr_log_info("%ld values, %ld send and %ld receive selects, %ld "
+		    "timeouts", sent, S->send_selects, S->recv_selects,
+		    S->timeouts);
+	cr_assert_gt(S->timeouts, 0);
+	cr_assert_gt(sent, ST_VALUES / 2);
+	for (i = 0; i < ST_CHANS; i++)
+		cr_assert_eq(corio_chan_destroy(&S->ch[i]), 0);
+	t_loop_done(loop);
+	free(S);
+}

@@ -60,7 +60,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "common.h"
 #include "frame.h"
@@ -115,25 +114,18 @@ CORIO_EXTERN struct corio_frame *corio_select__start(
 	struct corio_frame *parent, struct corio_select_case *cases, size_t n,
 	int *result);
 
-/* Cases: fill an array of struct corio_select_case with these. */
-
-static inline struct corio_select_case corio__case(unsigned kind)
-{
-	struct corio_select_case c;
-
-	memset(&c, 0, sizeof(c));
-	c.kind = kind;
-	return c;
-}
+/*
+ * Cases: fill an array of struct corio_select_case with these.  They are
+ * aggregate initialisations (no memset, nothing to copy through memory),
+ * so that building the cases costs less than the select itself.
+ */
 
 /* Receive from @ch into @elem. */
 static inline struct corio_select_case corio_case_recv(struct corio_chan *ch,
 							void *elem)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_RECV);
+	struct corio_select_case c = { CORIO_SELECT_RECV, 0, { ch }, elem, 0 };
 
-	c.on.chan = ch;
-	c.elem = elem;
 	return c;
 }
 
@@ -141,17 +133,16 @@ static inline struct corio_select_case corio_case_recv(struct corio_chan *ch,
 static inline struct corio_select_case corio_case_send(struct corio_chan *ch,
 							const void *elem)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_SEND);
+	struct corio_select_case c = { CORIO_SELECT_SEND, 0, { ch },
+				       (void *)(uintptr_t)elem, 0 };
 
-	c.on.chan = ch;
-	c.elem = (void *)(uintptr_t)elem;
 	return c;
 }
 
 /* @e is set, or notified while the select waits. */
 static inline struct corio_select_case corio_case_event(struct corio_event *e)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_EVENT);
+	struct corio_select_case c = { CORIO_SELECT_EVENT, 0, { 0 }, 0, 0 };
 
 	c.on.event = e;
 	return c;
@@ -160,7 +151,7 @@ static inline struct corio_select_case corio_case_event(struct corio_event *e)
 /* Take a permit of @s. */
 static inline struct corio_select_case corio_case_sem(struct corio_sem *s)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_SEM);
+	struct corio_select_case c = { CORIO_SELECT_SEM, 0, { 0 }, 0, 0 };
 
 	c.on.sem = s;
 	return c;
@@ -170,7 +161,8 @@ static inline struct corio_select_case corio_case_sem(struct corio_sem *s)
 static inline struct corio_select_case corio_case_completion(
 	struct corio_completion *comp)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_COMPLETION);
+	struct corio_select_case c = { CORIO_SELECT_COMPLETION, 0, { 0 }, 0,
+				       0 };
 
 	c.on.completion = comp;
 	return c;
@@ -180,17 +172,16 @@ static inline struct corio_select_case corio_case_completion(
 static inline struct corio_select_case corio_case_poll(int fd,
 							unsigned events)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_POLL);
+	struct corio_select_case c = { CORIO_SELECT_POLL, events, { 0 }, 0, 0 };
 
 	c.on.fd = fd;
-	c.events = events;
 	return c;
 }
 
 /* The clock reaches @deadline (absolute, as corio_now()). */
 static inline struct corio_select_case corio_case_deadline(int64_t deadline)
 {
-	struct corio_select_case c = corio__case(CORIO_SELECT_DEADLINE);
+	struct corio_select_case c = { CORIO_SELECT_DEADLINE, 0, { 0 }, 0, 0 };
 
 	c.on.deadline = deadline;
 	return c;

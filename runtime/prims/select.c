@@ -202,26 +202,29 @@ static void proxy_init(struct select_frame *sf, struct sel_proxy *x,
 	struct corio_task *t = sf->owner;
 	struct corio_select_case *c = &sf->cases[i];
 
-	memset(x, 0, sizeof(*x));
+	/* Assigned whole rather than cleared then filled: a memset of the
+	 * record was most of a blocking select's own cost. */
+	x->p.t = (struct corio_task){
+		/* Reports that do list it name its task and the select. */
+		.top = &sf->hdr,
+		.name = t->name,
+		.file = t->file,
+		.line = t->line,
+		.id = t->id,
+		.parent_id = t->parent_id,
+		.deadline = CORIO_NO_DEADLINE,
+		.wait_since = t->wait_since,
+		.runq = CORIO__RUNQ_PROXY,
+		.state = CORIO__WAITING,
+		.wait = CORIO__WAIT_SYNC,
+		.on.queue = q,
+		.via.elem = c->elem,
+		.result = &c->res,
+		.result_kind = CORIO__RES_I64,
+	};
 	x->p.fire = case_fired;
 	x->sf = sf;
 	x->index = (uint32_t)i;
-	/* Reports that do list it name its task and the select. */
-	x->p.t.top = &sf->hdr;
-	x->p.t.name = t->name;
-	x->p.t.file = t->file;
-	x->p.t.line = t->line;
-	x->p.t.id = t->id;
-	x->p.t.parent_id = t->parent_id;
-	x->p.t.deadline = CORIO_NO_DEADLINE;
-	x->p.t.wait_since = t->wait_since;
-	x->p.t.runq = CORIO__RUNQ_PROXY;
-	x->p.t.state = CORIO__WAITING;
-	x->p.t.wait = CORIO__WAIT_SYNC;
-	x->p.t.on.queue = q;
-	x->p.t.via.elem = c->elem;
-	x->p.t.result = &c->res;
-	x->p.t.result_kind = CORIO__RES_I64;
 	corio__sync_push(q, &x->p.t);
 	x->linked = true;
 }
