@@ -217,17 +217,6 @@ corio_finally:
 
 /* ---- small cases ---------------------------------------------------- */
 
-corio_async(int64_t, await_completion, ((struct corio_completion *, c)), (
-	int64_t v;
-))
-{
-	corio_begin();
-	corio_await(self->v, corio_completion_wait, self->c);
-	corio_return(self->v);
-corio_finally:
-	corio_end();
-}
-
 struct late_resolve {
 	struct corio_completion *c;
 	int ret;
@@ -263,8 +252,8 @@ Test(remote, resolve_after_destroy_is_refused_and_counts_once, .timeout = 10)
 		     "the count of outside wakers went down twice");
 	/* So a real deadlock is still reported, not waited on forever. */
 	cr_assert_eq(corio_completion_init(&never, "never", 0), 0);
-	corio_spawn(loop, await_completion__start(NULL, &never, NULL), &t);
-	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL, "await_completion");
+	corio_spawn(loop, t_await_completion__start(NULL, &never, NULL), &t);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL, "t_await_completion");
 	corio_task_cancel(t);
 	corio_assert_finished(loop);
 	cr_assert_eq(corio_task_reap(t, &st), 0);

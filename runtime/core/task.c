@@ -477,15 +477,15 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	/* A finished frame kept for the tasks that use it (frame_end.h). */
 	if (corio__unlikely(f->flags & CORIO__FRAME_ENDED))
 		goto finished;
+	/* t->top is kept equal to f, the frame running: what it starts is
+	 * attributed to it (groups, reports). */
 	for (;;) {
-		/* Kept current while it runs: what the running frame
-		 * starts is attributed to it (groups, reports). */
-		t->top = f;
 		next = f->info->resume(f);
 		if (corio__likely(next != NULL)) {
 			if (next == CORIO_SUSPENDED)
 				break;
-			f = next;	/* a child, or f again to unwind */
+			/* a child, or f again to unwind */
+			f = t->top = next;
 			continue;
 		}
 finished:
@@ -508,9 +508,8 @@ finished:
 			next->state = CORIO_STATE_UNWIND;
 		}
 		corio__slab_free(&loop->slab, f, f->info->frame_size);
-		f = next;
+		f = t->top = next;
 	}
-	t->top = f;
 	loop->current = NULL;
 }
 
