@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <unistd.h>
 
 #include <corio/async.h>
@@ -452,4 +453,63 @@ Test(group, a_returned_negative_status_fails_the_group, .timeout = 10)
 	cr_assert_eq(r, 0);
 	cr_assert_eq(corio_group_spawn_status(NULL, NULL, NULL), -EINVAL);
 	t_loop_done(loop);
+}
+
+/* ---- allocation failures ---------------------------------------------- */
+
+corio_async(int, owner_of_two, (), (
+	struct corio_group g;
+	int res[2];
+	int r;
+))
+{
+	corio_begin();
+	self->r = corio_group_init(&self->g, "two", 0);
+	if (self->r < 0)
+		corio_return(self->r);
+	self->r = corio_group_spawn(&self->g, status_job__start(NULL, 1, 1,
+							      &self->res[0]));
+	if (!self->r)
+		self->r = corio_group_spawn(&self->g, status_job__start(NULL,
+			1000, 2, &self->res[1]));
+	if (self->r < 0)
+		corio_return(self->r);	/* the frame's end cancels the rest */
+	corio_await(self->r, corio_group_wait_any, &self->g);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+/* Every allocation fails in turn, owned groups included: -ENOMEM to
+ * someone, members never outlive their owner, nothing leaks. */
+Test(group, allocation_failures_are_enomem, .timeout = 60)
+{
+	struct corio_loop_opts opts = {
+		.flags = CORIO_LOOP_NO_CACHE | CORIO_LOOP_VIRTUAL_CLOCK };
+	bool clean_run = false;
+	long fail_at;
+
+	for (fail_at = 1; !clean_run; fail_at++) {
+		struct corio_loop *loop;
+		struct corio_task *t;
+		int r = 1, st = 0;
+
+		cr_assert_lt(fail_at, 1000);
+		t_alloc_counting(fail_at);
+		if (corio_loop_create(&loop, &opts) < 0)
+			continue;
+		if (corio_spawn(loop, owner_of_two__start(NULL, &r), &t) == 0) {
+			cr_assert_eq(corio_loop_run(loop), 0);
+			cr_assert_eq(corio_task_reap(t, &st), 0);
+			cr_assert(r == 0 || r == -ENOMEM || st == -ENOMEM,
+				  "fail at %ld: result %d, status %d",
+				  fail_at, r, st);
+		}
+		clean_run = atomic_load(&t_alloc_count) < fail_at;
+		cr_assert_eq(corio_loop_destroy(loop), 0);
+		corio_set_allocator(NULL, NULL);
+		cr_assert_eq(atomic_load(&t_alloc_live), 0,
+			     "fail at %ld: %ld allocations leaked", fail_at,
+			     atomic_load(&t_alloc_live));
+	}
 }

@@ -9,6 +9,7 @@
 #include "testutil.h"
 
 #include <poll.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -668,4 +669,53 @@ Test(select, stress_no_value_lost_or_duplicated, .timeout = 120)
 		cr_assert_eq(corio_chan_destroy(&S->ch[i]), 0);
 	t_loop_done(loop);
 	free(S);
+}
+
+/* Every allocation of a select that waits fails in turn: the select (or
+ * whoever met the failure) reports -ENOMEM, and nothing leaks. */
+Test(select, allocation_failures_are_enomem, .timeout = 60)
+{
+	struct corio_loop_opts opts = {
+		.flags = CORIO_LOOP_NO_CACHE | CORIO_LOOP_VIRTUAL_CLOCK };
+	bool clean_run = false;
+	long fail_at;
+
+	for (fail_at = 1; !clean_run; fail_at++) {
+		struct corio_loop *loop;
+		struct corio_chan a, b;
+		struct sel s = { .n = 3, .which = 1 };
+		int va = 0, vb = 0;
+
+		memset(&a, 0, sizeof(a));
+		memset(&b, 0, sizeof(b));
+		cr_assert_lt(fail_at, 1000);
+		t_alloc_counting(fail_at);
+		if (corio_loop_create(&loop, &opts) < 0)
+			continue;
+		/* @b has room: the sender never waits, whatever fails. */
+		if (corio_chan_init(&a, sizeof(int), 0, "a") ||
+		    corio_chan_init(&b, sizeof(int), 1, "b"))
+			goto destroy;
+		s.c[0] = corio_case_recv(&a, &va);
+		s.c[1] = corio_case_recv(&b, &vb);
+		s.c[2] = corio_case_timeout(CORIO_SEC(10));
+		if (corio_spawn(loop, do_select__start(NULL, &s, NULL), NULL))
+			s.which = -ENOMEM;
+		corio_spawn(loop, send_later__start(NULL, &b, 4, 1), NULL);
+		cr_assert_eq(corio_loop_run(loop), 0);
+		/* 2: the sender could not be spawned; the timeout came. */
+		cr_assert(s.which == 1 || s.which == 2 || s.which == -ENOMEM,
+			  "fail at %ld: select %d", fail_at, s.which);
+		if (s.which == 1)
+			cr_assert_eq(vb, 4);
+destroy:
+		clean_run = atomic_load(&t_alloc_count) < fail_at;
+		corio_chan_destroy(&a);
+		corio_chan_destroy(&b);
+		cr_assert_eq(corio_loop_destroy(loop), 0);
+		corio_set_allocator(NULL, NULL);
+		cr_assert_eq(atomic_load(&t_alloc_live), 0,
+			     "fail at %ld: %ld allocations leaked", fail_at,
+			     atomic_load(&t_alloc_live));
+	}
 }

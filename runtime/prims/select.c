@@ -20,7 +20,6 @@
  * the proxies leave when the frame runs, before anything else can run.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "core/internal.h"
 #include "core/proxy.h"
@@ -163,7 +162,7 @@ static void withdraw(struct select_frame *sf)
 {
 	size_t i;
 
-	for (i = 0; i < sf->n; i++) {
+	for (i = 0; sf->proxies && i < sf->n; i++) {
 		struct sel_proxy *x = &sf->proxies[i];
 
 		if (!x->linked)
