@@ -165,8 +165,6 @@ int corio_loop_destroy(struct corio_loop *loop)
 	close(loop->wake_fd);
 	corio__timers_destroy(loop);
 	corio__taskwatch_destroy(loop);
-	/* Empty: every frame that owned a group has ended. */
-	corio__htab_free(&loop->owned_groups);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)

@@ -438,24 +438,6 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	}
 }
 
-static _Atomic(corio__frame_end_fn *) frame_end_hook;
-
-void corio__frame_end_register(corio__frame_end_fn *fn)
-{
-	atomic_store_explicit(&frame_end_hook, fn, memory_order_relaxed);
-}
-
-bool corio__frame_end(struct corio_loop *loop, struct corio_task *t,
-		      struct corio_frame *f)
-{
-	corio__frame_end_fn *fn = atomic_load_explicit(&frame_end_hook,
-						       memory_order_relaxed);
-
-	/* The flag is set only by the layer that registered the hook. */
-	assert(fn);
-	return fn ? fn(loop, t, f) : false;
-}
-
 /* The trampoline: run @t's frames until the task suspends or finishes. */
 static void run_task(struct corio_loop *loop, struct corio_task *t)
 {
@@ -491,7 +473,7 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 finished:
 		/* The tasks that use f's memory end before f is released. */
 		if (corio__unlikely(f->flags & CORIO__FRAME_OWNER) &&
-		    corio__frame_end(loop, t, f))
+		    loop->frame_end(loop, t, f))
 			break;
 		/* f finished: hand its error to the parent, release it. */
 		next = f->parent;

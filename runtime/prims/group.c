@@ -9,10 +9,11 @@
  * nothing beyond the task and the runner.
  *
  * Structure: a group initialised by a task belongs to the frame running
- * then, which gets CORIO__FRAME_OWNER (core/frame_end.h); the loop finds
- * the frame's groups in a table keyed by the frame.  When the frame
- * finishes, its members still running are cancelled and the task waits
- * for them before the frame, which holds the group and usually the
+ * then, which gets CORIO__FRAME_OWNER (core/frame_end.h); the loop's
+ * groups state (a struct corio__loop_ext) finds the frame's groups in a
+ * table keyed by the frame.  When the frame finishes, the loop's
+ * frame_end hook cancels its members still running and makes the task
+ * wait for them before the frame, which holds the group and usually the
  * members' result slots, is released.
  */
 #include <errno.h>
@@ -38,6 +39,12 @@ struct owner_rec {
 	struct corio_group *g;
 };
 
+/* The loop's groups state, made with its first owned group. */
+struct corio__groups {
+	struct corio__loop_ext ext;	/* first: the loop hands &ext back */
+	struct corio__htab owned;	/* owner_rec by frame */
+};
+
 static uint64_t frame_key(const struct corio_frame *f)
 {
 	return (uint64_t)(uintptr_t)f;
@@ -50,9 +57,39 @@ static void disown(struct corio_loop *loop, struct corio_group *g)
 
 	if (!o)
 		return;
-	corio__htab_remove(&loop->owned_groups, &o->h);
+	corio__htab_remove(&loop->groups->owned, &o->h);
 	corio__slab_free(&loop->slab, o, sizeof(*o));
 	g->owner = NULL;
+}
+
+static void groups_destroy(struct corio_loop *loop, struct corio__loop_ext *ext)
+{
+	struct corio__groups *gs = (struct corio__groups *)ext;
+
+	/* Empty: every frame that owned a group has ended. */
+	corio__htab_free(&gs->owned);
+	corio__free(gs);
+	loop->groups = NULL;
+}
+
+static bool owner_ended(struct corio_loop *loop, struct corio_task *t,
+			struct corio_frame *f);
+
+static struct corio__groups *groups_of(struct corio_loop *loop)
+{
+	struct corio__groups *gs = loop->groups;
+
+	if (gs)
+		return gs;
+	gs = corio__malloc(sizeof(*gs));
+	if (!gs)
+		return NULL;
+	memset(gs, 0, sizeof(*gs));
+	gs->ext.destroy = groups_destroy;
+	corio__loop_ext_add(loop, &gs->ext);
+	loop->groups = gs;
+	loop->frame_end = owner_ended;
+	return gs;
 }
 
 /* The group's waiters may go: hand them the result. */
@@ -149,7 +186,7 @@ static bool owner_ended(struct corio_loop *loop, struct corio_task *t,
 	struct corio_group *busy = NULL;
 	struct corio__hnode *e;
 
-	for (e = corio__htab_find(&loop->owned_groups, key); e; e = e->next) {
+	for (e = corio__htab_find(&loop->groups->owned, key); e; e = e->next) {
 		struct corio_group *g = ((struct owner_rec *)e)->g;
 
 		if (e->key != key || !g->members)
@@ -167,7 +204,7 @@ static bool owner_ended(struct corio_loop *loop, struct corio_task *t,
 		corio__sync_wait_untimed(&busy->sync, t);
 		return true;
 	}
-	while ((e = corio__htab_find(&loop->owned_groups, key))) {
+	while ((e = corio__htab_find(&loop->groups->owned, key))) {
 		struct corio_group *g = ((struct owner_rec *)e)->g;
 
 		disown(loop, g);
@@ -183,6 +220,7 @@ int corio_group_init(struct corio_group *g, const char *name, unsigned flags)
 {
 	struct corio_loop *loop = corio__tls_loop;
 	struct corio_task *t = loop ? loop->current : NULL;
+	struct corio__groups *gs;
 	struct owner_rec *o = NULL;
 	int ret;
 
@@ -194,17 +232,17 @@ int corio_group_init(struct corio_group *g, const char *name, unsigned flags)
 	if (t) {
 		/* Owned by the frame running now (task.c keeps t->top
 		 * current while a frame runs). */
-		o = corio__slab_alloc(&loop->slab, sizeof(*o));
+		gs = groups_of(loop);
+		o = gs ? corio__slab_alloc(&loop->slab, sizeof(*o)) : NULL;
 		if (!o)
 			return -ENOMEM;
 		o->h.key = frame_key(t->top);
 		o->g = g;
-		if (corio__htab_insert(&loop->owned_groups, &o->h)) {
+		if (corio__htab_insert(&gs->owned, &o->h)) {
 			corio__slab_free(&loop->slab, o, sizeof(*o));
 			return -ENOMEM;
 		}
 		g->owner = o;
-		corio__frame_end_register(owner_ended);
 		t->top->flags |= CORIO__FRAME_OWNER;
 	}
 	ret = corio__sync_register(&g->sync, CORIO_WAIT_GROUP, name, "group");

@@ -21,11 +21,11 @@
  */
 #include <errno.h>
 
-#include "core/internal.h"
 #include "core/proxy.h"
+#include "prims/internal.h"
+#include "reactor/reactor.h"
 
 #include "corio/completion.h"
-#include "corio/io.h"
 #include "corio/select.h"
 
 struct sel_proxy {
@@ -291,8 +291,9 @@ static int arm(struct corio_loop *loop, struct select_frame *sf)
 		const struct corio_select_case *c = &sf->cases[sf->poll_case];
 		struct corio_frame *r;
 
-		r = corio_poll__start(&sf->hdr, c->on.fd, c->events,
-				      &sf->wres);
+		r = corio__io_await(&(struct corio__io){
+			.opcode = CORIO__OP_POLL, .fd = c->on.fd,
+			.op_flags = c->events }, &sf->wres, CORIO__RES_INT);
 		if (r != CORIO_SUSPENDED)
 			return 0;
 		/* The poll armed the task's deadline: a DEADLINE case may
