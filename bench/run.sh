@@ -32,6 +32,10 @@
 #                         random 4 KiB reads at QD 32 against pread
 #                         (bench/files.sh; FILES_ARGS adds options, e.g.
 #                         FILES_ARGS='--size-mib 256 --runs 5')
+#   select                corio_select over two channels, one ready,
+#                         against corio_chan_recv, and round trips that
+#                         wait in a select against plain receives
+#                         (bench/select_bench.c)
 #   dns                   1,000 concurrent corio_resolve calls against
 #                         dnsmasq, AF_INET and AF_UNSPEC, median of 5
 #                         runs (bench/dns_burst.sh; needs c-ares and
@@ -70,6 +74,7 @@ for n in "${names[@]}"; do
 	files) ;;
 	dns) ;;
 	explore) ;;
+	select) ;;
 	*) echo "run.sh: unknown benchmark '$n'" >&2; exit 2 ;;
 	esac
 done
@@ -103,3 +108,4 @@ run_asked net_send NO_ARGS "$build/bench/net_send" "${NET_SEND_MIB:-256}"
 run_asked files FILES_ARGS bench/files.sh --bindir "$build"
 run_asked dns DNS_ARGS bench/dns_burst.sh --bindir "$build"
 run_asked explore NO_ARGS taskset -c 1 "$build/bench/explore"
+run_asked select NO_ARGS taskset -c 1 "$build/bench/select_bench"

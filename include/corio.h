@@ -18,6 +18,7 @@
 #include "corio/lockorder.h"
 #include "corio/explore.h"
 #include "corio/group.h"
+#include "corio/select.h"
 #include "corio/completion.h"
 #include "corio/pool.h"
 #include "corio/signal.h"

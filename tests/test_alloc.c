@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <corio/async.h>
@@ -142,4 +143,57 @@ Test(alloc, failed_spawn_releases_the_root_frame, .timeout = 10)
 	t_loop_done(loop);
 	cr_assert_eq(t_alloc_live, 0);
 	corio_set_allocator(NULL, NULL);
+}
+
+/* ---- the frame cache ------------------------------------------------- */
+
+/*
+ * Allocations made by 100 spawns and joins after a warm-up: about 200
+ * (a task and a frame each) when every object is its own allocation, 0
+ * when they come from the loop's cache.  A spawn from outside any task
+ * and a reap keep the measure free of anything but tasks and frames.
+ */
+static long allocs_per_100_spawns(void)
+{
+	struct corio_loop *loop;
+	struct corio_task *t;
+	long before;
+	int i, st, round;
+
+	t_alloc_counting(0);
+	loop = t_loop();
+	for (round = 0; round < 2; round++) {
+		before = atomic_load(&t_alloc_count);
+		for (i = 0; i < 100; i++) {
+			cr_assert_eq(corio_spawn(loop, inner__start(NULL, i,
+						 NULL), &t), 0);
+			cr_assert_eq(corio_loop_run(loop), 0);
+			cr_assert_eq(corio_task_reap(t, &st), 0);
+		}
+	}
+	t_loop_done(loop);
+	corio_set_allocator(NULL, NULL);
+	return atomic_load(&t_alloc_count) - before;
+}
+
+Test(alloc, no_cache_in_the_environment_turns_the_cache_off, .timeout = 10)
+{
+	cr_assert_eq(setenv("CORIO_NO_CACHE", "1", 1), 0);
+	cr_assert_geq(allocs_per_100_spawns(), 200);
+}
+
+Test(alloc, the_cache_stays_on_otherwise, .timeout = 10)
+{
+#ifdef T_ASAN
+	/* AddressSanitizer in the process turns it off, always. */
+	cr_assert_eq(setenv("CORIO_NO_CACHE", "0", 1), 0);
+	cr_assert_geq(allocs_per_100_spawns(), 200);
+#else
+	cr_assert_eq(unsetenv("CORIO_NO_CACHE"), 0);
+	cr_assert_eq(allocs_per_100_spawns(), 0);
+	cr_assert_eq(setenv("CORIO_NO_CACHE", "0", 1), 0);
+	cr_assert_eq(allocs_per_100_spawns(), 0);
+	cr_assert_eq(setenv("CORIO_NO_CACHE", "", 1), 0);
+	cr_assert_eq(allocs_per_100_spawns(), 0);
+#endif
 }

@@ -6,7 +6,10 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <corio.h>
 #include <corio/await.h>
@@ -155,5 +158,94 @@ Test(await_sync, group_race_on_a_virtual_clock, .timeout = 10)
 	corio_spawn(loop, first_of_three__start(NULL, &got), NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(got, 2, "only the fastest finished");
+	t_loop_done(loop);
+}
+
+/* A scoped deadline around an async call, from async/await code. */
+async int within(int scope_ms, int ms, int *napped, int64_t *after)
+{
+	int r;
+
+	corio_deadline_set(corio_now() + CORIO_SEC(10));
+	r = await corio_with_timeout(CORIO_MS(scope_ms),
+				     slow_value__start(NULL, ms, 7, napped));
+	*after = corio_deadline_set(CORIO_NO_DEADLINE);
+	return r;
+}
+
+Test(await_sync, scoped_deadline, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	int late = 1, early = 1, napped_late = 0, napped_early = 0;
+	int64_t after_late = 0, after_early = 0, t0 = corio_now();
+
+	corio_spawn(loop, within__start(NULL, 10, 50, &napped_late,
+					&after_late, &late), NULL);
+	corio_spawn(loop, within__start(NULL, 50, 10, &napped_early,
+					&after_early, &early), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(late, -ETIME);
+	cr_assert_eq(napped_late, 7, "the nap returned; its sleep was cut");
+	cr_assert_eq(early, 0);
+	cr_assert_eq(napped_early, 7);
+	/* Both got their own deadline back (10 s from their start). */
+	cr_assert_geq(after_late, t0 + CORIO_SEC(10));
+	cr_assert_geq(after_early, t0 + CORIO_SEC(10));
+	t_loop_done(loop);
+}
+
+/* Select from async/await code: a receive, fd readiness or a timeout. */
+static struct corio_chan inbox;
+
+async int first_event(int fd, int *got, int64_t *res)
+{
+	struct corio_select_case cases[3];
+	int which;
+
+	cases[0] = corio_case_recv(&inbox, got);
+	cases[1] = corio_case_poll(fd, POLLIN);
+	cases[2] = corio_case_timeout(CORIO_MS(50));
+	which = await corio_select(cases, 3);
+	if (which >= 0)
+		*res = cases[which].res;
+	return which;
+}
+
+async void post_to_inbox(int v)
+{
+	await corio_yield();
+	await corio_chan_send(&inbox, &v);
+}
+
+Test(await_sync, select, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	int sv[2], got = 0, which = -1;
+	int64_t res = 0;
+	char c = 'x';
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	corio_chan_init(&inbox, sizeof(int), 0, "inbox");
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_spawn(loop, post_to_inbox__start(NULL, 12), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 0);
+	cr_assert_eq(got, 12);
+	cr_assert_eq(write(sv[1], &c, 1), 1);
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 1);
+	cr_assert(res & POLLIN);
+	cr_assert_eq(read(sv[0], &c, 1), 1);
+	corio_spawn(loop, first_event__start(NULL, sv[0], &got, &res, &which),
+		    NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(which, 2, "timed out");
+	cr_assert_eq(corio_chan_destroy(&inbox), 0);
+	close(sv[0]);
+	close(sv[1]);
 	t_loop_done(loop);
 }

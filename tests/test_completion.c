@@ -20,17 +20,6 @@
 #include <corio/runtime.h>
 #include <corio/test.h>
 
-corio_async(int64_t, await_completion, ((struct corio_completion *, c)), (
-	int64_t v;
-))
-{
-	corio_begin();
-	corio_await(self->v, corio_completion_wait, self->c);
-	corio_return(self->v);
-corio_finally:
-	corio_end();
-}
-
 corio_async(void, resolve_later, ((struct corio_completion *, c),
 				  (int64_t, v)), ())
 {
@@ -50,15 +39,15 @@ Test(completion, resolve_on_the_loop_thread, .timeout = 10)
 	int64_t a = 0, b = 0, late = 0;
 
 	cr_assert_eq(corio_completion_init(&c, "answer", 0), 0);
-	corio_spawn(loop, await_completion__start(NULL, &c, &a), NULL);
-	corio_spawn(loop, await_completion__start(NULL, &c, &b), NULL);
+	corio_spawn(loop, t_await_completion__start(NULL, &c, &a), NULL);
+	corio_spawn(loop, t_await_completion__start(NULL, &c, &b), NULL);
 	corio_spawn(loop, resolve_later__start(NULL, &c, 42), NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(a, 42);
 	cr_assert_eq(b, 42);
 	cr_assert(corio_completion_is_resolved(&c));
 	/* Already resolved: a later wait completes at once. */
-	corio_spawn(loop, await_completion__start(NULL, &c, &late), NULL);
+	corio_spawn(loop, t_await_completion__start(NULL, &c, &late), NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(late, 42);
 	cr_assert_eq(corio_completion_destroy(&c), 0);
@@ -75,9 +64,9 @@ Test(completion, nobody_resolving_is_a_global_deadlock, .timeout = 10)
 	int st;
 
 	corio_completion_init(&c, "forgotten", 0);
-	corio_spawn(loop, await_completion__start(NULL, &c, &v), &t);
+	corio_spawn(loop, t_await_completion__start(NULL, &c, &v), &t);
 	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL,
-			      "await_completion");
+			      "t_await_completion");
 	cr_assert_eq(corio_loop_deadlock(loop)->blocked[0].wait,
 		     CORIO_WAIT_COMPLETION);
 	cr_assert_eq(corio_completion_destroy(&c), -EBUSY);
@@ -189,7 +178,7 @@ Test(completion, remote_resolution_is_accepted_once, .timeout = 10)
 	cr_assert_eq(corio_completion_resolve_remote(&remote, 8), -EINVAL);
 	cr_assert_eq(corio_completion_destroy(&remote), -EBUSY,
 		     "its value is on the way");
-	corio_spawn(loop, await_completion__start(NULL, &remote, &v), NULL);
+	corio_spawn(loop, t_await_completion__start(NULL, &remote, &v), NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(v, 7);
 	cr_assert_eq(corio_completion_destroy(&remote), 0);
@@ -417,7 +406,7 @@ Test(completion, destroy_waits_for_a_resolver_still_writing, .timeout = 20)
 
 	cr_assert_eq(corio_completion_init(&c, "held", CORIO_COMPLETION_REMOTE),
 		     0);
-	corio_spawn(loop, await_completion__start(NULL, &c, &v), NULL);
+	corio_spawn(loop, t_await_completion__start(NULL, &c, &v), NULL);
 	cr_assert_eq(pthread_create(&resolver, NULL, resolve_held, &h), 0);
 	cr_assert_eq(pthread_create(&waker, NULL, wake_once_held, loop), 0);
 	/* The value is delivered while its sender is still in its call. */

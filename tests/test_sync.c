@@ -109,7 +109,9 @@ Test(sync, try_operations_and_close, .timeout = 10)
 		cr_assert_eq(out, i);
 	}
 	cr_assert_eq(corio_chan_destroy(&ch), 0);
-	cr_assert_eq(corio_chan_init(&ch, 0, 1, NULL), -EINVAL);
+	/* A capacity whose buffer size overflows (zero-size elements are
+	 * fine: see zero_size_elements_count_signals). */
+	cr_assert_eq(corio_chan_init(&ch, 16, SIZE_MAX / 8, NULL), -EINVAL);
 	t_loop_done(loop);
 }
 
@@ -400,5 +402,80 @@ Test(sync, a_wait_past_the_deadline_fails_with_etime, .timeout = 10)
 	cr_assert_eq(corio_chan_try_send(&ch, &v), 0);
 	cr_assert_eq(corio_chan_len(&ch), 1);
 	corio_chan_destroy(&ch);
+	t_loop_done(loop);
+}
+
+/* ---- channels of zero-size elements (signals) ---------------------- */
+
+corio_async(void, signal_n, ((struct corio_chan *, ch), (int, n)), (
+	int i, r;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < self->n; self->i++) {
+		corio_await(self->r, corio_chan_send, self->ch, NULL);
+		cr_assert_eq(self->r, 0);
+	}
+corio_finally:
+	corio_end();
+}
+
+corio_async(int, count_signals, ((struct corio_chan *, ch)), (
+	int n, r;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->r, corio_chan_recv, self->ch, NULL);
+		if (self->r == -EPIPE)
+			break;
+		cr_assert_eq(self->r, 0);
+		self->n++;
+	}
+	corio_return(self->n);
+corio_finally:
+	corio_end();
+}
+
+corio_async(void, close_after, ((struct corio_chan *, ch),
+				(struct corio_task *, sender)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_join, self->sender);
+	corio_chan_close(self->ch);
+corio_finally:
+	corio_end();
+}
+
+Test(sync, zero_size_elements_count_signals, .timeout = 10)
+{
+	static const size_t caps[] = { 0, 3, CORIO_CHAN_UNBOUNDED };
+	struct corio_loop *loop = t_loop();
+	struct corio_chan ch;
+	struct corio_task *s;
+	size_t i;
+	int got;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		got = 0;
+		cr_assert_eq(corio_chan_init(&ch, 0, caps[i], "signals"), 0);
+		corio_spawn(loop, signal_n__start(NULL, &ch, 100), &s);
+		corio_spawn(loop, count_signals__start(NULL, &ch, &got), NULL);
+		corio_spawn(loop, close_after__start(NULL, &ch, s), NULL);
+		corio_assert_finished(loop);
+		cr_assert_eq(got, 100, "capacity %zu", caps[i]);
+		cr_assert_eq(corio_chan_destroy(&ch), 0);
+	}
+	/* Without waiting too; NULL is the element. */
+	cr_assert_eq(corio_chan_init(&ch, 0, 2, NULL), 0);
+	cr_assert_eq(corio_chan_try_send(&ch, NULL), 0);
+	cr_assert_eq(corio_chan_try_send(&ch, NULL), 0);
+	cr_assert_eq(corio_chan_try_send(&ch, NULL), -EAGAIN);
+	cr_assert_eq(corio_chan_len(&ch), 2);
+	cr_assert_eq(corio_chan_try_recv(&ch, NULL), 0);
+	cr_assert_eq(corio_chan_len(&ch), 1);
+	cr_assert_eq(corio_chan_destroy(&ch), 0);
 	t_loop_done(loop);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <corio/async.h>
+#include <corio/test.h>
 
 /* White-box: the wheel tests below arm and fire the internal timers. */
 #include "core/internal.h"
@@ -702,5 +703,162 @@ Test(timer, virtual_clock_with_real_io, .timeout = 10)
 	cr_assert_eq(got, 'v');
 	close(fds[0]);
 	close(fds[1]);
+	t_loop_done(loop);
+}
+
+/* ---- scoped deadlines ------------------------------------------------ */
+
+/* Sleeps @ms; then returns the sleep's result, or throws @err, or moves
+ * the task's deadline away (@err 1) and returns. */
+corio_async(int, nap, ((int64_t, ms), (int, err)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_MS(self->ms));
+	if (self->err == 1)
+		corio_deadline_set(CORIO_NO_DEADLINE);
+	else if (self->err)
+		corio_throw(self->err);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+struct scoped {
+	int64_t outer;		/* the caller's deadline, from its start */
+	int64_t scope_ms, nap_ms;
+	int err;
+	int result, nap_result;
+	int64_t after;		/* the caller's deadline after the scope */
+	int64_t took;
+};
+
+corio_async(void, scoped_caller, ((struct scoped *, s)), (
+	int64_t t0;
+))
+{
+	corio_begin();
+	self->t0 = corio_now();
+	corio_deadline_set(self->s->outer == CORIO_NO_DEADLINE ?
+			   CORIO_NO_DEADLINE : self->t0 + self->s->outer);
+	corio_await(self->s->result, corio_with_timeout,
+		    CORIO_MS(self->s->scope_ms),
+		    nap__start(NULL, self->s->nap_ms, self->s->err,
+			       &self->s->nap_result));
+corio_finally:
+	/* Reached on return and on unwinding alike. */
+	self->s->took = corio_now() - self->t0;
+	self->s->after = corio_deadline_set(CORIO_NO_DEADLINE);
+	if (self->s->after != CORIO_NO_DEADLINE)
+		self->s->after -= self->t0;
+	corio_end();
+}
+
+/* Run one scope on a virtual clock; returns the caller's status. */
+static int run_scoped(struct scoped *s)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	struct corio_task *t;
+	int st = 1;
+
+	s->result = s->nap_result = 1;
+	corio_spawn(loop, scoped_caller__start(NULL, s), &t);
+	corio_assert_finished(loop);
+	cr_assert_eq(corio_task_reap(t, &st), 0);
+	t_loop_done(loop);
+	return st;
+}
+
+Test(timer, a_scoped_deadline_cuts_the_call_and_is_restored, .timeout = 10)
+{
+	struct scoped s = { .outer = CORIO_SEC(10), .scope_ms = 10,
+			    .nap_ms = 50 };
+
+	cr_assert_eq(run_scoped(&s), 0);
+	cr_assert_eq(s.nap_result, -ETIME);
+	cr_assert_eq(s.result, -ETIME);
+	cr_assert_geq(s.took, CORIO_MS(10));
+	cr_assert_lt(s.took, CORIO_MS(50));
+	cr_assert_eq(s.after, CORIO_SEC(10), "the caller's deadline is back");
+	/* In time: 0, and the caller's deadline is back all the same. */
+	s = (struct scoped){ .outer = CORIO_NO_DEADLINE, .scope_ms = 50,
+			     .nap_ms = 10 };
+	cr_assert_eq(run_scoped(&s), 0);
+	cr_assert_eq(s.nap_result, 0);
+	cr_assert_eq(s.result, 0);
+	cr_assert_eq(s.after, CORIO_NO_DEADLINE);
+}
+
+Test(timer, a_scope_never_extends_the_callers_deadline, .timeout = 10)
+{
+	struct scoped s = { .outer = CORIO_MS(5), .scope_ms = 1000,
+			    .nap_ms = 50 };
+
+	cr_assert_eq(run_scoped(&s), 0);
+	cr_assert_eq(s.nap_result, -ETIME);
+	cr_assert_eq(s.result, -ETIME);
+	cr_assert_lt(s.took, CORIO_MS(50));
+	cr_assert_eq(s.after, CORIO_MS(5));
+}
+
+Test(timer, a_scope_restores_the_deadline_on_every_exit, .timeout = 10)
+{
+	struct scoped s;
+
+	/* The call moves the deadline itself and returns. */
+	s = (struct scoped){ .outer = CORIO_SEC(10), .scope_ms = 50,
+			     .nap_ms = 1, .err = 1 };
+	cr_assert_eq(run_scoped(&s), 0);
+	cr_assert_eq(s.result, 0);
+	cr_assert_eq(s.after, CORIO_SEC(10));
+	/* The call throws: the caller unwinds, with its deadline back. */
+	s = (struct scoped){ .outer = CORIO_SEC(10), .scope_ms = 50,
+			     .nap_ms = 1, .err = -EIO };
+	cr_assert_eq(run_scoped(&s), -EIO);
+	cr_assert_eq(s.result, 1, "no result: the caller unwound");
+	cr_assert_eq(s.after, CORIO_SEC(10));
+	/* The call throws -ETIME because the scope's deadline passed: the
+	 * scope's result, the caller goes on. */
+	s = (struct scoped){ .outer = CORIO_SEC(10), .scope_ms = 5,
+			     .nap_ms = 50, .err = -ETIME };
+	cr_assert_eq(run_scoped(&s), 0);
+	cr_assert_eq(s.result, -ETIME);
+	cr_assert_eq(s.after, CORIO_SEC(10));
+	/* -ETIME thrown for another reason, before the scope's deadline:
+	 * a failure like any other. */
+	s = (struct scoped){ .outer = CORIO_SEC(10), .scope_ms = 50,
+			     .nap_ms = 1, .err = -ETIME };
+	cr_assert_eq(run_scoped(&s), -ETIME);
+	cr_assert_eq(s.after, CORIO_SEC(10));
+}
+
+Test(timer, a_scope_restores_the_deadline_when_cancelled, .timeout = 10)
+{
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	struct scoped s = { .outer = CORIO_SEC(10), .scope_ms = 1000,
+			    .nap_ms = 500 };
+	struct corio_task *t;
+	int st = 0;
+
+	corio_spawn(loop, scoped_caller__start(NULL, &s), &t);
+	corio_spawn(loop, t_cancel_and_join__start(NULL, t, &st), NULL);
+	corio_assert_finished(loop);
+	cr_assert_eq(st, -ECANCELED);
+	cr_assert_eq(s.after, CORIO_SEC(10));
+	t_loop_done(loop);
+}
+
+Test(timer, a_scope_outside_a_task_refuses, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	int r = 0, n = 0;
+
+	/* The frame is released (LeakSanitizer would tell). */
+	cr_assert_eq(corio_with_timeout__start(NULL, CORIO_MS(1),
+		nap__start(NULL, 1, 0, &n), &r), CORIO_READY);
+	cr_assert_eq(r, -EPERM);
 	t_loop_done(loop);
 }

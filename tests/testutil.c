@@ -47,6 +47,17 @@ corio_finally:
 	corio_end();
 }
 
+corio_async(int64_t, t_await_completion, ((struct corio_completion *, c)), (
+	int64_t v;
+))
+{
+	corio_begin();
+	corio_await(self->v, corio_completion_wait, self->c);
+	corio_return(self->v);
+corio_finally:
+	corio_end();
+}
+
 int t_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

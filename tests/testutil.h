@@ -63,6 +63,11 @@ struct corio_frame *t_cancel_and_join__start(struct corio_frame *parent,
 					     struct corio_task *victim,
 					     int *result);
 
+/* Async function (testutil.c): await @c; the result is its value. */
+struct corio_frame *t_await_completion__start(struct corio_frame *parent,
+					      struct corio_completion *c,
+					      int64_t *result);
+
 /* Open fds of this process, for leak checks (testutil.c). */
 int t_count_fds(void);
 

@@ -165,6 +165,8 @@ async int corio_accept_retry(int fd, struct sockaddr *addr, socklen_t *addrlen,
 async int corio_sleep(int64_t ns);
 async int corio_sleep_until(int64_t when);
 async int corio_join(struct corio_task *task);
+async int corio_with_deadline(int64_t deadline, struct corio_frame *child);
+async int corio_with_timeout(int64_t ns, struct corio_frame *child);
 async void corio_yield(void);
 async int corio_chan_send(struct corio_chan *ch, const void *elem);
 async int corio_chan_recv(struct corio_chan *ch, void *elem);
@@ -175,7 +177,12 @@ async int corio_waitgroup_wait(struct corio_waitgroup *wg);
 async int corio_group_wait_all(struct corio_group *g);
 async int corio_group_wait_n(struct corio_group *g, size_t n);
 async int corio_group_wait_any(struct corio_group *g);
+struct corio_select_case;
+async int corio_select(struct corio_select_case *cases, size_t n);
 async int64_t corio_completion_wait(struct corio_completion *c);
+struct corio_remote;
+async int64_t corio_remote_call(int (*start)(struct corio_remote *r,
+					     void *arg), void *arg);
 struct corio_bus;
 async int corio_bus_publish(struct corio_bus *bus, uint64_t topic,
 			    const void *msg);

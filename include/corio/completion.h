@@ -14,7 +14,11 @@
  * A callback that runs on another thread resolves with
  * corio_completion_resolve_remote(); create the completion with
  * CORIO_COMPLETION_REMOTE so the deadlock detector knows a wake-up can
- * come from outside the loop while it is pending.
+ * come from outside the loop while it is pending.  Such a completion must
+ * outlive the callback, which a deadline or a cancel makes hard when it
+ * lives in the waiting frame: a callback that may run after its waiter
+ * has gone should get a ticket instead (corio_remote_call below), which
+ * absorbs a late resolution safely.
  *
  * Async code -> callback.  corio_spawn_callback() starts a task for a
  * caller that only understands callbacks and calls done(arg, status) when
@@ -61,7 +65,9 @@ CORIO_EXTERN int corio_completion_init(struct corio_completion *c,
 
 /*
  * Release.  Returns 0, or -EBUSY while a task waits on it or a remote
- * resolution is on its way (destroy after the await completes).
+ * resolution is on its way (destroy after the await completes).  A
+ * remote completion destroyed before its resolution refuses that
+ * resolution (-ECANCELED) for as long as its memory stays untouched.
  */
 CORIO_EXTERN int corio_completion_destroy(struct corio_completion *c);
 
@@ -80,8 +86,11 @@ CORIO_EXTERN int corio_completion_resolve(struct corio_completion *c,
  * may be destroyed once the value was delivered, even while this call is
  * still returning (corio_loop_destroy waits for it).  Returns 0, -EINVAL
  * when the completion was not made for remote resolution or was already
- * resolved remotely, or -errno from writing the loop's eventfd (the value
- * is queued all the same).
+ * resolved remotely, -ECANCELED when it was destroyed first (the value is
+ * dropped; the loop is not touched and its count of outside wakers, which
+ * the destroy already lowered, stays exact), or -errno from writing the
+ * loop's eventfd (the value is queued all the same).  The completion's
+ * memory must still exist: when the waiter can go first, use a ticket.
  */
 CORIO_EXTERN int corio_completion_resolve_remote(struct corio_completion *c,
 						 int64_t value);
@@ -97,6 +106,70 @@ CORIO_EXTERN int corio_completion_is_resolved(
 CORIO_EXTERN struct corio_frame *corio_completion_wait__start(
 	struct corio_frame *parent, struct corio_completion *c,
 	int64_t *result);
+
+/* ---------------------------------------------------------------------- */
+/* Callbacks on other threads, safe by construction.                      */
+
+/*
+ * A ticket: what a callback that runs on another thread gets instead of
+ * a completion.  It lives on the heap and has two owners in turn, the
+ * awaiting task and the resolving thread; the last one releases it.  The
+ * waiter may therefore leave (deadline, cancellation, a deadlock policy,
+ * its loop stopping) while the callback is still on its way: the late
+ * resolution writes nothing the waiter owned, decrements nothing twice,
+ * and drops the value (corio_remote_on_drop says where to).
+ */
+struct corio_remote;
+
+/*
+ * Start function of corio_remote_call: launch the library's operation on
+ * the loop's thread, with @r as its callback's argument.  Return 0 when it
+ * was launched (the library must then resolve @r exactly once, from any
+ * thread, corio_remote_resolve), or a negative errno when it was not (the
+ * library must then not keep @r).
+ */
+typedef int corio_remote_start_fn(struct corio_remote *r, void *arg);
+
+/*
+ * Awaitable: call @start(r, @arg) with a new ticket r and wait until some
+ * thread resolves it; *@result is the value.  Errors in *@result: what
+ * @start returned (< 0), -ENOMEM, -EINVAL (@start NULL), -ETIME (the
+ * task's deadline passed first), -EDEADLK (a deadlock policy ended the
+ * wait); cancellation unwinds.  A value that arrives before the task
+ * runs again is returned, even when the deadline passed meanwhile;
+ * cancel-safe: a value that arrived before the cancellation is returned,
+ * and the cancellation takes effect at the next await.  However the wait
+ * ends, the ticket stays valid for its resolver, and a value that comes
+ * too late for the waiter is dropped (corio_remote_on_drop).  While it is unresolved the loop counts an outside waker, so
+ * the wait is never reported as a deadlock, and corio_loop_run does not
+ * return while a value is still on its way to a waiter that left.  @arg
+ * is only used by @start: it may point into the caller's frame.
+ */
+CORIO_EXTERN struct corio_frame *corio_remote_call__start(
+	struct corio_frame *parent, corio_remote_start_fn *start, void *arg,
+	int64_t *result);
+
+/*
+ * Resolve @r with @value, from any thread, exactly once; @r is invalid
+ * afterwards.  Returns 0 (the value is on its way to the waiter; should
+ * the waiter leave before it arrives, the loop drops it), -ECANCELED (the
+ * waiter had left: the value was dropped here, and neither the loop, which
+ * may be gone already, nor the waiter's memory was touched), or -errno
+ * from writing the loop's eventfd (the value is queued all the same).
+ */
+CORIO_EXTERN int corio_remote_resolve(struct corio_remote *r, int64_t value);
+
+/*
+ * Have @drop(@arg, value) called for a value of @r that no waiter
+ * receives, so that what it stands for (a buffer, a descriptor) can be
+ * released.  It runs at most once: on the resolving thread, inside
+ * corio_remote_resolve, when the waiter had left before; on the loop's
+ * thread when the waiter left while the value was on its way.  Call it
+ * from the start function, before @r is handed to the library.
+ */
+CORIO_EXTERN void corio_remote_on_drop(struct corio_remote *r,
+				       void (*drop)(void *arg, int64_t value),
+				       void *arg);
 
 /*
  * Spawn @root as a detached task that calls @done(@arg, status) when it

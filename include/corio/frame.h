@@ -84,7 +84,9 @@ struct corio_frame {
 /* Resume point that means "jump to the cleanup section". */
 #define CORIO_STATE_UNWIND UINT32_MAX
 
-/* flags: the frame is running its cleanup section (no awaits allowed). */
+/* flags: the frame is running its cleanup section (no awaits allowed).
+ * Bits 0x100 and up are the runtime's own: set only CORIO_FRAME_*, and
+ * with |=. */
 #define CORIO_FRAME_FINALLY 0x1u
 
 /* Markers returned by start functions and resume functions. */

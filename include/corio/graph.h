@@ -52,6 +52,7 @@ enum corio_wait_kind {
 	CORIO_WAIT_SIGNAL,	/* a signal (corio_signal) */
 	CORIO_WAIT_BUS_RECV,	/* an event of a bus subscription */
 	CORIO_WAIT_BUS_PUBLISH,	/* room in a bus subscriber's queue */
+	CORIO_WAIT_SELECT,	/* one of several alternatives (corio_select) */
 };
 
 /* "io", "sleep", "join", "channel send", ... */

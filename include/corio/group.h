@@ -9,13 +9,35 @@
  *	corio_await(self->r, corio_group_wait_all, &self->g);
  *	corio_group_destroy(&self->g);
  *
- * A group is also the way to select over several awaitables: spawn one
- * member per alternative and await the first (corio_group_wait_any); the
- * losers are cancelled and run their cleanup sections.
- *
  * Members are tasks of the group's loop; the group joins them, so do not
  * join them yourself.  A group waits on its members in the task graph, so
  * a member that waits for the group's waiter is a deadlock like any other.
+ *
+ * Structured: a group initialised by a task belongs to the async function
+ * running then (the frame that called corio_group_init).  When that frame
+ * ends, however it ends (it returns, throws, or unwinds because its task
+ * was cancelled or a child failed), the members still running are
+ * cancelled, and the frame is released only once every member has ended:
+ * no member outlives the memory its owner lent it (the group itself,
+ * result slots in the frame).  The group is destroyed with the frame; a
+ * corio_group_destroy() that failed with -EBUSY in the cleanup section is
+ * thus harmless.  A task that ends while its frames wait for members this
+ * way finishes with the frame's error (-ECANCELED when it was cancelled
+ * meanwhile).  A group initialised outside any task has no owner.
+ *
+ * Failures.  A member fails when it unwinds with an error: it throws, a
+ * child fails, it is cancelled (-ECANCELED), or memory runs out.  A value
+ * it returns is only a value (the group cannot know its type), unless the
+ * member was spawned with corio_group_spawn_status(): then the int it
+ * returns is its status, and a negative one (say -ECONNRESET) fails it
+ * like a throw.  The first failure is what the waits return, and it
+ * cancels the other members under CORIO_GROUP_CANCEL_ON_ERROR.  A member
+ * that the group itself cancelled (the losers of corio_group_wait_n) is
+ * not a failure.
+ *
+ * For one await over several channel operations, events, semaphores,
+ * completions, fd readiness and a deadline, corio_select (corio/select.h)
+ * needs no helper tasks.
  */
 #ifndef CORIO_GROUP_H
 #define CORIO_GROUP_H
@@ -41,12 +63,18 @@ struct corio_group {
 	size_t wanted;				/* private: for wait_n */
 	int first_error;			/* private */
 	unsigned flags;				/* private */
+	void *owner;				/* private: the owning frame's
+						 * record, or NULL */
 };
 
-/* flags: the first member to fail cancels the others. */
+/* flags: the first member to fail (see Failures) cancels the others. */
 #define CORIO_GROUP_CANCEL_ON_ERROR 0x1u
 
-/* Initialise an empty group.  Returns 0, -EINVAL (no loop, bad flags). */
+/*
+ * Initialise an empty group, owned by the calling async function when
+ * called from a task (see Structured).  Returns 0, -EINVAL (no loop, bad
+ * flags), -ENOMEM.
+ */
 CORIO_EXTERN int corio_group_init(struct corio_group *g, const char *name,
 				  unsigned flags);
 
@@ -63,6 +91,21 @@ CORIO_EXTERN int corio_group_destroy(struct corio_group *g);
 CORIO_EXTERN int corio_group_spawn(struct corio_group *g,
 				   struct corio_frame *root);
 
+/*
+ * corio_group_spawn() for a member whose int result is a status: @status
+ * is the slot @root returns into (the result pointer given to its start
+ * function; it must outlive the member, as a field of the owner's frame
+ * does).  When the member returns a negative value there, it has failed
+ * with it.  Returns as corio_group_spawn, and -EINVAL when @status is NULL
+ * (@root is released).
+ *
+ *	corio_group_spawn_status(&self->g,
+ *		fetch__start(NULL, url, &self->res[i]), &self->res[i]);
+ */
+CORIO_EXTERN int corio_group_spawn_status(struct corio_group *g,
+					  struct corio_frame *root,
+					  const int *status);
+
 /* Cancel every unfinished member.  Returns how many were cancelled. */
 CORIO_EXTERN int corio_group_cancel(struct corio_group *g);
 
@@ -72,7 +115,7 @@ CORIO_EXTERN size_t corio_group_finished(const struct corio_group *g);
 
 /*
  * Awaitable: wait until every member has finished.  *@result is 0, or the
- * status of the first member that failed (with CORIO_GROUP_CANCEL_ON_ERROR
+ * error of the first member that failed (with CORIO_GROUP_CANCEL_ON_ERROR
  * the others were cancelled then).  An empty group completes at once.
  */
 CORIO_EXTERN struct corio_frame *corio_group_wait_all__start(

@@ -90,7 +90,12 @@ struct corio_loop_opts {
 /*
  * flags: allocate every frame and task from the allocator instead of the
  * loop's size-class free lists (slower; lets fault injection and memory
- * checkers see each allocation).  Always on under AddressSanitizer.
+ * checkers see each allocation).  Also on when the environment variable
+ * CORIO_NO_CACHE is set to anything but "" or "0" (to run a program
+ * unchanged under a memory checker), and always when AddressSanitizer is
+ * in the process: libcorio built with it, or only the program (its
+ * runtime is looked up when the loop is created), so that a frame used
+ * after its release is reported rather than read from recycled memory.
  */
 #define CORIO_LOOP_NO_CACHE 0x1u
 /*

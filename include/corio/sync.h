@@ -59,9 +59,12 @@ struct corio_chan {
 /*
  * Initialise a channel of @elem_size-byte elements holding up to
  * @capacity of them: 0 makes every send wait for a receiver (a
- * rendezvous), CORIO_CHAN_UNBOUNDED never makes a sender wait.  @name (kept,
- * not copied; NULL allowed) appears in reports.  Must be called on a thread
- * with a loop.  Returns 0, -EINVAL (@elem_size 0, no loop), -ENOMEM.
+ * rendezvous), CORIO_CHAN_UNBOUNDED never makes a sender wait.  An
+ * @elem_size of 0 makes a channel of signals: it carries a count, and
+ * sends and receives take NULL for the element.  @name (kept, not
+ * copied; NULL allowed) appears in reports.  Must be called on a thread
+ * with a loop.  Returns 0, -EINVAL (@capacity too large for @elem_size,
+ * no loop), -ENOMEM.
  */
 CORIO_EXTERN int corio_chan_init(struct corio_chan *ch, size_t elem_size,
 				 size_t capacity, const char *name);

@@ -120,6 +120,34 @@ CORIO_EXTERN int corio_task_is_done(const struct corio_task *task);
  */
 CORIO_EXTERN int64_t corio_deadline_set(int64_t deadline);
 
+/*
+ * Awaitable: a scoped deadline.  Run @child (a frame from f__start(NULL,
+ * ...), not yet run; its result goes where its start function was told)
+ * as a call with the task's deadline set to @deadline, or kept when the
+ * caller's own is earlier: a scope narrows, never widens.  However the
+ * call ends (it returns, throws, or unwinds because the task was
+ * cancelled) the caller's deadline is restored, including any change the
+ * call made itself.  *@result: 0 when the call finished before the
+ * deadline in force, -ETIME when it had passed by then, also when the
+ * call failed with -ETIME because of it (a throw of -ETIME ends the scope,
+ * not the caller); -EPERM outside a task (@child is released).  Any other
+ * failure of the call unwinds the caller as usual.  @child NULL (its start
+ * ran out of memory) makes the caller unwind with -ENOMEM.
+ *
+ *	corio_await(self->r, corio_with_timeout, CORIO_MS(200),
+ *		    fetch__start(NULL, self->url, &self->n));
+ *	r = await corio_with_timeout(CORIO_MS(200), fetch__start(NULL,
+ *				     url, &n));	// async/await
+ */
+CORIO_EXTERN struct corio_frame *corio_with_deadline__start(
+	struct corio_frame *parent, int64_t deadline, struct corio_frame *child,
+	int *result);
+
+/* corio_with_deadline() with @deadline = corio_now() + @ns. */
+CORIO_EXTERN struct corio_frame *corio_with_timeout__start(
+	struct corio_frame *parent, int64_t ns, struct corio_frame *child,
+	int *result);
+
 /* ---------------------------------------------------------------------- */
 /* Priorities.                                                            */
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/internal.h"
+#include "core/remote.h"
 #include "reactor/reactor.h"
 
 #include "corio/async.h"
@@ -40,26 +41,29 @@ int corio_completion_init(struct corio_completion *c, const char *name,
 	if (flags & CORIO_COMPLETION_REMOTE) {
 		/* Until the value arrives, a wake-up may come from outside:
 		 * the deadlock detector must not call the waiters stuck. */
-		c->remote = 1;
+		c->remote = CORIO__REMOTE_PENDING;
 		loop->dl.external_refs++;
 	}
 	return 0;
 }
 
-/* The remote-resolution state, shared with other threads. */
-static _Atomic int *remote_state(struct corio_completion *c)
-{
-	return (_Atomic int *)(void *)&c->remote;
-}
-
 int corio_completion_destroy(struct corio_completion *c)
 {
-	int remote = atomic_load(remote_state(c));
+	int remote = CORIO__REMOTE_PENDING;
 
-	if (c->sync.head || remote == 2)
-		return -EBUSY;	/* a waiter, or a value on its way */
-	if (remote == 1)	/* never resolved: withdraw the waker */
-		c->loop->dl.external_refs--;
+	if (c->sync.head)
+		return -EBUSY;
+	/*
+	 * Never resolved: withdraw the waker, once.  The exchange races
+	 * with corio_completion_resolve_remote()'s: whichever comes first
+	 * wins, so a resolution after this fails with -ECANCELED instead
+	 * of queueing the completion and decrementing the count again.
+	 */
+	if (atomic_compare_exchange_strong(corio__remote_state(c), &remote,
+					   CORIO__REMOTE_WITHDRAWN))
+		corio__external_ref_put(c->loop);
+	else if (remote == CORIO__REMOTE_SENT)
+		return -EBUSY;	/* its value is on its way */
 	return corio__sync_unregister(&c->sync);
 }
 
@@ -82,11 +86,14 @@ int corio_completion_resolve(struct corio_completion *c, int64_t value)
 int corio_completion_resolve_remote(struct corio_completion *c, int64_t value)
 {
 	struct corio_loop *loop = c->loop;
-	int expected = 1;
+	int expected = CORIO__REMOTE_PENDING;
 
-	/* 1 -> 2: exactly one remote resolution per completion. */
-	if (!atomic_compare_exchange_strong(remote_state(c), &expected, 2))
-		return -EINVAL;
+	/* Exactly one remote resolution per completion, and none after a
+	 * destroy (which already withdrew the waker). */
+	if (!atomic_compare_exchange_strong(corio__remote_state(c), &expected,
+					    CORIO__REMOTE_SENT))
+		return expected == CORIO__REMOTE_WITHDRAWN ? -ECANCELED :
+							     -EINVAL;
 	c->value = value;
 	return corio__remote_push(loop, c);
 }
@@ -157,18 +164,23 @@ void corio__remote_drain(struct corio_loop *loop)
 	for (c = fifo; c; c = next) {
 		next = c->remote_next;
 		c->remote_next = NULL;
-		if (atomic_load_explicit(remote_state(c),
+		if (atomic_load_explicit(corio__remote_state(c),
 					 memory_order_relaxed) ==
-		    CORIO__REMOTE_POST) {
+		    CORIO__REMOTE_POST)
 			corio__post_run(loop, c);
-			continue;
-		}
-		loop->dl.external_refs--;
-		resolve(c, c->value);
-		atomic_store(remote_state(c), 3);	/* delivered */
-		if (c->on_delivered)
-			c->on_delivered(c);
+		else
+			corio__remote_deliver(loop, c);
 	}
+}
+
+void corio__remote_deliver(struct corio_loop *loop, struct corio_completion *c)
+{
+	assert(atomic_load(corio__remote_state(c)) == CORIO__REMOTE_SENT);
+	corio__external_ref_put(loop);
+	resolve(c, c->value);
+	atomic_store(corio__remote_state(c), CORIO__REMOTE_DELIVERED);
+	if (c->on_delivered)
+		c->on_delivered(c);
 }
 
 int corio_completion_is_resolved(const struct corio_completion *c)

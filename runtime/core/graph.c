@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "core/proxy.h"
 #include "reactor/opdef.h"
 
 const char *corio_wait_kind_name(enum corio_wait_kind kind)
@@ -37,6 +38,7 @@ const char *corio_wait_kind_name(enum corio_wait_kind kind)
 		[CORIO_WAIT_SIGNAL] = "signal",
 		[CORIO_WAIT_BUS_RECV] = "bus receive",
 		[CORIO_WAIT_BUS_PUBLISH] = "bus publish",
+		[CORIO_WAIT_SELECT] = "select",
 	};
 
 	if ((unsigned)kind < sizeof(names) / sizeof(names[0]))
@@ -342,15 +344,19 @@ bool corio__deadlock_global(struct corio_loop *loop)
 		struct corio_task *t;
 
 		for (t = s->head; t; t = t->next)
-			n = add_blocked(v, n, cap, t->joiner);
+			if (!corio__task_is_proxy(t))
+				n = add_blocked(v, n, cap, t->joiner);
 	}
 	/* The joiners first, then the waiters themselves (a waiter's own
 	 * next link is in use while collecting, so walk again). */
 	for (s = loop->syncs.next; v && s != &loop->syncs; s = s->next) {
 		struct corio_task *t;
 
+		/* A select's stand-ins: its task is on the select's own
+		 * queue (proxy.h). */
 		for (t = s->head; t && n < cap; t = t->next)
-			v[n++] = t;
+			if (!corio__task_is_proxy(t))
+				v[n++] = t;
 	}
 	make_report(loop, CORIO_DEADLOCK_GLOBAL, NULL, 0, v, v ? n : 0);
 	apply_policy(loop);
@@ -386,7 +392,8 @@ static struct corio_task **all_tasks(struct corio_loop *loop, size_t *n)
 		v[k++] = t;
 	for (s = loop->syncs.next; s != &loop->syncs; s = s->next)
 		for (t = s->head; t && k < cap; t = t->next)
-			v[k++] = t;
+			if (!corio__task_is_proxy(t))
+				v[k++] = t;
 	for (t = loop->zombies; t && k < cap; t = t->next)
 		v[k++] = t;
 	*n = k;

@@ -286,6 +286,11 @@ struct corio_loop {
 	/* Set by the layer that counts t->mutexes (prims/sync.c): a task
 	 * ended owning some; pass them on. */
 	void (*abandon)(struct corio_loop *loop, struct corio_task *t);
+	/* Set by the layer that gives frames their groups (prims/group.c):
+	 * a frame with CORIO__FRAME_OWNER finished (core/frame_end.h). */
+	bool (*frame_end)(struct corio_loop *loop, struct corio_task *t,
+			  struct corio_frame *f);
+	struct corio__groups *groups;	/* prims/group.c's, or NULL */
 	struct corio__source *sources;	/* sources in flight (drained at
 					 * destroy) */
 	bool closing;			/* corio_loop_destroy is draining them:
@@ -313,6 +318,10 @@ struct corio_loop {
 	_Atomic uint64_t wake_writes;	/* eventfd writes by senders */
 	_Atomic unsigned remote_senders; /* threads in corio__remote_push:
 					 * destroy waits for them */
+	uint32_t remote_abandoned;	/* tickets whose waiter left while a
+					 * resolver was sending the value
+					 * (remote.c): the loop lives on
+					 * until they arrive */
 	uint64_t posts_run;		/* messages run on this loop */
 	uint64_t remote_drained;	/* the iteration that last drained the
 					 * messages (completion.c) */

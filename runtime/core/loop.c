@@ -5,11 +5,13 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/internal.h"
 #include "core/lockgraph.h"
+#include "core/remote.h"
 #include "reactor/reactor.h"
 
 __thread struct corio_loop *corio__tls_loop
@@ -29,9 +31,37 @@ static __thread char unavailable_reason[256];
 #define CORIO__UNDER_ASAN 0
 #endif
 
+/*
+ * Defined only when AddressSanitizer's runtime is in the process: a
+ * program built with -fsanitize=address exports it (gcc links libasan,
+ * clang its static runtime with the interface exported), even when
+ * libcorio itself was built without.  Weak and default-visibility, so
+ * that the reference resolves across the shared library's boundary and
+ * stays NULL elsewhere.
+ */
+extern void __asan_init(void) __attribute__((weak, visibility("default")));
+
 const char *corio_loop_unavailable_reason(void)
 {
 	return unavailable_reason;
+}
+
+/*
+ * Must every frame and task be an allocation of its own?  Asked for
+ * (CORIO_LOOP_NO_CACHE, or CORIO_NO_CACHE in the environment set to
+ * anything but "" or "0"), or AddressSanitizer is watching: objects
+ * recycled through the size-class lists would hide every use after
+ * release from it.
+ */
+static bool cache_off(const struct corio_loop_opts *opts)
+{
+	const char *env = getenv("CORIO_NO_CACHE");
+
+	if (opts && (opts->flags & CORIO_LOOP_NO_CACHE))
+		return true;
+	if (CORIO__UNDER_ASAN || __asan_init)
+		return true;
+	return env && *env && strcmp(env, "0") != 0;
 }
 
 int corio_loop_create(struct corio_loop **loopp,
@@ -61,10 +91,7 @@ int corio_loop_create(struct corio_loop **loopp,
 		corio__free(loop);
 		return ret;
 	}
-	/* Under AddressSanitizer every frame and task is its own
-	 * allocation, so a use after release is caught. */
-	corio__slab_init(&loop->slab, CORIO__UNDER_ASAN ||
-			 (opts && (opts->flags & CORIO_LOOP_NO_CACHE)));
+	corio__slab_init(&loop->slab, cache_off(opts));
 	loop->syncs.next = loop->syncs.prev = &loop->syncs;
 	loop->dl.policy = opts ? (int)opts->deadlock_policy : 0;
 	loop->dl.check = !(opts &&
@@ -121,6 +148,9 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__watchdog_stop(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
+	/* Values on their way to waiters that left must arrive first: their
+	 * senders still use the loop (remote.c). */
+	corio__remote_settle(loop);
 	/* Multishots still armed keep files open inside the kernel (a
 	 * pending multishot accept kept its port bound past the ring's
 	 * teardown), and the eventfd and signalfd reads target memory of
@@ -197,8 +227,10 @@ static bool stalled(const struct corio_loop *loop)
  * its eventfd with no task rather than return. */
 static bool has_work(struct corio_loop *loop)
 {
+	/* A value on its way to a waiter that left: its sender still
+	 * uses the loop, and the drain frees it (remote.c). */
 	return loop->unfinished || loop->hold ||
-	       atomic_load(&loop->posts_pending);
+	       atomic_load(&loop->posts_pending) || loop->remote_abandoned;
 }
 
 int corio_loop_run(struct corio_loop *loop)

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "core/frame_end.h"
 #include "core/internal.h"
 #include "core/explore.h"
+#include "core/proxy.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -314,6 +316,13 @@ void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
 	assert(t->state == CORIO__WAITING);
 	corio__timer_disarm(loop, t);
 	corio__task_deliver(t, res);
+	/* A stand-in of a select (proxy.h): its owner takes it from here. */
+	if (corio__unlikely(corio__task_is_proxy(t))) {
+		struct corio__proxy *p = (struct corio__proxy *)(void *)t;
+
+		p->fire(loop, p);
+		return;
+	}
 	corio__task_wake(loop, t);
 }
 
@@ -433,7 +442,7 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 /* The trampoline: run @t's frames until the task suspends or finishes. */
 static void run_task(struct corio_loop *loop, struct corio_task *t)
 {
-	struct corio_frame *f = t->top;
+	struct corio_frame *f = t->top, *next;
 
 	assert(t->state == CORIO__READY && f && !loop->current);
 	loop->current = t;
@@ -441,20 +450,32 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
-		/* Inject the cancellation at the suspension point. */
+		/* Inject the cancellation at the suspension point; a frame
+		 * that already finished keeps the error it finished with. */
 		t->flags &= (uint8_t)~CORIO__T_UNWIND;
-		f->err = -ECANCELED;
+		if (!(f->flags & CORIO__FRAME_ENDED) || !f->err)
+			f->err = -ECANCELED;
 		f->state = CORIO_STATE_UNWIND;
 	}
+	/* A finished frame kept for the tasks that use it (frame_end.h). */
+	if (corio__unlikely(f->flags & CORIO__FRAME_ENDED))
+		goto finished;
+	/* t->top is kept equal to f, the frame running: what it starts is
+	 * attributed to it (groups, reports). */
 	for (;;) {
-		struct corio_frame *next = f->info->resume(f);
-
+		next = f->info->resume(f);
 		if (corio__likely(next != NULL)) {
 			if (next == CORIO_SUSPENDED)
 				break;
-			f = next;	/* a child, or f again to unwind */
+			/* a child, or f again to unwind */
+			f = t->top = next;
 			continue;
 		}
+finished:
+		/* The tasks that use f's memory end before f is released. */
+		if (corio__unlikely(f->flags & CORIO__FRAME_OWNER) &&
+		    loop->frame_end(loop, t, f))
+			break;
 		/* f finished: hand its error to the parent, release it. */
 		next = f->parent;
 		if (!next) {
@@ -470,9 +491,8 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 			next->state = CORIO_STATE_UNWIND;
 		}
 		corio__slab_free(&loop->slab, f, f->info->frame_size);
-		f = next;
+		f = t->top = next;
 	}
-	t->top = f;
 	loop->current = NULL;
 }
 

@@ -15,8 +15,9 @@
 #include <errno.h>
 
 #include "core/internal.h"
+#include "core/proxy.h"
 
-static void push(struct corio__sync *q, struct corio_task *t)
+void corio__sync_push(struct corio__sync *q, struct corio_task *t)
 {
 	t->next = NULL;
 	if (q->tail)
@@ -26,8 +27,9 @@ static void push(struct corio__sync *q, struct corio_task *t)
 	q->tail = t;
 }
 
-/* O(waiters): only cancellation and deadlines take a task out early. */
-static void unlink_waiter(struct corio__sync *q, struct corio_task *t)
+/* O(waiters): only cancellation, deadlines and a select that was served
+ * elsewhere take a task out early. */
+void corio__sync_unlink(struct corio__sync *q, struct corio_task *t)
 {
 	struct corio_task **p = &q->head, *prev = NULL;
 
@@ -105,7 +107,7 @@ struct corio_frame *corio__sync_wait(struct corio__sync *q,
 	}
 	t->on.queue = q;
 	t->via.elem = arg;
-	push(q, t);
+	corio__sync_push(q, t);
 	corio__task_suspend(t, CORIO__WAIT_SYNC);
 	return CORIO_SUSPENDED;
 }
@@ -115,14 +117,14 @@ struct corio_frame *corio__sync_wait_untimed(struct corio__sync *q,
 {
 	t->on.queue = q;
 	t->via.elem = NULL;
-	push(q, t);
+	corio__sync_push(q, t);
 	corio__task_suspend(t, CORIO__WAIT_SYNC);
 	return CORIO_SUSPENDED;
 }
 
 void corio__sync_abort(struct corio_loop *loop, struct corio_task *t, int err)
 {
-	unlink_waiter(corio__task_queue(t), t);
+	corio__sync_unlink(corio__task_queue(t), t);
 	if (err)
 		corio__task_resume(loop, t, err);
 	else

@@ -31,10 +31,13 @@ static bool wake_one(struct corio__sync *q, int err)
 /* ---------------------------------------------------------------------- */
 /* Channels.                                                              */
 
-/* Copy one element: the common small sizes without a call to memcpy. */
+/* Copy one element: the common small sizes without a call to memcpy.
+ * Zero-size elements (a channel of signals) have no memory at all. */
 static void copy_elem(void *dst, const void *src, size_t size)
 {
 	switch (size) {
+	case 0:
+		break;
 	case 4:
 		memcpy(dst, src, 4);
 		break;
@@ -52,6 +55,8 @@ static void copy_elem(void *dst, const void *src, size_t size)
 
 static unsigned char *slot(struct corio_chan *ch, size_t i)
 {
+	if (!ch->elem_size)
+		return NULL;	/* nothing to point at: only a count */
 	return ch->buf + ((ch->head + i) % ch->cap) * ch->elem_size;
 }
 
@@ -77,13 +82,16 @@ int corio_chan_init(struct corio_chan *ch, size_t elem_size, size_t capacity,
 {
 	int ret;
 
-	if (!elem_size)
-		return -EINVAL;
 	memset(ch, 0, sizeof(*ch));
 	ch->elem_size = elem_size;
 	ch->unbounded = capacity == CORIO_CHAN_UNBOUNDED;
 	ch->cap = ch->unbounded ? 0 : capacity;
-	if (ch->cap) {
+	/* Zero-size elements need no buffer, only a count: an unbounded
+	 * channel of them never has to grow. */
+	if (!elem_size) {
+		if (ch->unbounded)
+			ch->cap = SIZE_MAX;
+	} else if (ch->cap) {
 		if (ch->cap > SIZE_MAX / elem_size)
 			return -EINVAL;
 		ch->buf = corio__malloc(ch->cap * elem_size);
