@@ -340,6 +340,280 @@ Test(graph, dot_export, .timeout = 5)
 	t_loop_done(loop);
 }
 
+/* ---- what a report names: the frame of each await, the chain ------- */
+
+static int lock_line, relock_line, helper_line, call_line, leave_line;
+
+/* An async helper that sleeps: its task suspends in a frame that is
+ * released when the helper returns. */
+corio_async(int, nap_briefly, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_US(10));
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+/* Sleeps in a helper, then locks locks[0] twice. */
+corio_async(int, nap_then_relock, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, nap_briefly);
+	lock_line = __LINE__ + 1;
+	corio_await(self->r, corio_mutex_lock, &locks[0]);
+	relock_line = __LINE__ + 1;
+	corio_await(self->r, corio_mutex_lock, &locks[0]);
+	corio_mutex_unlock(&locks[0]);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+Test(graph, relocking_is_a_reported_cycle_of_one, .timeout = 5)
+{
+	struct corio_loop *loop = t_loop();
+	const struct corio_deadlock_report *r;
+	char text[2048];
+	int res = 1;
+
+	corio_mutex_init(&locks[0], "journal");
+	corio_spawn(loop, nap_then_relock__start(NULL, &res), NULL);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_AWAIT_CYCLE,
+			      "nap_then_relock");
+	cr_assert_eq(res, -EDEADLK);
+	r = corio_loop_deadlock(loop);
+	cr_assert_eq(r->ncycle, 1);
+	cr_assert_eq(r->cycle[0].wait, CORIO_WAIT_MUTEX);
+	cr_assert_eq(r->cycle[0].object_task, r->cycle[0].id);
+	cr_assert_str_eq(r->cycle[0].await_fn, "nap_then_relock");
+	cr_assert_eq(r->cycle[0].await_line, (unsigned)relock_line);
+	/* Where it locked: its own frame, not the helper's, which was
+	 * released before (a read of freed memory under ASan). */
+	cr_assert_eq(r->cycle[0].holder_line, (unsigned)lock_line);
+	cr_assert(strstr(r->cycle[0].holder_file, "test_graph.c"));
+	corio_deadlock_format(r, text, sizeof(text));
+	cr_assert(strstr(text, "a task waits for itself"), "%s", text);
+	corio_mutex_destroy(&locks[0]);
+	t_loop_done(loop);
+}
+
+corio_async(int, join_self, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_join, corio_current_task());
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+Test(graph, joining_itself_is_a_reported_cycle_of_one, .timeout = 5)
+{
+	struct corio_loop *loop = t_loop();
+	const struct corio_deadlock_report *r;
+	int res = 1;
+
+	corio_spawn(loop, join_self__start(NULL, &res), NULL);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_AWAIT_CYCLE, "join_self");
+	cr_assert_eq(res, -EDEADLK);
+	r = corio_loop_deadlock(loop);
+	cr_assert_eq(r->ncycle, 1);
+	cr_assert_eq(r->cycle[0].wait, CORIO_WAIT_JOIN);
+	cr_assert_eq(r->cycle[0].object_task, r->cycle[0].id);
+	t_loop_done(loop);
+}
+
+/* The lock that closes the cycle, one call down. */
+corio_async(int, lock_in_helper, ((int, which)), (
+	int r;
+))
+{
+	corio_begin();
+	helper_line = __LINE__ + 1;
+	corio_await(self->r, corio_mutex_lock, &locks[self->which]);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+/* lock_both, after a nap in a helper and with the second lock taken in
+ * another helper. */
+corio_async(int, lock_both_in_helpers, ((int, first)), (
+	int r, second;
+))
+{
+	corio_begin();
+	corio_await(self->r, nap_briefly);
+	lock_line = __LINE__ + 1;
+	corio_await(self->r, corio_mutex_lock, &locks[self->first]);
+	corio_yield();
+	call_line = __LINE__ + 1;
+	corio_await(self->second, lock_in_helper, 1 - self->first);
+	if (self->second == 0)
+		corio_mutex_unlock(&locks[1 - self->first]);
+	corio_mutex_unlock(&locks[self->first]);
+	corio_return(self->second);
+corio_finally:
+	corio_end();
+}
+
+Test(graph, the_task_closing_a_cycle_is_reported_at_its_own_await,
+     .timeout = 5)
+{
+	/* Virtual time: both naps end at once, so both lock their first. */
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	const struct corio_deadlock_report *r;
+	const struct corio_task_info *closer;
+	char text[4096];
+	int ra = 1, rb = 1;
+
+	corio_mutex_init(&locks[0], "accounts");
+	corio_mutex_init(&locks[1], "ledger");
+	corio_spawn(loop, lock_both_in_helpers__start(NULL, 0, &ra), NULL);
+	corio_spawn(loop, lock_both_in_helpers__start(NULL, 1, &rb), NULL);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_AWAIT_CYCLE,
+			      "lock_both_in_helpers");
+	cr_assert_eq(ra + rb, -EDEADLK, "one lock fails, the other waits");
+	r = corio_loop_deadlock(loop);
+	cr_assert_eq(r->ncycle, 2);
+	/* The task whose lock closed the cycle was running: reported at
+	 * that lock, inside the helper, called from its root. */
+	closer = &r->cycle[rb == -EDEADLK ? 1 : 0];
+	cr_assert_str_eq(closer->await_fn, "lock_in_helper");
+	cr_assert_eq(closer->await_line, (unsigned)helper_line);
+	cr_assert_eq(closer->nframes, 2);
+	cr_assert_eq(closer->depth, 2);
+	cr_assert_str_eq(closer->frames[1].fn, "lock_both_in_helpers");
+	cr_assert_eq(closer->frames[1].line, (unsigned)call_line);
+	cr_assert_eq(r->cycle[0].holder_line, (unsigned)lock_line);
+	cr_assert_eq(r->cycle[1].holder_line, (unsigned)lock_line);
+	corio_deadlock_format(r, text, sizeof(text));
+	cr_assert(strstr(text, "called from"), "%s", text);
+	cr_assert(strstr(text, "in lock_both_in_helpers()\n     spawned at"),
+		  "%s", text);
+	corio_mutex_destroy(&locks[0]);
+	corio_mutex_destroy(&locks[1]);
+	t_loop_done(loop);
+}
+
+/* Recurse @n deep, then wait on chans[0] forever. */
+corio_async(int, recurse_then_wait, ((int, n)), (
+	int r, v;
+))
+{
+	corio_begin();
+	call_line = __LINE__ + 2;
+	if (self->n > 0)
+		corio_await(self->r, recurse_then_wait, self->n - 1);
+	else
+		corio_await(self->r, corio_chan_recv, &chans[0], &self->v);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+Test(graph, a_deep_chain_keeps_its_innermost_frames_and_root, .timeout = 5)
+{
+	struct corio_loop *loop = t_loop();
+	const struct corio_deadlock_report *r;
+	const struct corio_task_info *i;
+	struct corio_task *t;
+	char text[8192];
+	int res;
+
+	corio_chan_init(&chans[0], sizeof(int), 0, "never");
+	corio_spawn(loop, recurse_then_wait__start(NULL, 100, &res), &t);
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL,
+			      "recurse_then_wait");
+	r = corio_loop_deadlock(loop);
+	i = &r->blocked[0];
+	cr_assert_eq(i->depth, 101);
+	cr_assert_eq(i->nframes, CORIO_REPORT_FRAMES);
+	cr_assert_eq(corio_task_frames(t, NULL, 0), 101);
+	cr_assert_eq(i->frames[0].line, (unsigned)call_line + 2);
+	cr_assert_eq(i->frames[CORIO_REPORT_FRAMES - 1].line,
+		     (unsigned)call_line, "the root, in its own await");
+	corio_deadlock_format(r, text, sizeof(text));
+	cr_assert(strstr(text, "... 69 frames left out"), "%s", text);
+	corio_task_cancel(t);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	corio_task_reap(t, &res);
+	corio_chan_destroy(&chans[0]);
+	t_loop_done(loop);
+}
+
+/* Lock locks[0], let the others queue, end without unlocking. */
+corio_async(int, lock_and_leave, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, nap_briefly);
+	leave_line = __LINE__ + 1;
+	corio_await(self->r, corio_mutex_lock, &locks[0]);
+	corio_await(self->r, corio_sleep, CORIO_US(100));
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+corio_async(int, lock_and_unlock, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, CORIO_US(20));
+	corio_await(self->r, corio_mutex_lock, &locks[0]);
+	corio_mutex_unlock(&locks[0]);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+Test(graph, a_task_that_ends_holding_a_mutex_is_reported, .timeout = 5,
+     .init = cr_redirect_stderr)
+{
+	/* Virtual time: it locks at 10 us, the waiter queues at 20. */
+	struct corio_loop_opts opts = { .flags = CORIO_LOOP_VIRTUAL_CLOCK };
+	struct corio_loop *loop = t_loop_opts(&opts);
+	const struct corio_deadlock_report *r;
+	struct corio_task *a, *b;
+	char text[4096];
+	int ra = 1, rb = 1;
+
+	corio_mutex_init(&locks[0], "journal");
+	corio_spawn(loop, lock_and_leave__start(NULL, &ra), &a);
+	corio_spawn(loop, lock_and_unlock__start(NULL, &rb), &b);
+	corio_task_set_name(a, "leaver");
+	corio_task_set_name(b, "waiter");
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_OWNER_DEAD, "leaver",
+			      "waiter");
+	cr_assert_eq(rb, -EOWNERDEAD, "the waiter got it, and was told");
+	r = corio_loop_deadlock(loop);
+	cr_assert_eq(r->ncycle, 1);
+	cr_assert_str_eq(r->cycle[0].name, "leaver");
+	cr_assert_str_eq(r->cycle[0].state, "done");
+	cr_assert_str_eq(r->cycle[0].object, "journal");
+	cr_assert_eq(r->cycle[0].holder_line, (unsigned)leave_line);
+	cr_assert_eq(r->nblocked, 1);
+	cr_assert_eq(r->blocked[0].wait, CORIO_WAIT_MUTEX);
+	cr_assert_eq(r->blocked[0].object_task, r->cycle[0].id);
+	corio_deadlock_format(r, text, sizeof(text));
+	cr_assert(strstr(text, "ended holding mutex \"journal\""), "%s", text);
+	corio_task_reap(a, &ra);
+	corio_task_reap(b, &rb);
+	cr_assert_null(corio_mutex_owner(&locks[0]));
+	cr_assert_eq(corio_mutex_destroy(&locks[0]), 0);
+	t_loop_done(loop);
+}
+
 /* ---- no false positives ------------------------------------------------ */
 
 corio_async(int, recv_from_pipe, ((int, fd)), (

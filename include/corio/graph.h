@@ -60,8 +60,13 @@ CORIO_EXTERN const char *corio_wait_kind_name(enum corio_wait_kind kind);
 
 enum corio_deadlock_kind {
 	CORIO_DEADLOCK_NONE = 0,
-	CORIO_DEADLOCK_AWAIT_CYCLE,	/* joins and mutex owners close a cycle */
+	CORIO_DEADLOCK_AWAIT_CYCLE,	/* joins and mutex owners close a cycle
+					 * (a task that joins itself or locks
+					 * a mutex it holds is a cycle of one) */
 	CORIO_DEADLOCK_GLOBAL,		/* nothing can ever wake the waiters */
+	CORIO_DEADLOCK_OWNER_DEAD,	/* a task ended holding a mutex: the
+					 * report's first task (done), then
+					 * the waiters the mutex passed to */
 };
 
 /* What the loop does when it finds a deadlock. */
@@ -83,6 +88,13 @@ enum corio_deadlock_policy {
 	CORIO_DEADLOCK_ABORT,
 };
 
+/* One frame of a task's chain of async calls. */
+struct corio_frame_site {
+	const char *fn;			/* the async function */
+	const char *file;		/* file:line of the await it is in */
+	unsigned line;
+};
+
 /* One task as the report sees it.  Strings are static or the user's. */
 struct corio_task_info {
 	uint64_t id;
@@ -100,7 +112,18 @@ struct corio_task_info {
 	const char *spawn_file;		/* where it was spawned, and by whom */
 	unsigned spawn_line;
 	uint64_t parent;		/* spawning task id, 0 = outside tasks */
+	/* The chain of async calls, innermost first (frames[0] is the
+	 * await_* frame), root last, as far as @nframes; @depth counts the
+	 * whole chain, and when it is larger the frames between the
+	 * innermost CORIO_REPORT_FRAMES - 1 and the root were left out.
+	 * Owned by the report; NULL from corio_task_describe. */
+	const struct corio_frame_site *frames;
+	size_t nframes;
+	size_t depth;
 };
+
+/* The most frames a report keeps per task (see corio_task_info). */
+#define CORIO_REPORT_FRAMES 32
 
 struct corio_deadlock_report {
 	enum corio_deadlock_kind kind;
@@ -142,9 +165,19 @@ CORIO_EXTERN int corio_loop_external_ref(struct corio_loop *loop, int delta);
  */
 CORIO_EXTERN int corio_loop_dump(struct corio_loop *loop, FILE *f);
 
-/* Fill *@info with what @task is doing now. */
+/* Fill *@info with what @task is doing now (without its chain of frames:
+ * info->frames is NULL; corio_task_frames gives it). */
 CORIO_EXTERN void corio_task_describe(const struct corio_task *task,
 				      struct corio_task_info *info);
+
+/*
+ * Store the chain of async calls of @task, innermost frame first, in
+ * @sites (at most @max of them; @sites may be NULL when @max is 0).
+ * Returns the depth of the whole chain (0 for a finished task).
+ */
+CORIO_EXTERN size_t corio_task_frames(const struct corio_task *task,
+				      struct corio_frame_site *sites,
+				      size_t max);
 
 #ifdef __cplusplus
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/deadlock.h"
 #include "core/internal.h"
 #include "core/proxy.h"
 #include "reactor/opdef.h"
@@ -133,16 +134,83 @@ void corio_task_describe(const struct corio_task *t,
 	}
 }
 
+size_t corio_task_frames(const struct corio_task *t,
+			 struct corio_frame_site *sites, size_t max)
+{
+	const struct corio_frame *f;
+	size_t depth = 0;
+
+	for (f = t->top; f; f = f->parent, depth++)
+		if (depth < max)
+			sites[depth] = (struct corio_frame_site){
+				.fn = f->info->name,
+				.file = f->info->file,
+				.line = f->line,
+			};
+	return depth;
+}
+
+/*
+ * Store in @v (room for CORIO_REPORT_FRAMES) the chain of @t as reports
+ * show it: the innermost CORIO_REPORT_FRAMES - 1 frames and the root.
+ * Sets info->frames, nframes and depth.  O(depth).
+ */
+static void fill_chain(const struct corio_task *t, struct corio_frame_site *v,
+		       struct corio_task_info *info)
+{
+	const struct corio_frame *f;
+	size_t n;
+
+	info->depth = corio_task_frames(t, v, CORIO_REPORT_FRAMES);
+	n = info->depth < CORIO_REPORT_FRAMES ? info->depth :
+	    CORIO_REPORT_FRAMES;
+	if (info->depth > n) {	/* the last entry is the root */
+		for (f = t->top; f->parent; f = f->parent)
+			;
+		v[n - 1] = (struct corio_frame_site){
+			.fn = f->info->name, .file = f->info->file,
+			.line = f->line,
+		};
+	}
+	info->frames = v;
+	info->nframes = n;
+}
+
+/* fill_chain() into a block of its own, freed with the report (none when
+ * memory runs out). */
+static void keep_frames(const struct corio_task *t,
+			struct corio_task_info *info)
+{
+	struct corio_frame_site *v;
+
+	if (!t->top)
+		return;
+	v = corio__malloc(sizeof(*v) * CORIO_REPORT_FRAMES);
+	if (v)
+		fill_chain(t, v, info);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Reports.                                                               */
 
+void corio__report_free(struct corio_deadlock_report *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->ncycle; i++)
+		corio__free((void *)r->cycle[i].frames);
+	for (i = 0; i < r->nblocked; i++)
+		corio__free((void *)r->blocked[i].frames);
+	corio__free(r->cycle);
+	corio__free(r->blocked);
+	corio__free(r);
+}
+
 void corio__deadlock_free(struct corio_loop *loop)
 {
-	if (!loop->dl.report)
-		return;
-	corio__free(loop->dl.report->cycle);
-	corio__free(loop->dl.report->blocked);
-	corio__free(loop->dl.report);
+	corio__report_free(loop->dl.report);
 	loop->dl.report = NULL;
 }
 
@@ -160,27 +228,27 @@ static int by_id(const void *a, const void *b)
 }
 
 /*
- * Make @loop's report of @kind from @cycle (in waits-for order) and the
- * @blocked tasks.  The cycle is rotated to start at its lowest id and the
- * others are sorted by id, so the same deadlock always reads the same.
- * Out of memory, the report keeps only its kind.
+ * A report of @kind from @cycle (in waits-for order) and the @blocked
+ * tasks, with each task's chain of frames.  The cycle is rotated to start
+ * at its lowest id and the others are sorted by id, so the same deadlock
+ * always reads the same.  NULL when out of memory; a list that cannot be
+ * allocated is left empty.
  */
-static void make_report(struct corio_loop *loop, enum corio_deadlock_kind kind,
-			struct corio_task **cycle, size_t ncycle,
-			struct corio_task **blocked, size_t nblocked)
+struct corio_deadlock_report *corio__report_make(
+	struct corio_loop *loop, enum corio_deadlock_kind kind,
+	struct corio_task **cycle, size_t ncycle,
+	struct corio_task **blocked, size_t nblocked)
 {
 	struct corio_deadlock_report *r;
 	size_t i, low = 0;
 
-	corio__deadlock_free(loop);
 	r = corio__malloc(sizeof(*r));
 	if (!r)
-		return;
+		return NULL;
 	*r = (struct corio_deadlock_report){
 		.kind = kind,
 		.external_refs = loop->dl.external_refs,
 	};
-	loop->dl.report = r;
 	for (i = 1; i < ncycle; i++)
 		if (cycle[i]->id < cycle[low]->id)
 			low = i;
@@ -188,22 +256,39 @@ static void make_report(struct corio_loop *loop, enum corio_deadlock_kind kind,
 		r->cycle = corio__malloc(sizeof(*r->cycle) * ncycle);
 		if (r->cycle) {
 			r->ncycle = ncycle;
-			for (i = 0; i < ncycle; i++)
-				corio_task_describe(cycle[(low + i) % ncycle],
-						    &r->cycle[i]);
+			for (i = 0; i < ncycle; i++) {
+				struct corio_task *t =
+					cycle[(low + i) % ncycle];
+
+				corio_task_describe(t, &r->cycle[i]);
+				keep_frames(t, &r->cycle[i]);
+			}
 		}
 	}
 	if (nblocked) {
 		r->blocked = corio__malloc(sizeof(*r->blocked) * nblocked);
 		if (r->blocked) {
 			r->nblocked = nblocked;
-			for (i = 0; i < nblocked; i++)
+			for (i = 0; i < nblocked; i++) {
 				corio_task_describe(blocked[i],
 						    &r->blocked[i]);
+				keep_frames(blocked[i], &r->blocked[i]);
+			}
 			qsort(r->blocked, nblocked, sizeof(*r->blocked),
 			      by_id);
 		}
 	}
+	return r;
+}
+
+/* corio__report_make() as @loop's report; out of memory, none. */
+static void make_report(struct corio_loop *loop, enum corio_deadlock_kind kind,
+			struct corio_task **cycle, size_t ncycle,
+			struct corio_task **blocked, size_t nblocked)
+{
+	corio__deadlock_free(loop);
+	loop->dl.report = corio__report_make(loop, kind, cycle, ncycle,
+					     blocked, nblocked);
 }
 
 static void print_report(const struct corio_deadlock_report *r)
@@ -220,14 +305,23 @@ static void print_report(const struct corio_deadlock_report *r)
 	free(text);
 }
 
+void corio__report_apply(struct corio_loop *loop,
+			 const struct corio_deadlock_report *r)
+{
+	if (loop->dl.policy == CORIO_DEADLOCK_RETURN)
+		return;
+	if (r)
+		print_report(r);
+	else
+		fputs("corio: DEADLOCK (no memory for the report)\n", stderr);
+	if (loop->dl.policy == CORIO_DEADLOCK_ABORT)
+		abort();
+}
+
 /* Apply the loop's policy to the report just made. */
 static void apply_policy(struct corio_loop *loop)
 {
-	if (loop->dl.policy == CORIO_DEADLOCK_RETURN || !loop->dl.report)
-		return;
-	print_report(loop->dl.report);
-	if (loop->dl.policy == CORIO_DEADLOCK_ABORT)
-		abort();
+	corio__report_apply(loop, loop->dl.report);
 }
 
 /* Report the cycle: @t, then @from and what it waits for, back to @t. */
@@ -248,6 +342,43 @@ static void record_cycle(struct corio_loop *loop, struct corio_task *t,
 		corio__free(cycle);
 	}
 	apply_policy(loop);
+}
+
+void corio__deadlock_owner_ended(struct corio_loop *loop, struct corio_task *t,
+				 struct corio__sync *m, const char *file,
+				 unsigned line)
+{
+	struct corio_task **waiters, *w;
+	struct corio_deadlock_report *r;
+	size_t n = 0;
+
+	/* Without a printed report, a line on stderr says it all the same. */
+	if (!loop->dl.check || loop->dl.policy == CORIO_DEADLOCK_RETURN)
+		corio__warn("task #%llu \"%s\" ended owning mutex \"%s\" "
+			    "(locked at %s:%u); its next owner gets "
+			    "-EOWNERDEAD", (unsigned long long)t->id, t->name,
+			    m->name, file ? file : "?", line);
+	if (!loop->dl.check)
+		return;
+	for (w = m->head; w; w = w->next)
+		n++;
+	waiters = corio__malloc(sizeof(*waiters) * (n ? n : 1));
+	if (!waiters)
+		n = 0;
+	for (n = 0, w = m->head; waiters && w; w = w->next)
+		waiters[n++] = w;
+	r = corio__report_make(loop, CORIO_DEADLOCK_OWNER_DEAD, &t, 1,
+			       waiters, n);
+	corio__free(waiters);
+	if (r && r->ncycle) {	/* what the ended task left held */
+		r->cycle[0].wait = CORIO_WAIT_MUTEX;
+		r->cycle[0].object = m->name;
+		r->cycle[0].holder_file = file;
+		r->cycle[0].holder_line = line;
+	}
+	corio__deadlock_free(loop);
+	loop->dl.report = r;
+	corio__report_apply(loop, r);
 }
 
 bool corio__would_deadlock(struct corio_loop *loop, struct corio_task *t,
@@ -425,10 +556,13 @@ int corio_loop_dump(struct corio_loop *loop, FILE *f)
 	if (fprintf(f, "corio: %zu live task%s\n", n, n == 1 ? "" : "s") < 0)
 		ret = -EIO;
 	for (i = 0; i < n && !ret; i++) {
+		struct corio_frame_site sites[CORIO_REPORT_FRAMES];
 		struct corio_task_info info;
-		char line[1024];
+		char line[4096];
 
 		corio_task_describe(v[i], &info);
+		if (v[i]->top)
+			fill_chain(v[i], sites, &info);
 		format_task(&info, line, sizeof(line));
 		if (v[i]->state == CORIO__DONE &&
 		    fprintf(f, "  #%llu \"%s\" finished with %d, not joined, "
@@ -472,12 +606,45 @@ static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
 		*off += (size_t)n;
 }
 
+/* The chain of frames: innermost ("at"), then its callers. */
+static void put_frames(char *buf, size_t len, size_t *off,
+		       const struct corio_task_info *i)
+{
+	size_t k;
+
+	if (!i->nframes) {
+		if (i->await_file)
+			put(buf, len, off, "\n     at %s:%u in %s()",
+			    i->await_file, i->await_line, i->await_fn);
+		return;
+	}
+	for (k = 0; k < i->nframes; k++) {
+		const struct corio_frame_site *f = &i->frames[k];
+
+		if (k && k == i->nframes - 1 && i->depth > i->nframes)
+			put(buf, len, off, "\n     ... %zu frames left out",
+			    i->depth - i->nframes);
+		put(buf, len, off, "\n     %s %s:%u in %s()",
+		    k ? "called from" : "at", f->file, f->line, f->fn);
+	}
+}
+
 static void put_task(char *buf, size_t len, size_t *off,
 		     const struct corio_task_info *i)
 {
+	bool ended = !strcmp(i->state, "done");
+
 	put(buf, len, off, "  #%llu \"%s\" %s", (unsigned long long)i->id,
 	    i->name, i->state);
-	if (i->wait != CORIO_WAIT_NONE) {
+	if (ended && i->wait != CORIO_WAIT_NONE) {
+		/* An owner-ended report's task: what it left held. */
+		put(buf, len, off, ", ended holding %s \"%s\"",
+		    corio_wait_kind_name(i->wait),
+		    i->object ? i->object : "?");
+		if (i->holder_file)
+			put(buf, len, off, " (locked at %s:%u)",
+			    i->holder_file, i->holder_line);
+	} else if (i->wait != CORIO_WAIT_NONE) {
 		put(buf, len, off, " %.3fs on %s", (double)i->wait_ns / 1e9,
 		    corio_wait_kind_name(i->wait));
 		if (i->object)
@@ -490,10 +657,9 @@ static void put_task(char *buf, size_t len, size_t *off,
 			put(buf, len, off, " (locked at %s:%u)",
 			    i->holder_file, i->holder_line);
 	}
-	if (i->await_file)
-		put(buf, len, off, "\n     at %s:%u in %s()", i->await_file,
-		    i->await_line, i->await_fn);
-	put(buf, len, off, ", spawned at %s:%u",
+	put_frames(buf, len, off, i);
+	put(buf, len, off, "%s spawned at %s:%u",
+	    i->nframes > 1 ? "\n    " : ",",
 	    i->spawn_file ? i->spawn_file : "?", i->spawn_line);
 	if (i->parent)
 		put(buf, len, off, " by #%llu\n",
@@ -524,18 +690,32 @@ size_t corio_deadlock_format(const struct corio_deadlock_report *r,
 		put(buf, len, &off, "corio: no deadlock\n");
 		return off;
 	}
-	if (r->kind == CORIO_DEADLOCK_AWAIT_CYCLE)
-		put(buf, len, &off, "corio: DEADLOCK (await cycle): %zu "
-		    "task%s wait for each other\n", r->ncycle,
-		    r->ncycle == 1 ? "" : "s");
-	else
+	switch (r->kind) {
+	case CORIO_DEADLOCK_AWAIT_CYCLE:
+		if (r->ncycle == 1)
+			put(buf, len, &off, "corio: DEADLOCK (await cycle): a "
+			    "task waits for itself\n");
+		else
+			put(buf, len, &off, "corio: DEADLOCK (await cycle): "
+			    "%zu tasks wait for each other\n", r->ncycle);
+		break;
+	case CORIO_DEADLOCK_OWNER_DEAD:
+		put(buf, len, &off, "corio: DEADLOCK (owner ended): a task "
+		    "ended holding a mutex; its next owner gets "
+		    "-EOWNERDEAD\n");
+		break;
+	default:
 		put(buf, len, &off, "corio: DEADLOCK (global): %zu task%s "
 		    "wait and nothing can wake them\n", r->nblocked,
 		    r->nblocked == 1 ? "" : "s");
+		break;
+	}
 	for (i = 0; i < r->ncycle; i++)
 		put_task(buf, len, &off, &r->cycle[i]);
 	if (r->ncycle && r->nblocked)
-		put(buf, len, &off, "  other blocked tasks:\n");
+		put(buf, len, &off, "  %s:\n",
+		    r->kind == CORIO_DEADLOCK_OWNER_DEAD ?
+		    "tasks that waited for it" : "other blocked tasks");
 	for (i = 0; i < r->nblocked; i++)
 		put_task(buf, len, &off, &r->blocked[i]);
 	put(buf, len, &off, "  outside wakers: %u\n", r->external_refs);

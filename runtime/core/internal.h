@@ -78,9 +78,10 @@ enum corio__result_kind {
  * here: awaiting allocates nothing.  Records come from the loop's slab.
  */
 struct corio_task {
-	struct corio_frame *top;	/* innermost frame; the root frame
-					 * until the first call; NULL once
-					 * done */
+	struct corio_frame *top;	/* innermost frame: the one running,
+					 * or suspended in its await (kept
+					 * at every call and return); NULL
+					 * once done */
 	struct corio_task *next;	/* ready-queue link while READY */
 	const char *name;		/* for reports; never NULL */
 	const char *file;		/* spawn site */

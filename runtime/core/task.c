@@ -610,8 +610,11 @@ struct corio_frame *corio_join__start(struct corio_frame *parent,
 	early = corio__op_prologue(&t, status, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (target == t)
+	/* Joining itself: a cycle of one, which the check reports. */
+	if (target == t) {
+		corio__would_deadlock(loop, t, CORIO__WAIT_JOIN, t);
 		return corio__op_done(t, -EDEADLK);
+	}
 	if (!target || (target->flags & CORIO__T_DETACHED) ||
 	    target->joiner)
 		return corio__op_done(t, -EINVAL);

@@ -10,9 +10,9 @@
 
 #define CORIO__NSIG 64		/* signal numbers corio_signal takes */
 
-/* sync.c: @t ended owning mutexes (t->mutexes): release each to its next
- * waiter, who gets -EOWNERDEAD, and say so on stderr.  The loop's
- * abandon hook. */
+/* sync.c: @t ended owning mutexes (t->mutexes): report it, and release
+ * each to its next waiter, who gets -EOWNERDEAD.  The loop's abandon
+ * hook. */
 void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t);
 
 #endif /* CORIO_PRIMS_INTERNAL_H */

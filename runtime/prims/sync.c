@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/deadlock.h"
 #include "prims/internal.h"
 #include "core/lockgraph.h"
 
@@ -315,10 +316,11 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		note_taken(m, t, false);
 		return corio__op_done(t, take_abandoned(m));
 	}
-	/* Relocking, or an owner that (through joins and other mutexes)
-	 * waits for us: waiting would never end. */
-	if (m->owner == t ||
-	    corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync))
+	/* Relocking (a cycle of one), or an owner that (through joins and
+	 * other mutexes) waits for us: waiting would never end.  The check
+	 * reports both; without it, a relock still fails. */
+	if (corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync) ||
+	    m->owner == t)
 		return corio__op_done(t, -EDEADLK);
 	return corio__sync_wait(&m->sync, t, NULL);
 }
@@ -363,10 +365,9 @@ void corio__mutexes_abandon(struct corio_loop *loop, struct corio_task *t)
 
 		if (s->kind != CORIO_WAIT_MUTEX || m->owner != t)
 			continue;
-		corio__warn("task #%llu \"%s\" ended owning mutex \"%s\" "
-			    "(locked at %s:%u); its next owner gets "
-			    "-EOWNERDEAD", (unsigned long long)t->id, t->name,
-			    s->name, m->file ? m->file : "?", m->line);
+		/* A bug of the program's, even when it goes on: report it
+		 * (and its waiters) before the mutex passes on. */
+		corio__deadlock_owner_ended(loop, t, s, m->file, m->line);
 		if (s->head) {
 			hand_over(m, -EOWNERDEAD);
 		} else {
