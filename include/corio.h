@@ -17,6 +17,7 @@
 #include "corio/graph.h"
 #include "corio/lockorder.h"
 #include "corio/explore.h"
+#include "corio/scope.h"
 #include "corio/group.h"
 #include "corio/select.h"
 #include "corio/completion.h"

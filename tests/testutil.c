@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include <corio/async.h>
 
@@ -141,4 +142,71 @@ void t_gate_destroy(struct t_gate *g)
 {
 	pthread_cond_destroy(&g->cond);
 	pthread_mutex_destroy(&g->lock);
+}
+
+/* Sleep 1 ms at a time until cancelled. */
+corio_async(int, t_ticker, ((struct t_bg *, bg)), (
+	int r;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->r, corio_sleep, CORIO_MS(1));
+		self->bg->ticks++;
+	}
+corio_finally:
+	corio_end();
+}
+
+/* Accept connections that never come, until cancelled. */
+corio_async(int, t_listener, ((int, fd)), (
+	int r;
+))
+{
+	corio_begin();
+	for (;;) {
+		corio_await(self->r, corio_accept, self->fd, NULL, NULL, 0);
+		if (self->r >= 0)
+			close(self->r);
+	}
+corio_finally:
+	corio_end();
+}
+
+void t_bg_start(struct corio_loop *loop, struct t_bg *bg, enum t_bg_kind kind)
+{
+	*bg = (struct t_bg){ .kind = kind, .fd = -1 };
+	if (kind == T_BG_TICKER) {
+		cr_assert_eq(corio_spawn(loop, t_ticker__start(NULL, bg, NULL),
+					 &bg->task), 0);
+		corio_task_set_name(bg->task, "ticker");
+	} else if (kind == T_BG_LISTENER) {
+		bg->fd = corio_tcp_listen("127.0.0.1", 0, NULL);
+		cr_assert_geq(bg->fd, 0, "listen: %s", corio_strerror(bg->fd));
+		cr_assert_eq(corio_spawn(loop, t_listener__start(NULL, bg->fd,
+								 NULL),
+					 &bg->task), 0);
+		corio_task_set_name(bg->task, "listener");
+	}
+}
+
+void t_bg_stop(struct t_bg *bg)
+{
+	if (bg->task)
+		corio_task_cancel(bg->task);
+}
+
+void t_bg_done(struct t_bg *bg)
+{
+	int st;
+
+	if (bg->task) {
+		cr_assert(corio_task_is_done(bg->task), "%s still runs",
+			  corio_task_name(bg->task));
+		corio_task_reap(bg->task, &st);
+	}
+	bg->task = NULL;
+	if (bg->fd >= 0)
+		close(bg->fd);
+	bg->fd = -1;
 }

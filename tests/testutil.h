@@ -160,4 +160,24 @@ void t_gate_wait_entered(struct t_gate *g);	/* the loop is held */
 void t_gate_open(struct t_gate *g);
 void t_gate_destroy(struct t_gate *g);
 
+/*
+ * Something that keeps a loop busy for as long as a test runs, as a real
+ * program's other work does (testutil.c): a task that sleeps 1 ms in a
+ * loop (T_BG_TICKER), or one that waits in accept(2) on an idle listening
+ * socket on 127.0.0.1 (T_BG_LISTENER).  Start it outside any scope.
+ */
+enum t_bg_kind { T_BG_NONE, T_BG_TICKER, T_BG_LISTENER };
+struct t_bg {
+	enum t_bg_kind kind;
+	struct corio_task *task;
+	int fd;
+	uint64_t ticks;		/* T_BG_TICKER: sleeps done */
+};
+void t_bg_start(struct corio_loop *loop, struct t_bg *bg,
+		enum t_bg_kind kind);
+/* Cancel it (the loop's next run lets it end); then, after that run,
+ * reap it and close what it used. */
+void t_bg_stop(struct t_bg *bg);
+void t_bg_done(struct t_bg *bg);
+
 #endif /* CORIO_TESTUTIL_H */

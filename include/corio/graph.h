@@ -67,6 +67,8 @@ enum corio_deadlock_kind {
 	CORIO_DEADLOCK_OWNER_DEAD,	/* a task ended holding a mutex: the
 					 * report's first task (done), then
 					 * the waiters the mutex passed to */
+	CORIO_DEADLOCK_SCOPE,		/* every task of a scope waits for
+					 * another of them (corio/scope.h) */
 };
 
 /* What the loop does when it finds a deadlock. */
@@ -102,6 +104,8 @@ struct corio_task_info {
 	const char *state;		/* "waiting", "ready", "done"... */
 	enum corio_wait_kind wait;
 	const char *object;		/* name of what it waits on, or NULL */
+	char object_state[48];		/* what that object holds, e.g.
+					 * "capacity 0, 0 queued", or "" */
 	uint64_t object_task;		/* the joined task or mutex owner, or 0 */
 	const char *holder_file;	/* where the mutex owner locked it */
 	unsigned holder_line;
@@ -132,6 +136,7 @@ struct corio_deadlock_report {
 	size_t nblocked;		/* other blocked tasks, by id */
 	struct corio_task_info *blocked;
 	unsigned external_refs;		/* declared outside wakers */
+	const char *scope;		/* CORIO_DEADLOCK_SCOPE: its name */
 };
 
 /* The deadlock report of the loop's current or last run, or NULL when it

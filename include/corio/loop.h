@@ -182,6 +182,7 @@ CORIO_EXTERN const char *corio_loop_backend(const struct corio_loop *loop);
 /* Statistics, for tests and benchmarks. */
 struct corio_loop_stats {
 	uint64_t tasks_live;	/* spawned and not yet released */
+	uint64_t tasks_unfinished; /* spawned and not yet finished */
 	uint64_t tasks_spawned;
 	uint64_t iterations;
 	uint64_t submits;	/* io_uring_enter calls that submitted */

@@ -108,7 +108,9 @@ struct corio_select_case {
  * -ETIME (the task's deadline passed), -EDEADLK (a deadlock policy ended
  * the wait), -EINVAL (@n is 0 or above CORIO_SELECT_MAX, an unknown kind,
  * a NULL object, a NULL element for a channel whose elements have a size,
- * more than one POLL case), -ENOMEM; cancellation unwinds.
+ * more than one POLL case), -EXDEV (a primitive of a scope the caller is
+ * not in: corio/scope.h), -ENOMEM; cancellation unwinds.  A task waiting
+ * in a select is never durably blocked for its scope's check.
  */
 CORIO_EXTERN struct corio_frame *corio_select__start(
 	struct corio_frame *parent, struct corio_select_case *cases, size_t n,

@@ -40,6 +40,8 @@ struct corio__sync {
 	struct corio_task *head, *tail;		/* FIFO of waiting tasks */
 	const char *name;			/* for reports; never NULL */
 	uint8_t kind;				/* enum corio_wait_kind */
+	uint32_t scope;				/* its scope's id, or 0
+						 * (corio/scope.h) */
 };
 
 /* ---------------------------------------------------------------------- */

@@ -18,6 +18,7 @@
 
 #include "core/internal.h"
 #include "core/remote.h"
+#include "core/scope.h"
 #include "reactor/reactor.h"
 
 #include "corio/async.h"
@@ -43,6 +44,8 @@ int corio_completion_init(struct corio_completion *c, const char *name,
 		 * the deadlock detector must not call the waiters stuck. */
 		c->remote = CORIO__REMOTE_PENDING;
 		loop->dl.external_refs++;
+		/* Another thread resolves it: never a scope's. */
+		c->sync.scope = 0;
 	}
 	return 0;
 }
@@ -70,6 +73,10 @@ int corio_completion_destroy(struct corio_completion *c)
 /* Apply a resolution on the loop's thread. */
 static int resolve(struct corio_completion *c, int64_t value)
 {
+	int ret = corio__scope_use(&c->sync);
+
+	if (ret)
+		return ret;
 	if (c->state == RESOLVED)
 		return -EINVAL;
 	c->state = RESOLVED;
@@ -194,11 +201,15 @@ struct corio_frame *corio_completion_wait__start(struct corio_frame *parent,
 {
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_I64);
 	if (early)
 		return early;
+	ret = corio__scope_use(&c->sync);
+	if (ret)
+		return corio__op_done(t, ret);
 	if (c->state == RESOLVED)
 		return corio__op_done(t, c->value);
 	return corio__sync_wait(&c->sync, t, NULL);

@@ -35,4 +35,19 @@ void corio__deadlock_owner_ended(struct corio_loop *loop, struct corio_task *t,
 				 struct corio__sync *m, const char *file,
 				 unsigned line);
 
+/* graph.c: make every blocked wait of the tasks @v fail with -EDEADLK,
+ * so they can unwind (the REPORT_CONTINUE policy). */
+void corio__fail_waits(struct corio_loop *loop, struct corio_task **v,
+		       size_t n);
+
+/*
+ * What writes the state of a primitive of @kind into @buf (at most @len
+ * bytes, terminated) for reports: "capacity 0, 0 queued", "not set"...
+ * Set by the layer that defines the primitive (core calls no function of
+ * the layers above but through these).
+ */
+typedef void corio__sync_state_fn(const struct corio__sync *s, char *buf,
+				  size_t len);
+void corio__sync_state_set(enum corio_wait_kind kind, corio__sync_state_fn *fn);
+
 #endif /* CORIO_DEADLOCK_H */

@@ -65,6 +65,16 @@ static enum corio_wait_kind wait_kind(const struct corio_task *t)
 	}
 }
 
+/* Per kind of primitive, what writes its state for reports (set by the
+ * layer that defines it: core does not call up). */
+static corio__sync_state_fn *state_fns[CORIO_WAIT_BUS_PUBLISH + 1];
+
+void corio__sync_state_set(enum corio_wait_kind kind, corio__sync_state_fn *fn)
+{
+	if ((unsigned)kind < sizeof(state_fns) / sizeof(state_fns[0]))
+		state_fns[kind] = fn;
+}
+
 /* The task @t waits for directly, through a join or a mutex owner. */
 static struct corio_task *waits_on_task(const struct corio_task *t)
 {
@@ -128,9 +138,16 @@ void corio_task_describe(const struct corio_task *t,
 	case CORIO_WAIT_NONE:
 	case CORIO_WAIT_SLEEP:
 		break;
-	default:
-		info->object = corio__task_queue(t)->name;
+	default: {
+		const struct corio__sync *q = corio__task_queue(t);
+
+		info->object = q->name;
+		if (q->kind < sizeof(state_fns) / sizeof(state_fns[0]) &&
+		    state_fns[q->kind])
+			state_fns[q->kind](q, info->object_state,
+					   sizeof(info->object_state));
 		break;
+	}
 	}
 }
 
@@ -424,8 +441,7 @@ static size_t add_blocked(struct corio_task **v, size_t n, size_t cap,
 	return n;
 }
 
-/* Make every blocked wait fail with -EDEADLK so the tasks can unwind. */
-static void fail_waits(struct corio_loop *loop, struct corio_task **v,
+void corio__fail_waits(struct corio_loop *loop, struct corio_task **v,
 		       size_t n)
 {
 	size_t i;
@@ -492,7 +508,7 @@ bool corio__deadlock_global(struct corio_loop *loop)
 	make_report(loop, CORIO_DEADLOCK_GLOBAL, NULL, 0, v, v ? n : 0);
 	apply_policy(loop);
 	if (v && loop->dl.policy == CORIO_DEADLOCK_REPORT_CONTINUE) {
-		fail_waits(loop, v, n);
+		corio__fail_waits(loop, v, n);
 		stop = false;
 	}
 	corio__free(v);
@@ -649,6 +665,8 @@ static void put_task(char *buf, size_t len, size_t *off,
 		    corio_wait_kind_name(i->wait));
 		if (i->object)
 			put(buf, len, off, " \"%s\"", i->object);
+		if (i->object_state[0])
+			put(buf, len, off, " (%s)", i->object_state);
 		if (i->object_task)
 			put(buf, len, off, " %s #%llu",
 			    i->wait == CORIO_WAIT_JOIN ? "=" : "held by",
@@ -704,6 +722,14 @@ size_t corio_deadlock_format(const struct corio_deadlock_report *r,
 		    "ended holding a mutex; its next owner gets "
 		    "-EOWNERDEAD\n");
 		break;
+	case CORIO_DEADLOCK_SCOPE:
+		put(buf, len, &off, "corio: DEADLOCK (scope \"%s\"): %zu "
+		    "task%s of the scope wait%s, and only %s could wake "
+		    "%s\n", r->scope ? r->scope : "?", r->nblocked,
+		    r->nblocked == 1 ? "" : "s", r->nblocked == 1 ? "s" : "",
+		    r->nblocked == 1 ? "itself" : "they",
+		    r->nblocked == 1 ? "it" : "them");
+		break;
 	default:
 		put(buf, len, &off, "corio: DEADLOCK (global): %zu task%s "
 		    "wait and nothing can wake them\n", r->nblocked,
@@ -718,7 +744,9 @@ size_t corio_deadlock_format(const struct corio_deadlock_report *r,
 		    "tasks that waited for it" : "other blocked tasks");
 	for (i = 0; i < r->nblocked; i++)
 		put_task(buf, len, &off, &r->blocked[i]);
-	put(buf, len, &off, "  outside wakers: %u\n", r->external_refs);
+	if (r->kind == CORIO_DEADLOCK_GLOBAL)
+		put(buf, len, &off, "  outside wakers: %u\n",
+		    r->external_refs);
 	return off;
 }
 

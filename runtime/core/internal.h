@@ -55,7 +55,7 @@ enum corio__result_kind {
 	CORIO__RES_I64,		/* int64_t * */
 };
 
-#define CORIO__LINE_MAX		0xffffffu	/* task @line: larger clamps */
+#define CORIO__LINE_MAX		0x7fffffu	/* task @line: larger clamps */
 #define CORIO__MUTEXES_MANY	0xffu		/* task @mutexes: saturated */
 
 /* Task flags. */
@@ -117,11 +117,13 @@ struct corio_task {
 	uint32_t id;			/* unique among live tasks (wraps
 					 * after 2^32 spawns) */
 	uint32_t parent_id;		/* the task that spawned it, or 0 */
-	/* The spawn site's line, and the mutexes the task owns (sync.c: one
-	 * that ends owning any passes them on).  Packed in one word so the
+	/* The spawn site's line, whether it belongs to a scope (scope.c
+	 * keeps which), and the mutexes the task owns (sync.c: one that
+	 * ends owning any passes them on).  Packed in one word so the
 	 * record stays at 120 bytes; CORIO__MUTEXES_MANY saturates the
 	 * count (the registry is searched at the end then). */
-	uint32_t line : 24;
+	uint32_t line : 23;
+	uint32_t scoped : 1;
 	uint32_t mutexes : 8;
 	uint32_t wait_since;		/* WAITING: loop->now >> 20 (units of
 					 * ~1 ms) when the wait began */
@@ -274,6 +276,8 @@ struct corio_loop {
 	uint64_t unfinished;		/* spawned, not yet DONE */
 	struct corio__sync syncs;	/* registry of live primitives */
 	struct corio__deadlock_state dl;	/* the detector's (graph.c) */
+	struct corio__scopes *scopes;	/* scope.c: NULL until the first
+					 * corio_scope_create */
 	int64_t now;			/* clock at the last wait's end: cheap
 					 * timestamps for reports */
 	bool virtual_clock;		/* CORIO_LOOP_VIRTUAL_CLOCK */

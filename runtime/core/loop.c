@@ -12,6 +12,7 @@
 #include "core/internal.h"
 #include "core/lockgraph.h"
 #include "core/remote.h"
+#include "core/scope.h"
 #include "reactor/reactor.h"
 
 __thread struct corio_loop *corio__tls_loop
@@ -168,6 +169,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__timers_destroy(loop);
 	corio__taskwatch_destroy(loop);
 	corio__lockgraph_free(loop->lockgraph);
+	corio__scopes_destroy(loop);
 	corio__free(loop->fd_ops);
 	corio__slab_destroy(&loop->slab);
 	if (corio__tls_loop == loop)
@@ -255,6 +257,7 @@ int corio_loop_run(struct corio_loop *loop)
 	loop->running = true;
 	loop->stop = false;
 	corio__deadlock_free(loop);	/* a report speaks of one run */
+	corio__scopes_run(loop);
 	while (!loop->stop && has_work(loop)) {
 		int64_t budget;
 
@@ -269,6 +272,13 @@ int corio_loop_run(struct corio_loop *loop)
 			corio__remote_drain(loop);
 		if (!has_work(loop) || loop->stop)
 			break;
+		/* A task of a scope began to wait or ended: is its scope
+		 * stuck, whatever the rest of the loop does? */
+		if (corio__unlikely(loop->scopes && loop->scopes->dirty) &&
+		    corio__scopes_check(loop)) {
+			ret = -EDEADLK;
+			break;
+		}
 		/* No task at all: nothing to deadlock; wait for messages. */
 		if (loop->unfinished && stalled(loop) &&
 		    corio__deadlock_global(loop)) {
@@ -317,6 +327,7 @@ void corio_loop_stats(const struct corio_loop *loop,
 	const struct corio__loop_ext *ext;
 
 	*stats = loop->stats;
+	stats->tasks_unfinished = loop->unfinished;
 	stats->submits = loop->reactor->stats.submits;
 	stats->sq_full = loop->reactor->stats.sq_full;
 	stats->cq_overflows = loop->reactor->stats.cq_overflows;

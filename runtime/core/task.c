@@ -20,6 +20,7 @@
 #include "core/internal.h"
 #include "core/explore.h"
 #include "core/proxy.h"
+#include "core/scope.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -344,6 +345,8 @@ void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 	t->wait_since = (uint32_t)(loop->now >> 20);
 	if (wait != CORIO__WAIT_SYNC)
 		park(loop, t);
+	if (corio__unlikely(t->scoped))
+		corio__scope_waits(loop);
 }
 
 struct corio_frame *corio__op_no_task(void *result,
@@ -423,6 +426,8 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	loop->unfinished--;
 	if (corio__unlikely(t->mutexes))
 		loop->abandon(loop, t);	/* set with the first mutex */
+	if (corio__unlikely(t->scoped))
+		corio__scope_ended(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_WATCHED))
 		corio__task_ended(loop, t);
 	if (joiner) {
@@ -571,6 +576,12 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 				  CORIO__RUNQ_DEFAULT),
 	};
 	root->parent = NULL;
+	/* In its spawner's scope, or the entered one. */
+	if (corio__unlikely(loop->scopes) && corio__scope_spawned(loop, t)) {
+		corio__slab_free(&loop->slab, t, sizeof(*t));
+		corio__slab_free(&loop->slab, root, root->info->frame_size);
+		return -ENOMEM;
+	}
 	/* Without a handle nobody can join or reap it: detach it now. */
 	if (!taskp)
 		t->flags |= CORIO__T_DETACHED;

@@ -16,6 +16,7 @@
 
 #include "core/internal.h"
 #include "core/proxy.h"
+#include "core/scope.h"
 
 void corio__sync_push(struct corio__sync *q, struct corio_task *t)
 {
@@ -55,6 +56,23 @@ int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 		.name = name ? name : fallback,
 		.kind = (uint8_t)kind,
 	};
+	/* The kinds only tasks can signal may be a scope's (scope.c);
+	 * a completion made remote leaves its scope again. */
+	switch (kind) {
+	case CORIO_WAIT_CHAN_SEND:
+	case CORIO_WAIT_CHAN_RECV:
+	case CORIO_WAIT_MUTEX:
+	case CORIO_WAIT_SEM:
+	case CORIO_WAIT_EVENT:
+	case CORIO_WAIT_WAITGROUP:
+	case CORIO_WAIT_COMPLETION:
+	case CORIO_WAIT_GROUP:
+		if (corio__unlikely(loop->scopes))
+			s->scope = corio__scope_current_id(loop);
+		break;
+	default:
+		break;
+	}
 	/* The registry is circular with the loop's member as its head. */
 	s->next = loop->syncs.next;
 	s->prev = &loop->syncs;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/frame_end.h"
+#include "core/scope.h"
 #include "prims/internal.h"
 
 #include "corio/async.h"
@@ -103,6 +104,8 @@ int corio_group_cancel(struct corio_group *g)
 	struct corio__group_member *m;
 	int n = 0;
 
+	/* Cancelling is no wake-up a scope's check must see (scope.c): it
+	 * may come from anywhere, as corio_task_cancel. */
 	for (m = g->members; m; m = m->next)
 		if (corio_task_cancel(m->task) == 0)
 			n++;
@@ -274,6 +277,12 @@ static int spawn_member(struct corio_group *g, struct corio_frame *root,
 		corio_frame_free(root);
 		return -EINVAL;
 	}
+	/* Members belong to the group's scope: spawned from it. */
+	ret = corio__scope_spawn_into(g->sync.scope);
+	if (ret) {
+		corio_frame_free(root);
+		return ret;
+	}
 	runner = (struct group_member__frame *)(void *)
 		group_member__start(NULL, g, root, status);
 	if (!runner) {
@@ -330,11 +339,15 @@ struct corio_frame *corio_group_wait_n__start(struct corio_frame *parent,
 {
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
+	ret = corio__scope_use(&g->sync);
+	if (ret)
+		return corio__op_done(t, ret);
 	if (n != ALL && n > g->spawned)
 		return corio__op_done(t, -EINVAL);
 	g->wanted = n;

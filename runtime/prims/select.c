@@ -22,6 +22,7 @@
 #include <errno.h>
 
 #include "core/proxy.h"
+#include "core/scope.h"
 #include "prims/internal.h"
 #include "reactor/reactor.h"
 
@@ -79,10 +80,12 @@ static struct corio__sync *case_queue(const struct corio_select_case *c)
 	}
 }
 
-/* 0, or -EINVAL for a case that cannot be waited on. */
+/* 0, -EINVAL for a case that cannot be waited on, or -EXDEV for a
+ * primitive of a scope the caller is not in (corio/scope.h). */
 static int check(const struct corio_select_case *cases, size_t n)
 {
 	size_t i, polls = 0;
+	int ret;
 
 	if (!cases || !n || n > CORIO_SELECT_MAX)
 		return -EINVAL;
@@ -111,6 +114,9 @@ static int check(const struct corio_select_case *cases, size_t n)
 		default:
 			return -EINVAL;
 		}
+		ret = case_queue(c) ? corio__scope_use(case_queue(c)) : 0;
+		if (ret)
+			return ret;
 	}
 	return 0;
 }

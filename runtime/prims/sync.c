@@ -9,9 +9,12 @@
  * (corio__task_resume), so a woken waiter has nothing left to do.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/deadlock.h"
+#include "core/scope.h"
 #include "prims/internal.h"
 #include "core/lockgraph.h"
 
@@ -123,6 +126,10 @@ int corio_chan_destroy(struct corio_chan *ch)
 
 int corio_chan_close(struct corio_chan *ch)
 {
+	int ret = corio__scope_use(&ch->sync);
+
+	if (ret)
+		return ret;
 	if (ch->closed)
 		return -EPIPE;
 	ch->closed = 1;
@@ -140,7 +147,10 @@ size_t corio_chan_len(const struct corio_chan *ch)
 int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 {
 	struct corio_task *r;
+	int ret = corio__scope_use(&ch->sync);
 
+	if (ret)
+		return ret;
 	if (ch->closed)
 		return -EPIPE;
 	/* Receivers wait only while the buffer is empty: hand it over. */
@@ -164,7 +174,10 @@ int corio_chan_try_send(struct corio_chan *ch, const void *elem)
 int corio_chan_try_recv(struct corio_chan *ch, void *elem)
 {
 	struct corio_task *s;
+	int ret = corio__scope_use(&ch->sync);
 
+	if (ret)
+		return ret;
 	if (ch->len) {
 		copy_elem(elem, slot(ch, 0), ch->elem_size);
 		ch->head = (ch->head + 1) % ch->cap;
@@ -290,9 +303,13 @@ static int take_abandoned(struct corio_mutex *m)
 int corio_mutex_trylock(struct corio_mutex *m)
 {
 	struct corio_task *t = corio_current_task();
+	int ret;
 
 	if (!t)
 		return -EPERM;
+	ret = corio__scope_use(&m->sync);
+	if (ret)
+		return ret;
 	if (m->owner)
 		return -EBUSY;
 	own(m, t);
@@ -306,11 +323,15 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 	struct corio_loop *loop = corio__tls_loop;
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
+	ret = corio__scope_use(&m->sync);
+	if (ret)
+		return corio__op_done(t, ret);
 	if (!m->owner) {
 		own(m, t);
 		note_taken(m, t, false);
@@ -347,6 +368,10 @@ static void hand_over(struct corio_mutex *m, int res)
 
 int corio_mutex_unlock(struct corio_mutex *m)
 {
+	int ret = corio__scope_use(&m->sync);
+
+	if (ret)
+		return ret;
 	if (!m->owner || m->owner != corio_current_task())
 		return -EPERM;
 	hand_over(m, 0);
@@ -399,6 +424,10 @@ int corio_sem_destroy(struct corio_sem *s)
 
 int corio_sem_try_acquire(struct corio_sem *s)
 {
+	int ret = corio__scope_use(&s->sync);
+
+	if (ret)
+		return ret;
 	if (!s->count)
 		return -EAGAIN;
 	s->count--;
@@ -410,18 +439,24 @@ struct corio_frame *corio_sem_acquire__start(struct corio_frame *parent,
 {
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (!corio_sem_try_acquire(s))
-		return corio__op_done(t, 0);
+	ret = corio_sem_try_acquire(s);
+	if (ret != -EAGAIN)
+		return corio__op_done(t, ret);
 	return corio__sync_wait(&s->sync, t, NULL);
 }
 
 int corio_sem_release(struct corio_sem *s)
 {
+	int ret = corio__scope_use(&s->sync);
+
+	if (ret)
+		return ret;
 	/* A waiter takes the permit directly. */
 	if (!wake_one(&s->sync, 0))
 		s->count++;
@@ -444,6 +479,10 @@ int corio_event_destroy(struct corio_event *e)
 
 int corio_event_set(struct corio_event *e)
 {
+	int ret = corio__scope_use(&e->sync);
+
+	if (ret)
+		return ret;
 	e->set = 1;
 	return corio__sync_resume_all(&e->sync, 0);
 }
@@ -455,6 +494,10 @@ void corio_event_clear(struct corio_event *e)
 
 int corio_event_notify(struct corio_event *e)
 {
+	int ret = corio__scope_use(&e->sync);
+
+	if (ret)
+		return ret;
 	return corio__sync_resume_all(&e->sync, 0);
 }
 
@@ -463,13 +506,15 @@ struct corio_frame *corio_event_wait__start(struct corio_frame *parent,
 {
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (e->set)
-		return corio__op_done(t, 0);
+	ret = corio__scope_use(&e->sync);
+	if (ret || e->set)
+		return corio__op_done(t, ret);
 	return corio__sync_wait(&e->sync, t, NULL);
 }
 
@@ -490,6 +535,10 @@ int corio_waitgroup_destroy(struct corio_waitgroup *wg)
 
 int corio_waitgroup_add(struct corio_waitgroup *wg, int64_t n)
 {
+	int ret = corio__scope_use(&wg->sync);
+
+	if (ret)
+		return ret;
 	if (n <= 0)
 		return -EINVAL;
 	wg->count += n;
@@ -498,6 +547,10 @@ int corio_waitgroup_add(struct corio_waitgroup *wg, int64_t n)
 
 int corio_waitgroup_done(struct corio_waitgroup *wg)
 {
+	int ret = corio__scope_use(&wg->sync);
+
+	if (ret)
+		return ret;
 	if (wg->count <= 0)
 		return -EINVAL;
 	if (--wg->count == 0)
@@ -511,12 +564,62 @@ struct corio_frame *corio_waitgroup_wait__start(struct corio_frame *parent,
 {
 	struct corio_frame *early;
 	struct corio_task *t;
+	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	if (!wg->count)
-		return corio__op_done(t, 0);
+	ret = corio__scope_use(&wg->sync);
+	if (ret || !wg->count)
+		return corio__op_done(t, ret);
 	return corio__sync_wait(&wg->sync, t, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+/* What reports say of a primitive a task waits on (deadlock.h).          */
+
+static void chan_state(const struct corio__sync *q, char *buf, size_t len)
+{
+	const struct corio_chan *ch = (const struct corio_chan *)(const void *)
+		((const char *)q - (q->kind == CORIO_WAIT_CHAN_RECV ?
+				    offsetof(struct corio_chan, sync) :
+				    offsetof(struct corio_chan, senders)));
+
+	if (ch->unbounded)
+		snprintf(buf, len, "unbounded, %zu queued%s", ch->len,
+			 ch->closed ? ", closed" : "");
+	else
+		snprintf(buf, len, "capacity %zu, %zu queued%s", ch->cap,
+			 ch->len, ch->closed ? ", closed" : "");
+}
+
+static void sem_state(const struct corio__sync *q, char *buf, size_t len)
+{
+	const struct corio_sem *s = (const struct corio_sem *)q;
+
+	snprintf(buf, len, "%llu permits", (unsigned long long)s->count);
+}
+
+static void event_state(const struct corio__sync *q, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", ((const struct corio_event *)q)->set ?
+		 "set" : "not set");
+}
+
+static void waitgroup_state(const struct corio__sync *q, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "count %lld",
+		 (long long)((const struct corio_waitgroup *)q)->count);
+}
+
+/* Registered once, when the program is loaded: core cannot call up. */
+__attribute__((constructor)) static void register_states(void)
+{
+	corio__sync_state_set(CORIO_WAIT_CHAN_RECV, chan_state);
+	corio__sync_state_set(CORIO_WAIT_CHAN_SEND, chan_state);
+	corio__sync_state_set(CORIO_WAIT_SEM, sem_state);
+	corio__sync_state_set(CORIO_WAIT_EVENT, event_state);
+	corio__sync_state_set(CORIO_WAIT_WAITGROUP, waitgroup_state);
 }

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * runtime/core/scope.h - what the rest of the runtime calls to keep the
+ * scopes of corio/scope.h exact: the loop's scope state, membership at
+ * spawn and end, the durable-block check, and the check every operation
+ * on a primitive makes.  Nothing here is public.
+ */
+#ifndef CORIO_CORE_SCOPE_H
+#define CORIO_CORE_SCOPE_H
+
+#include "core/internal.h"
+#include "corio/scope.h"
+
+/* The loop's scopes (loop->scopes, allocated by the first create). */
+struct corio__scopes {
+	struct corio__htab members;	/* struct scope_member by task
+					 * (scope.c): tasks with @scoped */
+	struct corio_scope *list;	/* every scope of the loop */
+	struct corio_scope *entered;	/* the scope of code outside tasks,
+					 * or NULL */
+	uint32_t next_id;		/* ids are never reused: a primitive
+					 * of a freed scope keeps a dead one */
+	bool dirty;			/* a task of a scope began to wait or
+					 * ended since the last check */
+};
+
+/*
+ * task.c, at spawn of @t (before it runs), when loop->scopes exists: put
+ * it in the current scope (its spawner's, or the entered one).  Returns 0
+ * or -ENOMEM.
+ */
+int corio__scope_spawned(struct corio_loop *loop, struct corio_task *t);
+
+/* task.c, at the end of a task with @scoped. */
+void corio__scope_ended(struct corio_loop *loop, struct corio_task *t);
+
+/* task.c, when a task with @scoped starts to wait: the loop checks its
+ * scopes before it next waits itself (inline: every wait passes here). */
+static inline void corio__scope_waits(struct corio_loop *loop)
+{
+	loop->scopes->dirty = true;
+}
+
+/*
+ * loop.c, after the ready tasks ran, when loop->scopes is dirty: is any
+ * scope deadlocked?  Reports it and applies the policy; returns true
+ * when corio_loop_run must return -EDEADLK.
+ */
+bool corio__scopes_check(struct corio_loop *loop);
+
+/* loop.c: a run starts (a deadlocked scope is found again at once), and
+ * the loop is destroyed (free what the program left). */
+void corio__scopes_run(struct corio_loop *loop);
+void corio__scopes_destroy(struct corio_loop *loop);
+
+/* waitq.c: the id of the scope a primitive initialised now belongs to, or
+ * 0 (for the kinds whose waits can be durable). */
+uint32_t corio__scope_current_id(const struct corio_loop *loop);
+
+/* corio__scope_use() for a primitive of scope @id: out of line, for
+ * the primitives of scopes only. */
+int corio__scope_use_slow(uint32_t id);
+
+/*
+ * Every operation on a primitive calls this first: 0 when the caller may
+ * use the primitive whose queue is @s, or -EXDEV (it belongs to a scope,
+ * the loop runs, and the caller is not a task of that scope).  Inline and
+ * one load for a primitive outside scopes.
+ */
+static inline int corio__scope_use(const struct corio__sync *s)
+{
+	if (corio__likely(!s->scope))
+		return 0;
+	return corio__scope_use_slow(s->scope);
+}
+
+/*
+ * group.c: may the current code spawn members into a group of scope @id?
+ * Its scope (the task's, or the entered one) must be @id, run or not, so
+ * the members belong to the group's scope.  0 or -EXDEV.
+ */
+int corio__scope_spawn_into(uint32_t id);
+
+#endif /* CORIO_CORE_SCOPE_H */
