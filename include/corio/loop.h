@@ -106,13 +106,25 @@ struct corio_loop_opts {
 #define CORIO_LOOP_NO_DEADLOCK_CHECK 0x2u
 /*
  * flags: run on a virtual clock.  corio_now() on the loop's thread reads
- * it; it starts at the real time and, whenever no task is ready and no
- * completion has arrived, jumps to the next timer's deadline instead of
- * waiting for it.  Timer-heavy tests then take no wall time and always
- * see the same order of events.  I/O still takes real time: a loop with
- * I/O in flight and no timer waits for the I/O.
+ * it; it starts at CORIO_VIRTUAL_CLOCK_START, whatever the real time, and
+ * whenever no task is ready and no completion has arrived, it jumps to the
+ * next deadline instead of waiting for it.  Timer-heavy tests then take no
+ * wall time and see the same events in the same order, at the same
+ * virtual times, on every run.
+ *
+ * Its resolution is the nanosecond: a sleep or a deadline fires exactly
+ * at its deadline, never rounded (the real clock shares wake-ups between
+ * timers due within 65 us).  Deadlines fire in deadline order, equal ones
+ * in the order they were armed; all the deadlines of one instant fire
+ * before the tasks they wake run, and the clock moves on only when no
+ * task is ready.  So a deadline 1 ns after an event set by a task that
+ * sleeps until then never fires first.  I/O still takes real time: a loop
+ * with I/O in flight and no timer waits for the I/O.
  */
 #define CORIO_LOOP_VIRTUAL_CLOCK 0x4u
+/* corio_now() of a new loop on the virtual clock (1 s, so that no
+ * deadline computed back from it goes negative). */
+#define CORIO_VIRTUAL_CLOCK_START INT64_C(1000000000)
 
 /*
  * Use one-shot accept and recv even where the backend offers multishot

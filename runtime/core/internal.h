@@ -416,6 +416,10 @@ void corio__timers_fire(struct corio_loop *loop, int64_t now);
  * 65 us past the nearest deadline (timers due close together share one
  * wakeup), sometimes earlier (a wheel slot starts; nothing fires). */
 int64_t corio__timers_next(const struct corio_loop *loop);
+/* The nearest deadline exactly, or a lower bound when it is still in a
+ * wheel slot (firing there moves the slot to the run, and the next call
+ * is exact): the virtual clock's next instant, never rounded. */
+int64_t corio__timers_next_exact(const struct corio_loop *loop);
 void corio__timers_destroy(struct corio_loop *loop);
 /* Are the timer structures consistent?  For assert() and tests. */
 bool corio__timers_check(const struct corio_loop *loop);

@@ -100,7 +100,8 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->virtual_clock = opts && (opts->flags & CORIO_LOOP_VIRTUAL_CLOCK);
 	loop->no_multishot = opts && (opts->flags & CORIO_LOOP_NO_MULTISHOT);
 	loop->lock_order = opts && (opts->flags & CORIO_LOOP_LOCK_ORDER);
-	loop->vnow = corio__clock_now();
+	loop->vnow = loop->virtual_clock ? CORIO_VIRTUAL_CLOCK_START :
+		     corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
@@ -291,8 +292,10 @@ int corio_loop_run(struct corio_loop *loop)
 			break;
 		if (loop->virtual_clock && !corio__ready_any(loop) &&
 		    loop->timers.len) {
-			/* Idle: jump to the next deadline (never back). */
-			int64_t next = corio__timers_next(loop);
+			/* Idle: jump to the next deadline, exactly (never
+			 * back), so what it wakes runs before any later
+			 * deadline fires. */
+			int64_t next = corio__timers_next_exact(loop);
 
 			if (next > loop->vnow)
 				loop->vnow = next;

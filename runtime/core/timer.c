@@ -467,19 +467,24 @@ static int64_t wake_at(int64_t when)
 	return when | ((INT64_C(1) << WAKE_CELL_SHIFT) - 1);
 }
 
-int64_t corio__timers_next(const struct corio_loop *loop)
+/*
+ * The nearest deadline when it is known (a timer in the run or the late
+ * heap), else the start of the first busy wheel slot, a lower bound:
+ * firing there takes that slot's timers into the run.  INT64_MAX: none.
+ */
+static int64_t nearest(const struct corio__timers *tm, bool *exact)
 {
-	const struct corio__timers *tm = &loop->timers;
 	const struct corio_task *run = tm->head[CORIO__TW_RUN];
 	unsigned k;
 	int64_t d;
 
-	if (run || tm->late_len) {
+	*exact = run || tm->late_len;
+	if (*exact) {
 		if (!tm->late_len)
-			return wake_at(run->timer_when);
+			return run->timer_when;
 		if (!run || tm->late[0].when < run->timer_when)
-			return wake_at(tm->late[0].when);
-		return wake_at(run->timer_when);
+			return tm->late[0].when;
+		return run->timer_when;
 	}
 	/* Only the wheel: the start of the first busy slot, a lower bound.
 	 * Levels hold increasing ticks, slots within a level too from the
@@ -498,6 +503,21 @@ int64_t corio__timers_next(const struct corio_loop *loop)
 					     CORIO__TW_TICK_SHIFT));
 	}
 	return INT64_MAX;
+}
+
+int64_t corio__timers_next(const struct corio_loop *loop)
+{
+	bool exact;
+	int64_t when = nearest(&loop->timers, &exact);
+
+	return exact ? wake_at(when) : when;
+}
+
+int64_t corio__timers_next_exact(const struct corio_loop *loop)
+{
+	bool exact;
+
+	return nearest(&loop->timers, &exact);
 }
 
 void corio__timers_destroy(struct corio_loop *loop)
