@@ -4,7 +4,7 @@
  * child, spawn+join, memory per idle task, and a million timers.
  *
  * Usage: micro [NAME...]   (names: yield await spawn_join chan mutex idle
- *                           timers detect_cost)
+ *                           timers detect_cost scope)
  * Prints one name=value per line; each figure is the median of several
  * runs in this process.
  */
@@ -24,6 +24,21 @@
 #define RUNS 5
 
 static struct corio_loop *loop;
+/* When set, the benchmarks' tasks and primitives belong to this scope
+ * (corio/scope.h): what being in a scope costs. */
+static struct corio_scope *bench_scope;
+
+static void scope_enter(void)
+{
+	if (bench_scope && corio_scope_enter(bench_scope))
+		exit(1);
+}
+
+static void scope_exit(void)
+{
+	if (bench_scope && corio_scope_exit(bench_scope))
+		exit(1);
+}
 
 static int64_t now_ns(void)
 {
@@ -163,11 +178,13 @@ static double bench_chan(void)
 	const long n = 2000000;
 	int64_t t0;
 
+	scope_enter();
 	corio_chan_init(&ping_ch, sizeof(int), 1, "ping");
 	corio_chan_init(&pong_ch, sizeof(int), 1, "pong");
 	t0 = now_ns();
 	corio_spawn(loop, pinger__start(NULL, n), NULL);
 	corio_spawn(loop, ponger__start(NULL, n), NULL);
+	scope_exit();
 	run_loop();
 	t0 = now_ns() - t0;
 	corio_chan_destroy(&ping_ch);
@@ -197,13 +214,64 @@ static double bench_mutex_fn(void)
 	const long n = 10000000;
 	int64_t t0;
 
+	scope_enter();
 	corio_mutex_init(&bench_mutex, "bench");
 	t0 = now_ns();
 	corio_spawn(loop, locker__start(NULL, n), NULL);
+	scope_exit();
 	run_loop();
 	t0 = now_ns() - t0;
 	corio_mutex_destroy(&bench_mutex);
 	return (double)t0 / (double)n;
+}
+
+/* ---- a scope of 100,000 waiting tasks -------------------------------- */
+
+static struct corio_event many_ev;
+
+corio_async(void, ev_waiter, (), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_event_wait, &many_ev);
+corio_finally:
+	corio_end();
+}
+
+/* Yield once, so every waiter has blocked, then wake them all. */
+corio_async(void, ev_setter, (), ())
+{
+	corio_begin();
+	corio_yield();
+	corio_event_set(&many_ev);
+corio_finally:
+	corio_end();
+}
+
+/*
+ * 100,000 tasks wait on one event; a task spawned before them wakes them
+ * all after a yield.  In a scope, the loop checks the scope once, after
+ * the iteration in which they blocked, and its walk meets the setter (not
+ * blocked) last: the longest check there is.  Milliseconds for the whole
+ * run; the difference with and without a scope is what scopes cost there.
+ */
+static double bench_many(void)
+{
+	const long n = 100000;
+	int64_t t0 = now_ns();
+	long i;
+
+	scope_enter();
+	corio_event_init(&many_ev, "many");
+	corio_spawn(loop, ev_setter__start(NULL), NULL);
+	for (i = 0; i < n; i++)
+		corio_spawn(loop, ev_waiter__start(NULL), NULL);
+	scope_exit();
+	run_loop();
+	t0 = now_ns() - t0;
+	corio_event_destroy(&many_ev);
+	return (double)t0 / 1e6;
 }
 
 /* ---- memory per idle task: 1M tasks asleep --------------------------- */
@@ -370,6 +438,19 @@ int main(int argc, char **argv)
 		report("yield_ns_nodetect", bench_yield);
 		report("chan_pingpong_ns_nodetect", bench_chan);
 		report("mutex_lock_unlock_ns_nodetect", bench_mutex_fn);
+	}
+	/* The same inside a scope (corio/scope.h), and 100,000 tasks waiting
+	 * with and without one. */
+	if (wanted(argc, argv, "scope")) {
+		make_loop(0);
+		report("many_100k_ms", bench_many);
+		if (corio_scope_create(loop, "bench", &bench_scope))
+			return 1;
+		report("scope_chan_pingpong_ns", bench_chan);
+		report("scope_mutex_lock_unlock_ns", bench_mutex_fn);
+		report("scope_many_100k_ms", bench_many);
+		corio_scope_destroy(bench_scope);
+		bench_scope = NULL;
 	}
 	return corio_loop_destroy(loop) ? 1 : 0;
 }

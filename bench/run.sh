@@ -5,9 +5,11 @@
 #
 # Usage: bench/run.sh [NAME...]
 #   micro                 every micro benchmark (bench/micro.c)
-#   yield await spawn_join chan mutex idle timers detect_cost
+#   yield await spawn_join chan mutex idle timers detect_cost scope
 #                         one micro benchmark each (detect_cost: yield,
-#                         chan and mutex with deadlock detection off)
+#                         chan and mutex with deadlock detection off;
+#                         scope: chan and mutex inside a scope, and
+#                         100,000 waiting tasks with and without one)
 #   echo                  corio's echo_server, on one loop and on two
 #                         (corio_2loops), against the raw liburing, epoll
 #                         and thread-per-connection baselines
@@ -64,8 +66,8 @@ micro=()
 for n in "${names[@]}"; do
 	case $n in
 	micro) micro+=(yield await spawn_join chan mutex idle timers
-		       detect_cost) ;;
-	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost)
+		       detect_cost scope) ;;
+	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost|scope)
 		micro+=("$n") ;;
 	echo) ;;
 	http) ;;

@@ -75,8 +75,18 @@ static struct scope_member *member_of(const struct corio_loop *loop,
 static struct corio_scope *scope_of(const struct corio_loop *loop,
 				    const struct corio_task *t)
 {
-	struct scope_member *m = member_of(loop, t);
+	struct corio__scopes *sc = loop->scopes;
+	struct scope_member *m;
 
+	/* The task that asked last asks again: a run of operations on the
+	 * scope's primitives by one task costs one lookup. */
+	if (t == sc->last_task)
+		return sc->last_scope;
+	m = member_of(loop, t);
+	if (m) {
+		sc->last_task = t;
+		sc->last_scope = m->scope;
+	}
 	return m ? m->scope : NULL;
 }
 
@@ -215,7 +225,7 @@ int corio__scope_spawned(struct corio_loop *loop, struct corio_task *t)
 
 	if (!s)
 		return 0;
-	m = corio__malloc(sizeof(*m));
+	m = corio__slab_alloc(&loop->slab, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
 	*m = (struct scope_member){
@@ -225,7 +235,7 @@ int corio__scope_spawned(struct corio_loop *loop, struct corio_task *t)
 		.next = s->members,
 	};
 	if (corio__htab_insert(&loop->scopes->members, &m->h)) {
-		corio__free(m);
+		corio__slab_free(&loop->slab, m, sizeof(*m));
 		return -ENOMEM;
 	}
 	if (s->members)
@@ -250,7 +260,9 @@ void corio__scope_ended(struct corio_loop *loop, struct corio_task *t)
 		m->next->prev = m->prev;
 	s->ntasks--;
 	t->scoped = 0;
-	corio__free(m);
+	if (loop->scopes->last_task == t)
+		loop->scopes->last_task = NULL;
+	corio__slab_free(&loop->slab, m, sizeof(*m));
 	/* The others may all wait now. */
 	loop->scopes->dirty = true;
 }

@@ -18,6 +18,9 @@ struct corio__scopes {
 	struct corio_scope *list;	/* every scope of the loop */
 	struct corio_scope *entered;	/* the scope of code outside tasks,
 					 * or NULL */
+	const struct corio_task *last_task; /* the last task whose scope
+					 * was looked up (a member), or NULL */
+	struct corio_scope *last_scope;	/* ... and its scope */
 	uint32_t next_id;		/* ids are never reused: a primitive
 					 * of a freed scope keeps a dead one */
 	bool dirty;			/* a task of a scope began to wait or
