@@ -9,6 +9,7 @@
 
 #include <criterion/redirect.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <corio/async.h>
 #include <corio/test.h>
@@ -611,4 +612,85 @@ Test(scope, misuse_is_refused_and_leaks_nothing, .timeout = 10)
 	corio_event_destroy(&ev);
 	/* b is left for the loop to free. */
 	t_loop_done(loop);
+}
+
+/* ---- CORIO_SCOPE_SHADOW: checking the check over whole programs ------ */
+
+Test(scope, shadow_check_counts_a_loop_found_stuck, .timeout = 10,
+     .init = cr_redirect_stderr)
+{
+	struct corio_loop *loop;
+	char text[4096];
+	size_t n;
+	int r[2], st;
+
+	setenv("CORIO_SCOPE_SHADOW", "verbose", 1);
+	loop = t_loop();
+	corio_chan_init(&chans[0], sizeof(int), 0, "to_left");
+	corio_chan_init(&chans[1], sizeof(int), 0, "to_right");
+	corio_spawn(loop, ping__start(NULL, 0, &r[0]), &left);
+	corio_spawn(loop, ping__start(NULL, 1, &r[1]), &right);
+	corio_task_set_name(left, "left");
+	corio_task_set_name(right, "right");
+	cr_assert_null(corio_task_scope(left), "the shadow scope is nobody's");
+	/* Never reported by the shadow check: the global check does. */
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL, "left", "right");
+	corio_task_cancel(left);
+	corio_task_cancel(right);
+	corio_assert_finished(loop);
+	corio_task_reap(left, &st);
+	corio_task_reap(right, &st);
+	corio_chan_destroy(&chans[0]);
+	corio_chan_destroy(&chans[1]);
+	t_loop_done(loop);
+	fflush(stderr);
+	n = fread(text, 1, sizeof(text) - 1, cr_get_redirected_stderr());
+	text[n] = '\0';
+	cr_assert(strstr(text, "CORIO_SCOPE_SHADOW: 1 time every task of the "
+			 "loop was found stuck (2 tasks in all)"), "%s", text);
+}
+
+/* Another thread wakes the receiver through a message it never
+ * declared (corio_loop_external_ref): the shadow check, which assumed as
+ * the global check does that nothing outside wakes a task unless
+ * declared, was wrong, and says so. */
+static void post_send(void *arg)
+{
+	int v = 1;
+
+	(void)arg;
+	cr_assert_eq(corio_chan_try_send(&chans[0], &v), 0);
+}
+
+static void *post_later(void *loop)
+{
+	/* The loop finds the receiver stuck in its first iteration, within
+	 * microseconds of starting; a message that came first would be
+	 * pending then, and the shadow check would wait for it. */
+	usleep(100000);
+	corio_loop_post(loop, post_send, NULL);
+	return NULL;
+}
+
+Test(scope, shadow_check_aborts_when_a_task_it_found_stuck_runs,
+     .timeout = 10, .signal = SIGABRT, .init = cr_redirect_stderr)
+{
+	struct corio_loop *loop;
+	struct corio_scope *s;
+	struct t_bg bg;
+	pthread_t th;
+	int got;
+
+	setenv("CORIO_SCOPE_SHADOW", "1", 1);
+	loop = t_loop();
+	/* A ticker in a scope of its own keeps the loop busy; every task of
+	 * the shadow check's scope is the receiver. */
+	cr_assert_eq(corio_scope_create(loop, "busy", &s), 0);
+	corio_scope_enter(s);
+	t_bg_start(loop, &bg, T_BG_TICKER);
+	corio_scope_exit(s);
+	corio_chan_init(&chans[0], sizeof(int), 0, "mailbox");
+	corio_spawn(loop, recv_int__start(NULL, &chans[0], &got), NULL);
+	cr_assert_eq(pthread_create(&th, NULL, post_later, loop), 0);
+	corio_loop_run(loop);
 }

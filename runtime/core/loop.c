@@ -104,6 +104,15 @@ int corio_loop_create(struct corio_loop **loopp,
 		     corio__clock_now();
 	loop->now = loop->vnow;
 	loop->owner = pthread_self();
+	/* The shadow check of every task (CORIO_SCOPE_SHADOW), if asked. */
+	ret = corio__scopes_shadow(loop);
+	if (ret < 0) {
+		corio__scopes_destroy(loop);
+		corio__reactor_destroy(loop->reactor);
+		close(loop->wake_fd);
+		corio__free(loop);
+		return ret;
+	}
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
 	loop->blocking_threads = opts && opts->blocking_threads ?
 				 opts->blocking_threads : 4;

@@ -29,6 +29,8 @@
  * scope blocked, nothing otherwise.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/deadlock.h"
@@ -53,6 +55,7 @@ struct scope_member {
 	struct corio_task *task;
 	struct corio_scope *scope;
 	struct scope_member *next, *prev;
+	bool flagged;			/* the shadow check found it stuck */
 };
 
 /* At least this many buckets: test scopes hold a handful of tasks. */
@@ -90,14 +93,16 @@ static struct corio_scope *scope_of(const struct corio_loop *loop,
 	return m ? m->scope : NULL;
 }
 
-/* The scope of the code running now: its task's, or the entered one. */
+/* The scope of the code running now: its task's, or the entered one (or
+ * the shadow check's implicit scope). */
 static struct corio_scope *current(const struct corio_loop *loop)
 {
 	if (!loop->scopes)
 		return NULL;
 	if (loop->current)
 		return scope_of(loop, loop->current);
-	return loop->scopes->entered;
+	return loop->scopes->entered ? loop->scopes->entered :
+	       loop->scopes->implicit;
 }
 
 static struct corio_scope *by_id(const struct corio_loop *loop, uint32_t id)
@@ -205,8 +210,10 @@ size_t corio_scope_tasks(const struct corio_scope *s)
 struct corio_scope *corio_task_scope(const struct corio_task *t)
 {
 	struct corio_loop *loop = corio__tls_loop;
+	struct corio_scope *s;
 
-	return t && loop && loop->scopes ? scope_of(loop, t) : NULL;
+	s = t && loop && loop->scopes ? scope_of(loop, t) : NULL;
+	return s && s == loop->scopes->implicit ? NULL : s;	/* nobody's */
 }
 
 const struct corio_deadlock_report *corio_scope_deadlock(
@@ -251,6 +258,8 @@ void corio__scope_ended(struct corio_loop *loop, struct corio_task *t)
 	struct scope_member *m = member_of(loop, t);
 	struct corio_scope *s = m->scope;
 
+	if (corio__unlikely(m->flagged))
+		corio__scope_shadow_ran(loop, t);
 	corio__htab_remove(&loop->scopes->members, &m->h);
 	if (m->prev)
 		m->prev->next = m->next;
@@ -283,7 +292,9 @@ int corio__scope_use_slow(uint32_t id)
 	if (!loop || !loop->running)
 		return 0;
 	s = by_id(loop, id);
-	if (!s)		/* the scope was freed: no scope any more */
+	/* The scope was freed (no scope any more), or it is the shadow
+	 * check's, which watches without changing what programs do. */
+	if (!s || s == loop->scopes->implicit)
 		return 0;
 	return loop->current && scope_of(loop, loop->current) == s ?
 	       0 : -EXDEV;
@@ -297,7 +308,8 @@ int corio__scope_spawn_into(uint32_t id)
 	if (!id || !loop)
 		return 0;
 	s = by_id(loop, id);
-	return !s || current(loop) == s ? 0 : -EXDEV;
+	return !s || s == loop->scopes->implicit || current(loop) == s ?
+	       0 : -EXDEV;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -316,8 +328,11 @@ static bool durably_blocked(const struct corio_loop *loop,
 		return scope_of(loop, corio__task_joined(t)) == s;
 	case CORIO__WAIT_SYNC:
 		/* Only the kinds whose waits can be durable carry an id
-		 * (waitq.c); a remote completion never does. */
-		return corio__task_queue(t)->scope == s->id;
+		 * (waitq.c); a remote completion never does.  The implicit
+		 * scope's groups may have members outside it. */
+		return corio__task_queue(t)->scope == s->id &&
+		       (s != loop->scopes->implicit ||
+			corio__task_queue(t)->kind != CORIO_WAIT_GROUP);
 	default:
 		return false;
 	}
@@ -355,6 +370,50 @@ static bool deadlocked(struct corio_loop *loop, struct corio_scope *s)
 	return stop;
 }
 
+/*
+ * The shadow check found every task of the implicit scope stuck: flag
+ * them, report nothing.  Programs do not follow the scope rule there
+ * (nothing enforces it), so it assumes, as the global check does, that
+ * nothing outside the loop wakes a task unless declared.
+ */
+static void shadow_found(struct corio_loop *loop, struct corio_scope *s)
+{
+	struct scope_member *m;
+	bool counted = false;
+
+	if (loop->dl.external_refs || atomic_load(&loop->posts_pending))
+		return;
+	for (m = s->members; m; m = m->next) {
+		if (m->flagged)
+			continue;
+		m->flagged = true;
+		loop->scopes->shadow_flagged++;
+		if (!counted)
+			loop->scopes->shadow_checks++;
+		counted = true;
+	}
+}
+
+void corio__scope_shadow_ran(struct corio_loop *loop, struct corio_task *t)
+{
+	struct scope_member *m = member_of(loop, t);
+
+	if (!m || !m->flagged)
+		return;
+	m->flagged = false;
+	/* A cancel may end a stuck task; a policy other than RETURN wakes
+	 * stuck tasks itself with -EDEADLK. */
+	if ((t->flags & CORIO__T_CANCELLED) ||
+	    loop->dl.policy != CORIO_DEADLOCK_RETURN)
+		return;
+	corio__warn("FALSE DEADLOCK (CORIO_SCOPE_SHADOW): task #%llu \"%s\" "
+		    "(spawned at %s:%u) was found stuck with every other task "
+		    "of the loop, and ran again", (unsigned long long)t->id,
+		    t->name, t->file, t->line);
+	corio_loop_dump(loop, stderr);
+	abort();
+}
+
 bool corio__scopes_check(struct corio_loop *loop)
 {
 	struct corio_scope *s;
@@ -369,7 +428,11 @@ bool corio__scopes_check(struct corio_loop *loop)
 		for (m = s->members; m; m = m->next)
 			if (!durably_blocked(loop, s, m->task))
 				break;
-		if (!m && deadlocked(loop, s))
+		if (m)
+			continue;
+		if (s == loop->scopes->implicit)
+			shadow_found(loop, s);
+		else if (deadlocked(loop, s))
 			return true;
 	}
 	return false;
@@ -377,8 +440,32 @@ bool corio__scopes_check(struct corio_loop *loop)
 
 void corio__scopes_run(struct corio_loop *loop)
 {
-	if (loop->scopes)
-		loop->scopes->dirty = true;
+	struct scope_member *m;
+
+	if (!loop->scopes)
+		return;
+	loop->scopes->dirty = true;
+	/* Between runs, code outside tasks may wake anything: what the
+	 * shadow check found speaks of one run. */
+	if (loop->scopes->implicit)
+		for (m = loop->scopes->implicit->members; m; m = m->next)
+			m->flagged = false;
+}
+
+int corio__scopes_shadow(struct corio_loop *loop)
+{
+	const char *v = getenv("CORIO_SCOPE_SHADOW");
+	struct corio_scope *s;
+	int ret;
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return 0;
+	ret = corio_scope_create(loop, "loop (shadow check)", &s);
+	if (ret)
+		return ret;
+	loop->scopes->implicit = s;
+	loop->scopes->shadow_verbose = !strcmp(v, "verbose");
+	return 0;
 }
 
 void corio__scopes_destroy(struct corio_loop *loop)
@@ -387,6 +474,13 @@ void corio__scopes_destroy(struct corio_loop *loop)
 
 	if (!loop->scopes)
 		return;
+	if (loop->scopes->shadow_verbose)
+		fprintf(stderr, "corio: CORIO_SCOPE_SHADOW: %llu time%s every "
+			"task of the loop was found stuck (%llu tasks in all); "
+			"none ran again\n",
+			(unsigned long long)loop->scopes->shadow_checks,
+			loop->scopes->shadow_checks == 1 ? "" : "s",
+			(unsigned long long)loop->scopes->shadow_flagged);
 	while ((s = loop->scopes->list)) {
 		loop->scopes->list = s->next;
 		scope_free(s);

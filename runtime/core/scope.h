@@ -25,6 +25,12 @@ struct corio__scopes {
 					 * of a freed scope keeps a dead one */
 	bool dirty;			/* a task of a scope began to wait or
 					 * ended since the last check */
+	/* CORIO_SCOPE_SHADOW (scope.c): the loop's implicit scope, checked
+	 * but never reported; what it flags must stay stuck. */
+	struct corio_scope *implicit;	/* or NULL */
+	bool shadow_verbose;		/* a summary at destroy */
+	uint64_t shadow_checks;		/* times it found all tasks stuck */
+	uint64_t shadow_flagged;	/* tasks it found stuck, in all */
 };
 
 /*
@@ -37,10 +43,17 @@ int corio__scope_spawned(struct corio_loop *loop, struct corio_task *t);
 /* task.c, at the end of a task with @scoped. */
 void corio__scope_ended(struct corio_loop *loop, struct corio_task *t);
 
-/* task.c, when a task with @scoped starts to wait: the loop checks its
+/* scope.c: a task the shadow check found stuck runs again (@t starts to
+ * wait or ends): unless cancelled, the check was wrong; abort. */
+void corio__scope_shadow_ran(struct corio_loop *loop, struct corio_task *t);
+
+/* task.c, when @t, a task with @scoped, starts to wait: the loop checks its
  * scopes before it next waits itself (inline: every wait passes here). */
-static inline void corio__scope_waits(struct corio_loop *loop)
+static inline void corio__scope_waits(struct corio_loop *loop,
+				      struct corio_task *t)
 {
+	if (corio__unlikely(loop->scopes->implicit))
+		corio__scope_shadow_ran(loop, t);
 	loop->scopes->dirty = true;
 }
 
@@ -54,6 +67,9 @@ bool corio__scopes_check(struct corio_loop *loop);
 /* loop.c: a run starts (a deadlocked scope is found again at once), and
  * the loop is destroyed (free what the program left). */
 void corio__scopes_run(struct corio_loop *loop);
+/* loop.c, at create: the shadow check when CORIO_SCOPE_SHADOW asks for
+ * it (docs/deadlocks.md).  0 or -ENOMEM, -EINVAL (a bad value). */
+int corio__scopes_shadow(struct corio_loop *loop);
 void corio__scopes_destroy(struct corio_loop *loop);
 
 /* waitq.c: the id of the scope a primitive initialised now belongs to, or

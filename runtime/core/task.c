@@ -346,7 +346,7 @@ void corio__task_suspend(struct corio_task *t, enum corio__wait wait)
 	if (wait != CORIO__WAIT_SYNC)
 		park(loop, t);
 	if (corio__unlikely(t->scoped))
-		corio__scope_waits(loop);
+		corio__scope_waits(loop, t);
 }
 
 struct corio_frame *corio__op_no_task(void *result,
