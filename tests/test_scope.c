@@ -33,6 +33,18 @@ corio_finally:
 }
 
 static struct corio_task *left, *right;
+
+corio_async(int, cancel_later, ((struct corio_task *, t), (int64_t, ns)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_sleep, self->ns);
+	corio_task_cancel(self->t);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
 static uint64_t last_block_iteration;
 
 /* The two pingers in scope @s, with their channels. */
@@ -366,9 +378,65 @@ Test(scope, a_join_and_a_mutex_in_the_scope_block_durably, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* Lock mu, sleep @ns, unlock. */
+corio_async(int, hold_for, ((int64_t, ns)), (
+	int r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_mutex_lock, &mu);
+	corio_await(self->r, corio_sleep, self->ns);
+	corio_mutex_unlock(&mu);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
+Test(scope, a_mutex_wait_is_durable_when_its_owner_is_of_the_scope,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *h, *w, *w2, *o;
+	struct corio_scope *s;
+	struct t_bg bg;
+	int rh, rw, rw2, ro, st;
+
+	/* A mutex of no scope, held by a task of the scope that waits
+	 * forever: its waiter in the scope is stuck with it. */
+	corio_mutex_init(&mu, "table");
+	cr_assert_eq(corio_scope_create(loop, "holders", &s), 0);
+	corio_scope_enter(s);
+	corio_event_init(&ev, "go");
+	corio_spawn(loop, hold_and_wait__start(NULL, &rh), &h);
+	corio_spawn(loop, want_mu__start(NULL, &rw), &w);
+	corio_scope_exit(s);
+	t_bg_start(loop, &bg, T_BG_TICKER);
+	corio_assert_scope_deadlock(loop, s, "hold_and_wait", "want_mu");
+	corio_event_set(&ev);
+	/* Held by a task outside the scope, which unlocks it later: the
+	 * waiter of the scope is not stuck, and nothing is reported. */
+	corio_spawn(loop, hold_for__start(NULL, CORIO_MS(20), &ro), &o);
+	corio_scope_enter(s);
+	corio_spawn(loop, want_mu__start(NULL, &rw2), &w2);
+	corio_scope_exit(s);
+	corio_spawn(loop, cancel_later__start(NULL, bg.task, CORIO_MS(40),
+					      NULL), NULL);
+	corio_assert_finished(loop);
+	t_bg_done(&bg);
+	cr_assert_eq(rh + rw + rw2 + ro, 0);
+	corio_task_reap(h, &st);
+	corio_task_reap(o, &st);
+	corio_task_reap(w, &st);
+	corio_task_reap(w2, &st);
+	corio_mutex_destroy(&mu);
+	corio_event_destroy(&ev);
+	corio_scope_destroy(s);
+	t_loop_done(loop);
+}
+
 /* ---- the rule: only the scope's tasks use its primitives --------------- */
 
-static int outside_send, outside_lock, outside_set, posted_set;
+static int outside_send, outside_set, posted_set;
 
 corio_async(int, meddle, (), (
 	int r, v;
@@ -377,9 +445,6 @@ corio_async(int, meddle, (), (
 	corio_begin();
 	self->v = 1;
 	corio_await(outside_send, corio_chan_send, &chans[0], &self->v);
-	corio_await(outside_lock, corio_mutex_lock, &mu);
-	if (!outside_lock)
-		corio_mutex_unlock(&mu);
 	outside_set = corio_event_set(&ev);
 	corio_return(0);
 corio_finally:
@@ -412,7 +477,6 @@ Test(scope, others_get_exdev_from_the_scopes_primitives, .timeout = 10)
 	corio_loop_post(loop, post_set, NULL);
 	corio_assert_finished(loop);
 	cr_assert_eq(outside_send, -EXDEV);
-	cr_assert_eq(outside_lock, -EXDEV);
 	cr_assert_eq(outside_set, -EXDEV);
 	cr_assert_eq(posted_set, -EXDEV, "a posted message is outside");
 	corio_chan_destroy(&chans[0]);
@@ -425,7 +489,7 @@ Test(scope, others_get_exdev_from_the_scopes_primitives, .timeout = 10)
 	corio_mutex_init(&mu, "table");
 	corio_event_init(&ev, "go");
 	corio_assert_finished(loop);
-	cr_assert_eq(outside_send + outside_lock + outside_set, 0);
+	cr_assert_eq(outside_send + outside_set, 0);
 	corio_chan_destroy(&chans[0]);
 	corio_mutex_destroy(&mu);
 	corio_event_destroy(&ev);
@@ -495,17 +559,6 @@ Test(scope, a_groups_members_are_its_scopes, .timeout = 10)
 
 /* ---- policies ----------------------------------------------------------- */
 
-corio_async(int, cancel_later, ((struct corio_task *, t), (int64_t, ns)), (
-	int r;
-))
-{
-	corio_begin();
-	corio_await(self->r, corio_sleep, self->ns);
-	corio_task_cancel(self->t);
-	corio_return(0);
-corio_finally:
-	corio_end();
-}
 
 Test(scope, report_continue_fails_the_scopes_waits, .timeout = 10,
      .init = cr_redirect_stderr)

@@ -22,7 +22,7 @@
  *  - a task spawned by a task of the scope, or by code outside any task
  *    while the scope is entered; members of a group belong to the
  *    group's scope;
- *  - a channel, mutex, semaphore, event, wait group, group or completion
+ *  - a channel, semaphore, event, wait group, group or completion
  *    initialised by a task of the scope, or outside any task while it is
  *    entered (not a CORIO_COMPLETION_REMOTE one: another thread resolves
  *    those).
@@ -31,11 +31,13 @@
  * tasks of a scope may use its primitives.  Anything else (a task outside
  * it, a posted message, a callback) gets -EXDEV from the operation, or as
  * the result of the await.  Between runs, code outside any task may use
- * them (to set a test up or tear it down).
+ * them (to set a test up or tear it down).  Mutexes need no rule: only
+ * their owner unlocks them, whoever locks them.
  *
  * A task of the scope is durably blocked when it waits, with no deadline
- * armed, on a primitive of its scope or for a task of its scope to end:
- * only a task of the scope could wake it.  When every unfinished task of
+ * armed, on a primitive of its scope, for a mutex (of any scope or none)
+ * that a task of its scope owns, or for a task of its scope to end: only
+ * a task of the scope could wake it.  When every unfinished task of
  * the scope is durably blocked, none ever will, whatever the tasks outside
  * the scope do (I/O, timers, other threads): the scope is deadlocked.  The
  * loop checks after each step in which a task of a scope started to wait

@@ -320,6 +320,8 @@ static bool durably_blocked(const struct corio_loop *loop,
 			    const struct corio_scope *s,
 			    const struct corio_task *t)
 {
+	const struct corio__sync *q;
+
 	/* A deadline will wake it: not stuck (yet). */
 	if (t->state != CORIO__WAITING || t->timer_where)
 		return false;
@@ -327,12 +329,22 @@ static bool durably_blocked(const struct corio_loop *loop,
 	case CORIO__WAIT_JOIN:
 		return scope_of(loop, corio__task_joined(t)) == s;
 	case CORIO__WAIT_SYNC:
+		q = corio__task_queue(t);
+		/* A mutex is released by its owner only, whoever may lock
+		 * it: the wait is durable when the owner is of the scope.
+		 * struct corio__sync is the mutex's first member. */
+		if (q->kind == CORIO_WAIT_MUTEX) {
+			const struct corio_task *o = ((const struct
+				corio_mutex *)(const void *)q)->owner;
+
+			return o && scope_of(loop, o) == s;
+		}
 		/* Only the kinds whose waits can be durable carry an id
 		 * (waitq.c); a remote completion never does.  The implicit
 		 * scope's groups may have members outside it. */
-		return corio__task_queue(t)->scope == s->id &&
+		return q->scope == s->id &&
 		       (s != loop->scopes->implicit ||
-			corio__task_queue(t)->kind != CORIO_WAIT_GROUP);
+			q->kind != CORIO_WAIT_GROUP);
 	default:
 		return false;
 	}

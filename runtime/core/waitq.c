@@ -61,7 +61,6 @@ int corio__sync_register(struct corio__sync *s, enum corio_wait_kind kind,
 	switch (kind) {
 	case CORIO_WAIT_CHAN_SEND:
 	case CORIO_WAIT_CHAN_RECV:
-	case CORIO_WAIT_MUTEX:
 	case CORIO_WAIT_SEM:
 	case CORIO_WAIT_EVENT:
 	case CORIO_WAIT_WAITGROUP:

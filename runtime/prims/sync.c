@@ -303,13 +303,9 @@ static int take_abandoned(struct corio_mutex *m)
 int corio_mutex_trylock(struct corio_mutex *m)
 {
 	struct corio_task *t = corio_current_task();
-	int ret;
 
 	if (!t)
 		return -EPERM;
-	ret = corio__scope_use(&m->sync);
-	if (ret)
-		return ret;
 	if (m->owner)
 		return -EBUSY;
 	own(m, t);
@@ -323,25 +319,24 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 	struct corio_loop *loop = corio__tls_loop;
 	struct corio_frame *early;
 	struct corio_task *t;
-	int ret;
 
 	(void)parent;
 	early = corio__op_prologue(&t, result, CORIO__RES_INT);
 	if (early)
 		return early;
-	ret = corio__scope_use(&m->sync);
-	if (ret)
-		return corio__op_done(t, ret);
 	if (!m->owner) {
 		own(m, t);
 		note_taken(m, t, false);
 		return corio__op_done(t, take_abandoned(m));
 	}
-	/* Relocking (a cycle of one), or an owner that (through joins and
-	 * other mutexes) waits for us: waiting would never end.  The check
-	 * reports both; without it, a relock still fails. */
-	if (corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync) ||
-	    m->owner == t)
+	/* Relocking (a cycle of one, which the check reports), or an owner
+	 * that (through joins and other mutexes) waits for us: waiting
+	 * would never end. */
+	if (m->owner == t) {
+		corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync);
+		return corio__op_done(t, -EDEADLK);
+	}
+	if (corio__would_deadlock(loop, t, CORIO__WAIT_SYNC, &m->sync))
 		return corio__op_done(t, -EDEADLK);
 	return corio__sync_wait(&m->sync, t, NULL);
 }
@@ -368,10 +363,6 @@ static void hand_over(struct corio_mutex *m, int res)
 
 int corio_mutex_unlock(struct corio_mutex *m)
 {
-	int ret = corio__scope_use(&m->sync);
-
-	if (ret)
-		return ret;
 	if (!m->owner || m->owner != corio_current_task())
 		return -EPERM;
 	hand_over(m, 0);
