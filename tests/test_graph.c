@@ -190,22 +190,6 @@ corio_finally:
 
 static struct corio_chan chans[2];
 
-/* Receive from chans[idx], then send on the other one: two of these wait
- * for each other forever. */
-corio_async(int, ping, ((int, idx)), (
-	int v, r;
-))
-{
-	corio_begin();
-	corio_await(self->r, corio_chan_recv, &chans[self->idx], &self->v);
-	if (self->r)
-		corio_return(self->r);
-	corio_await(self->r, corio_chan_send, &chans[1 - self->idx], &self->v);
-	corio_return(self->r);
-corio_finally:
-	corio_end();
-}
-
 static struct corio_task *left, *right;
 
 static struct corio_loop *global_setup(unsigned policy, int *r)
@@ -215,8 +199,10 @@ static struct corio_loop *global_setup(unsigned policy, int *r)
 
 	corio_chan_init(&chans[0], sizeof(int), 1, "to_left");
 	corio_chan_init(&chans[1], sizeof(int), 1, "to_right");
-	corio_spawn(loop, ping__start(NULL, 0, &r[0]), &left);
-	corio_spawn(loop, ping__start(NULL, 1, &r[1]), &right);
+	corio_spawn(loop, t_ping__start(NULL, &chans[0], &chans[1], &r[0]),
+		    &left);
+	corio_spawn(loop, t_ping__start(NULL, &chans[1], &chans[0], &r[1]),
+		    &right);
 	corio_task_set_name(left, "left");
 	corio_task_set_name(right, "right");
 	return loop;

@@ -16,22 +16,6 @@
 
 static struct corio_chan chans[2];
 
-/* Receive on chans[idx], then send on the other one: two of these wait
- * for each other forever. */
-corio_async(int, ping, ((int, idx)), (
-	int v, r;
-))
-{
-	corio_begin();
-	corio_await(self->r, corio_chan_recv, &chans[self->idx], &self->v);
-	if (self->r)
-		corio_return(self->r);
-	corio_await(self->r, corio_chan_send, &chans[1 - self->idx], &self->v);
-	corio_return(self->r);
-corio_finally:
-	corio_end();
-}
-
 static struct corio_task *left, *right;
 
 corio_async(int, cancel_later, ((struct corio_task *, t), (int64_t, ns)), (
@@ -55,8 +39,10 @@ static void spawn_pingers(struct corio_loop *loop, struct corio_scope *s,
 	cr_assert_eq(corio_chan_init(&chans[0], sizeof(int), 0, "to_left"), 0);
 	cr_assert_eq(corio_chan_init(&chans[1], sizeof(int), 0, "to_right"),
 		     0);
-	corio_spawn(loop, ping__start(NULL, 0, &r[0]), &left);
-	corio_spawn(loop, ping__start(NULL, 1, &r[1]), &right);
+	corio_spawn(loop, t_ping__start(NULL, &chans[0], &chans[1], &r[0]),
+		    &left);
+	corio_spawn(loop, t_ping__start(NULL, &chans[1], &chans[0], &r[1]),
+		    &right);
 	cr_assert_eq(corio_scope_exit(s), 0);
 	corio_task_set_name(left, "left");
 	corio_task_set_name(right, "right");
@@ -594,7 +580,9 @@ Test(scope, report_continue_fails_the_scopes_waits, .timeout = 10,
 Test(scope, abort_policy_aborts, .timeout = 10, .signal = SIGABRT,
      .init = cr_redirect_stderr)
 {
-	struct corio_loop_opts opts = { .deadlock_policy = CORIO_DEADLOCK_ABORT };
+	struct corio_loop_opts opts = {
+		.deadlock_policy = CORIO_DEADLOCK_ABORT,
+	};
 	struct corio_loop *loop = t_loop_opts(&opts);
 	struct corio_scope *s;
 	struct t_bg bg;
@@ -681,8 +669,10 @@ Test(scope, shadow_check_counts_a_loop_found_stuck, .timeout = 10,
 	loop = t_loop();
 	corio_chan_init(&chans[0], sizeof(int), 0, "to_left");
 	corio_chan_init(&chans[1], sizeof(int), 0, "to_right");
-	corio_spawn(loop, ping__start(NULL, 0, &r[0]), &left);
-	corio_spawn(loop, ping__start(NULL, 1, &r[1]), &right);
+	corio_spawn(loop, t_ping__start(NULL, &chans[0], &chans[1], &r[0]),
+		    &left);
+	corio_spawn(loop, t_ping__start(NULL, &chans[1], &chans[0], &r[1]),
+		    &right);
 	corio_task_set_name(left, "left");
 	corio_task_set_name(right, "right");
 	cr_assert_null(corio_task_scope(left), "the shadow scope is nobody's");

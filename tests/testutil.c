@@ -59,6 +59,21 @@ corio_finally:
 	corio_end();
 }
 
+corio_async(int, t_ping, ((struct corio_chan *, in),
+			   (struct corio_chan *, out)), (
+	int v, r;
+))
+{
+	corio_begin();
+	corio_await(self->r, corio_chan_recv, self->in, &self->v);
+	if (self->r)
+		corio_return(self->r);
+	corio_await(self->r, corio_chan_send, self->out, &self->v);
+	corio_return(self->r);
+corio_finally:
+	corio_end();
+}
+
 int t_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

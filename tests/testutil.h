@@ -68,6 +68,15 @@ struct corio_frame *t_await_completion__start(struct corio_frame *parent,
 					      struct corio_completion *c,
 					      int64_t *result);
 
+/*
+ * Async function (testutil.c): receive an int on @in, then send it on
+ * @out; the result is the first failure or 0.  Two of these on crossed
+ * channels wait for each other forever.
+ */
+struct corio_frame *t_ping__start(struct corio_frame *parent,
+				  struct corio_chan *in, struct corio_chan *out,
+				  int *result);
+
 /* Open fds of this process, for leak checks (testutil.c). */
 int t_count_fds(void);
 
