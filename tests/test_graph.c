@@ -535,6 +535,44 @@ Test(graph, a_deep_chain_keeps_its_innermost_frames_and_root, .timeout = 5)
 	t_loop_done(loop);
 }
 
+Test(graph, long_reports_and_dumps_are_whole, .timeout = 10)
+{
+	struct corio_loop *loop = t_loop();
+	struct corio_task *t[200];
+	char *text, *dump = NULL;
+	size_t len = 0;
+	FILE *f;
+	int res[200], i, st;
+
+	/* 200 tasks, each 40 calls deep: a report of about 700 KiB. */
+	corio_chan_init(&chans[0], sizeof(int), 0, "never");
+	for (i = 0; i < 200; i++)
+		corio_spawn(loop, recurse_then_wait__start(NULL, 40, &res[i]),
+			    &t[i]);
+	corio_task_set_name(t[199], "last");
+	corio_assert_deadlock(loop, CORIO_DEADLOCK_GLOBAL, "last");
+	/* What a failed assertion of corio/test.h prints. */
+	text = corio__test_report_text(corio_loop_deadlock(loop));
+	cr_assert_gt(strlen(text), 100000);
+	cr_assert(strstr(text, "#200 \"last\" waiting"));
+	cr_assert(strstr(strstr(text, "#200 \"last\""), "frames left out"));
+	cr_assert(strstr(text, "  outside wakers: 0\n"), "the end is there");
+	free(text);
+	f = open_memstream(&dump, &len);
+	cr_assert_eq(corio_loop_dump(loop, f), 200);
+	fclose(f);
+	cr_assert(strstr(strstr(dump, "#200 \"last\""), "... 9 frames left "
+			 "out"), "%s", dump + len - 2000);
+	free(dump);
+	for (i = 0; i < 200; i++)
+		corio_task_cancel(t[i]);
+	corio_assert_finished(loop);
+	for (i = 0; i < 200; i++)
+		corio_task_reap(t[i], &st);
+	corio_chan_destroy(&chans[0]);
+	t_loop_done(loop);
+}
+
 /* Lock locks[0], let the others queue, end without unlocking. */
 corio_async(int, lock_and_leave, (), (
 	int r;

@@ -165,8 +165,9 @@ CORIO_EXTERN int corio_loop_external_ref(struct corio_loop *loop, int delta);
 
 /*
  * Write every live task of @loop (running, ready, waiting, and finished but
- * not yet joined) with what it waits on and where, one per task, by id, to
- * @f.  Returns the number of tasks, or -EIO.
+ * not yet joined) with what it waits on and where (its chain of async
+ * calls, as reports show it), one per task, by id, to @f.  Returns the
+ * number of tasks, or -EIO, -ENOMEM.
  */
 CORIO_EXTERN int corio_loop_dump(struct corio_loop *loop, FILE *f);
 

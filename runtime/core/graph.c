@@ -574,20 +574,33 @@ int corio_loop_dump(struct corio_loop *loop, FILE *f)
 	for (i = 0; i < n && !ret; i++) {
 		struct corio_frame_site sites[CORIO_REPORT_FRAMES];
 		struct corio_task_info info;
-		char line[4096];
+		char line[1024], *text = line;
+		size_t need;
 
 		corio_task_describe(v[i], &info);
 		if (v[i]->top)
 			fill_chain(v[i], sites, &info);
-		format_task(&info, line, sizeof(line));
+		/* Whole, however long its chain and its names: a line cut
+		 * short would hide the frames that matter. */
+		need = format_task(&info, line, sizeof(line));
+		if (need >= sizeof(line)) {
+			text = corio__malloc(need + 1);
+			if (!text) {
+				ret = -ENOMEM;
+				break;
+			}
+			format_task(&info, text, need + 1);
+		}
 		if (v[i]->state == CORIO__DONE &&
 		    fprintf(f, "  #%llu \"%s\" finished with %d, not joined, "
 			    "spawned at %s:%u\n",
 			    (unsigned long long)info.id, info.name,
 			    v[i]->status, info.spawn_file, info.spawn_line) < 0)
 			ret = -EIO;
-		else if (v[i]->state != CORIO__DONE && fputs(line, f) < 0)
+		else if (v[i]->state != CORIO__DONE && fputs(text, f) < 0)
 			ret = -EIO;
+		if (text != line)
+			corio__free(text);
 	}
 	corio__free(v);
 	return ret ? ret : (int)n;
