@@ -119,6 +119,7 @@ int corio_loop_create(struct corio_loop **loopp,
 	if (opts && opts->stall_ms) {
 		ret = corio__watchdog_start(loop, opts->stall_ms);
 		if (ret < 0) {
+			corio__scopes_destroy(loop);
 			corio__reactor_destroy(loop->reactor);
 			close(loop->wake_fd);
 			corio__free(loop);
