@@ -94,9 +94,10 @@ CORIO_EXTERN int corio_scope_exit(struct corio_scope *scope);
 
 /*
  * Free @scope.  Its primitives stay usable and belong to no scope from
- * then on.  Returns 0, -EINVAL (no @scope), -EBUSY while tasks of it are
- * unfinished (nothing is freed; cancel and run them to their end first).
- * Scopes left are freed with their loop.
+ * then on.  Returns 0, -EINVAL (no @scope), -EPERM (another thread than
+ * the loop's), -EBUSY while tasks of it are unfinished (nothing is freed;
+ * cancel and run them to their end first).  Scopes left are freed with
+ * their loop.
  */
 CORIO_EXTERN int corio_scope_destroy(struct corio_scope *scope);
 

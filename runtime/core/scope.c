@@ -12,10 +12,11 @@
  * was padding of its wait queue.
  *
  * Why the check is exact.  Every task of scope S waits, with no timer
- * armed, on a primitive of S or for a task of S to end.  A primitive of S
- * changes only through an operation, and while the loop runs only tasks
- * of S may operate on it (corio__scope_use); they all wait.  A task of S
- * ends only by running.  No timer will fire for them.  So nothing the
+ * armed, on a primitive of S, for a mutex a task of S owns, or for a task
+ * of S to end.  A primitive of S changes only through an operation, and
+ * while the loop runs only tasks of S may operate on it
+ * (corio__scope_use); they all wait.  Only its owner unlocks a mutex.  A
+ * task of S ends only by running.  No timer will fire for them.  So nothing the
  * loop can run wakes any of them: not I/O, not a timer of another task,
  * not another thread (remote completions are never in a scope), not a
  * posted message (it gets -EXDEV).  Only a cancel can end them, and a
@@ -186,6 +187,8 @@ int corio_scope_destroy(struct corio_scope *s)
 
 	if (!s)
 		return -EINVAL;
+	if (!pthread_equal(s->loop->owner, pthread_self()))
+		return -EPERM;
 	if (s->ntasks)
 		return -EBUSY;
 	if (s->loop->scopes->entered == s)
