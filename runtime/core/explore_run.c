@@ -35,9 +35,6 @@
 #define DEFAULT_PREEMPTIONS 2
 #define DEFAULT_MAX_STEPS 1000000
 #define DEFAULT_TIMEOUT_MS 10000
-/* Where the virtual clock starts: the same instant in every schedule, so
- * timers fall into the same wheel slots and fire in the same batches. */
-#define CLOCK_START INT64_C(1000000000)
 #define KNOWN_FLAGS (CORIO_EXPLORE_NO_FORK | CORIO_EXPLORE_NO_YIELDS | \
 		     CORIO_EXPLORE_ALLOW_IO | CORIO_EXPLORE_NO_LOCK_ORDER | \
 		     CORIO_EXPLORE_QUIET)
@@ -252,7 +249,9 @@ static int run_schedule(struct plan *p)
 			 corio_loop_unavailable_reason());
 		return err;
 	}
-	loop->vnow = loop->now = CLOCK_START;
+	/* The virtual clock starts at CORIO_VIRTUAL_CLOCK_START: the same
+	 * instant in every schedule, so timers fall into the same wheel
+	 * slots and fire in the same order. */
 	loop->explore = x;
 	if (p->graph)
 		corio__lockgraph_attach(p->graph, loop,
