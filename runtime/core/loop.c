@@ -106,29 +106,26 @@ int corio_loop_create(struct corio_loop **loopp,
 	loop->owner = pthread_self();
 	/* The shadow check of every task (CORIO_SCOPE_SHADOW), if asked. */
 	ret = corio__scopes_shadow(loop);
-	if (ret < 0) {
-		corio__scopes_destroy(loop);
-		corio__reactor_destroy(loop->reactor);
-		close(loop->wake_fd);
-		corio__free(loop);
-		return ret;
-	}
+	if (ret < 0)
+		goto err_free_scopes;
 	loop->run_batch = opts && opts->run_batch ? opts->run_batch : 128;
 	loop->blocking_threads = opts && opts->blocking_threads ?
 				 opts->blocking_threads : 4;
 	if (opts && opts->stall_ms) {
 		ret = corio__watchdog_start(loop, opts->stall_ms);
-		if (ret < 0) {
-			corio__scopes_destroy(loop);
-			corio__reactor_destroy(loop->reactor);
-			close(loop->wake_fd);
-			corio__free(loop);
-			return ret;
-		}
+		if (ret < 0)
+			goto err_free_scopes;
 	}
 	corio__tls_loop = loop;
 	*loopp = loop;
 	return 0;
+
+err_free_scopes:
+	corio__scopes_destroy(loop);
+	corio__reactor_destroy(loop->reactor);
+	close(loop->wake_fd);
+	corio__free(loop);
+	return ret;
 }
 
 void corio__loop_ext_add(struct corio_loop *loop, struct corio__loop_ext *ext)
