@@ -17,6 +17,7 @@
 
 #include "core/internal.h"
 #include "core/proxy.h"
+#include "core/trace.h"
 #include "reactor/opdef.h"
 
 const char *corio_wait_kind_name(enum corio_wait_kind kind)
@@ -223,6 +224,7 @@ static void print_report(const struct corio_deadlock_report *r)
 /* Apply the loop's policy to the report just made. */
 static void apply_policy(struct corio_loop *loop)
 {
+	corio__trace_deadlock(loop);
 	if (loop->dl.policy == CORIO_DEADLOCK_RETURN || !loop->dl.report)
 		return;
 	print_report(loop->dl.report);

@@ -20,6 +20,7 @@
 #include "core/internal.h"
 #include "core/explore.h"
 #include "core/proxy.h"
+#include "core/trace.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -303,6 +304,7 @@ __attribute__((always_inline)) inline void corio__task_wake(
 	struct corio_loop *loop, struct corio_task *t)
 {
 	assert(t->state != CORIO__READY && t->state != CORIO__DONE);
+	corio__trace_wake(loop, t);
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
 	t->state = CORIO__READY;
@@ -449,6 +451,7 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	t->state = CORIO__RUNNING;
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
+	corio__trace_step_begin(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
 		/* Inject the cancellation at the suspension point; a frame
 		 * that already finished keeps the error it finished with. */
@@ -481,6 +484,7 @@ finished:
 		if (!next) {
 			int status = f->err;
 
+			corio__trace_step_done(loop, t, f);
 			corio__slab_free(&loop->slab, f, f->info->frame_size);
 			finish(loop, t, status);
 			loop->current = NULL;
@@ -493,6 +497,7 @@ finished:
 		corio__slab_free(&loop->slab, f, f->info->frame_size);
 		f = t->top = next;
 	}
+	corio__trace_step_end(loop, t);
 	loop->current = NULL;
 }
 
@@ -577,6 +582,7 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 	loop->unfinished++;
 	loop->stats.tasks_live++;
 	loop->stats.tasks_spawned++;
+	corio__trace_spawn(loop, t);
 	corio__task_wake(loop, t);
 	if (taskp)
 		*taskp = t;
@@ -747,6 +753,8 @@ void corio_task_set_name(struct corio_task *t, const char *name)
 {
 	if (t && name)
 		t->name = name;
+	if (t && name && corio__tls_loop)
+		corio__trace_name(corio__tls_loop, t);
 }
 
 int corio_task_is_done(const struct corio_task *t)
