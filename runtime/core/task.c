@@ -304,12 +304,12 @@ __attribute__((always_inline)) inline void corio__task_wake(
 	struct corio_loop *loop, struct corio_task *t)
 {
 	assert(t->state != CORIO__READY && t->state != CORIO__DONE);
-	corio__trace_wake(loop, t);
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
 	runq_push(loop, t);
+	corio__trace_wake(loop, t);
 }
 
 void corio__task_resume(struct corio_loop *loop, struct corio_task *t,
@@ -451,7 +451,6 @@ static void run_task(struct corio_loop *loop, struct corio_task *t)
 	t->state = CORIO__RUNNING;
 	if (corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
-	corio__trace_step_begin(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
 		/* Inject the cancellation at the suspension point; a frame
 		 * that already finished keeps the error it finished with. */

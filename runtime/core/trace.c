@@ -114,15 +114,6 @@ void corio__trace_rec_name(struct corio_loop *loop,
 	commit(tr, 1 + slots);
 }
 
-void corio__trace_rec_step_begin(struct corio_loop *loop,
-				 const struct corio_task *t)
-{
-	struct corio__tracer *tr = loop->trace;
-
-	tr->step_task = t->id;
-	tr->step_begin = now(tr);
-}
-
 /* What the suspended @t waits on, as the reports name it. */
 static uint8_t wait_of(const struct corio_task *t, struct corio__tev *e)
 {
@@ -157,8 +148,7 @@ void corio__trace_rec_step_end(struct corio_loop *loop,
 	e->u.step.detail = 0;
 	e->u.step.timer = t->timer_where ? t->timer_when - tr->epoch : -1;
 	e->kind = wait_of(t, e);
-	tr->step_task = 0;
-	tr->step_end = e->ts;
+	tr->step_begin = e->ts;
 	commit(tr, 1);
 }
 
@@ -174,8 +164,7 @@ void corio__trace_rec_step_done(struct corio_loop *loop,
 	e->u.step.line = root->line;
 	e->u.step.detail = root->err;
 	e->u.step.timer = -1;
-	tr->step_task = 0;
-	tr->step_end = e->ts;
+	tr->step_begin = e->ts;
 	commit(tr, 1);
 }
 
@@ -197,6 +186,7 @@ static void phase_enter(struct corio__tracer *tr, struct corio_loop *loop,
 	}
 	tr->phase = (uint8_t)phase;
 	tr->phase_begin = ts;
+	tr->step_begin = ts;
 	tr->reaped = 0;
 }
 
@@ -216,19 +206,16 @@ void corio__trace_rec_wake(struct corio_loop *loop,
 	int64_t ts = now(tr), flow = ts;
 	struct corio__tev *e;
 
-	if (w && tr->step_task != w->id) {
-		/* Its step has ended: the end of a task wakes its joiner.
-		 * The arrow starts inside the step all the same. */
-		flow = tr->step_end - 1 > tr->step_begin ? tr->step_end - 1 :
-		       tr->step_begin;
+	if (w && w->state == CORIO__DONE) {
+		/* Its last step was recorded, and its end wakes its joiner:
+		 * the arrow starts inside that step all the same. */
+		flow = tr->step_begin - 1;
 	} else if (!w && tr->phase == CORIO__TP_NONE) {
 		/* Outside the run (a spawn before it): a phase of its own
 		 * holds the arrow's start. */
 		phase_enter(tr, loop, CORIO__TP_OUTSIDE, ts);
 	}
 	e = event(tr, CORIO__TEV_WAKE, t->id, ts);
-	e->kind = t->state == CORIO__WAITING && t->wait == CORIO__WAIT_SLEEP ?
-		  CORIO_WAIT_SLEEP : CORIO_WAIT_NONE;
 	e->u.wake.flow_ts = flow;
 	e->u.wake.waker = w ? w->id : 0;
 	e->u.wake.phase = tr->phase;
@@ -450,6 +437,7 @@ void corio__trace_close(struct corio_loop *loop)
 	phase_enter(tr, loop, CORIO__TP_NONE, now(tr));
 	loop->trace = NULL;
 	corio__trace_file_detach(tr);
+	corio__trace_format_free(tr);
 	corio__free(tr->ring);
 	corio__free(tr);
 }

@@ -53,8 +53,8 @@ struct corio__tev {
 	uint32_t task;		/* the task's id, 0 for none */
 	uint8_t type;		/* enum corio__tev_type */
 	uint8_t kind;		/* STEP: enum corio_wait_kind it waits on
-				 * (NONE: it yielded); WAKE: the one it
-				 * waited on; PHASE: enum corio__trace_phase;
+				 * (NONE: it yielded); PHASE: enum
+				 * corio__trace_phase;
 				 * SOURCE*: true for a background source;
 				 * SOURCE_CQE: + 2 when more follow */
 	uint16_t op;		/* STEP, IO*, SOURCE*: the opcode;
@@ -121,9 +121,9 @@ struct corio__tracer {
 	uint8_t phase;			/* enum corio__trace_phase */
 	int64_t phase_begin;
 	uint32_t reaped;		/* completions in this phase */
-	uint32_t step_task;		/* the task whose step is open, or 0 */
-	int64_t step_begin;		/* of the open step */
-	int64_t step_end;		/* of the last step that ended */
+	int64_t step_begin;		/* when the next step begins, at the
+					 * latest: the last step's end, or the
+					 * RUN phase's start */
 
 	/* The consumer's, under the file's lock. */
 	_Atomic uint64_t tail;		/* slots formatted (release: done
@@ -132,6 +132,10 @@ struct corio__tracer {
 	uint64_t last_ready, last_inflight, last_timers, last_reaped;
 					/* counters as last written: only
 					 * changes are */
+	uint32_t *sleepers;		/* tasks whose sleep slice is open (a
+					 * set: open addressing, 0 = empty),
+					 * closed by their next wake-up */
+	uint32_t sleepers_cap, sleepers_len;
 };
 
 /*
@@ -162,6 +166,8 @@ void corio__jb_event(struct corio__jbuf *jb, char ph, uint32_t pid,
  */
 unsigned corio__trace_format(struct corio__tracer *tr, uint64_t at,
 			     uint64_t end, struct corio__jbuf *jb);
+/* Free what formatting @tr allocated. */
+void corio__trace_format_free(struct corio__tracer *tr);
 /* The metadata events naming the process track of @tr: @desc. */
 void corio__trace_format_process(struct corio__tracer *tr, const char *desc,
 				 struct corio__jbuf *jb);

@@ -300,6 +300,80 @@ static void flow_end(struct corio__tracer *tr, const struct corio__tev *e,
 	corio__jb_raw(jb, "}");
 }
 
+/*
+ * The tasks whose sleep slice is open: a set of task ids with open
+ * addressing (0, never an id, marks a free slot), kept at most half full,
+ * removal by backward shift.  O(1) expected; it grows with the tasks
+ * asleep at once.  Out of memory a sleep is left out, begin and end.
+ */
+static uint32_t sleeper_slot(uint32_t id, uint32_t cap)
+{
+	return (id * 2654435761u) & (cap - 1);
+}
+
+static void sleeper_put(uint32_t *v, uint32_t cap, uint32_t id)
+{
+	uint32_t i = sleeper_slot(id, cap);
+
+	while (v[i] && v[i] != id)
+		i = (i + 1) & (cap - 1);
+	v[i] = id;
+}
+
+static bool sleeper_add(struct corio__tracer *tr, uint32_t id)
+{
+	if (2 * (tr->sleepers_len + 1) > tr->sleepers_cap) {
+		uint32_t cap = tr->sleepers_cap ? 2 * tr->sleepers_cap : 64;
+		uint32_t *v = corio__malloc(cap * sizeof(*v)), i;
+
+		if (!v)
+			return false;
+		memset(v, 0, cap * sizeof(*v));
+		for (i = 0; i < tr->sleepers_cap; i++)
+			if (tr->sleepers[i])
+				sleeper_put(v, cap, tr->sleepers[i]);
+		corio__free(tr->sleepers);
+		tr->sleepers = v;
+		tr->sleepers_cap = cap;
+	}
+	sleeper_put(tr->sleepers, tr->sleepers_cap, id);
+	tr->sleepers_len++;
+	return true;
+}
+
+/* Take @id out of the set; false if it was not there. */
+static bool sleeper_remove(struct corio__tracer *tr, uint32_t id)
+{
+	uint32_t *v = tr->sleepers, mask = tr->sleepers_cap - 1, i, j;
+
+	if (!v)
+		return false;
+	for (i = sleeper_slot(id, tr->sleepers_cap); v[i] != id;
+	     i = (i + 1) & mask)
+		if (!v[i])
+			return false;
+	/* Move back each later entry of the run that may not stay behind
+	 * the hole: one whose home slot is not between the hole and it. */
+	for (j = (i + 1) & mask; v[j]; j = (j + 1) & mask) {
+		uint32_t home = sleeper_slot(v[j], tr->sleepers_cap);
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			v[i] = v[j];
+			i = j;
+		}
+	}
+	v[i] = 0;
+	tr->sleepers_len--;
+	return true;
+}
+
+void corio__trace_format_free(struct corio__tracer *tr)
+{
+	corio__free(tr->sleepers);
+	tr->sleepers = NULL;
+	tr->sleepers_cap = tr->sleepers_len = 0;
+}
+
 /* The common part of a step's slice: its track, times, "name":"fn:line */
 static void step_slice(struct corio__tracer *tr, const struct corio__tev *e,
 		       struct corio__jbuf *jb)
@@ -349,6 +423,9 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	corio__jb_int(jb, e->u.step.line);
 	corio__jb_raw(jb, "\",\"waits\":\"");
 	step_what(e, jb);
+	corio__jb_raw(jb, "\",\"on\":\"");
+	corio__jb_raw(jb, e->kind == CORIO_WAIT_NONE ? "ready" :
+		      corio_wait_kind_name(e->kind));
 	corio__jb_raw(jb, "\"");
 	if (e->u.step.timer >= 0) {
 		corio__jb_raw(jb, ",\"timer_in_us\":");
@@ -356,7 +433,7 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	}
 	corio__jb_raw(jb, "}}");
 	flow_end(tr, e, jb);
-	if (e->kind == CORIO_WAIT_SLEEP) {
+	if (e->kind == CORIO_WAIT_SLEEP && sleeper_add(tr, e->task)) {
 		corio__jb_event(jb, 'b', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
 		jb_name(jb, "sleep");
@@ -391,7 +468,7 @@ static void format_wake(struct corio__tracer *tr, const struct corio__tev *e,
 	jb_cat_id(jb, "wake", id_of(tr, 0, e->task));
 	jb_name(jb, "wake");
 	corio__jb_raw(jb, "}");
-	if (e->kind == CORIO_WAIT_SLEEP) {
+	if (tr->sleepers_len && sleeper_remove(tr, e->task)) {
 		corio__jb_event(jb, 'e', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
 		jb_name(jb, "sleep");
