@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "core/trace.h"
 
@@ -154,7 +155,23 @@ struct corio__jbuf {
 void corio__jb_flush(struct corio__jbuf *jb);
 
 /* trace_json.c: the pieces of JSON. */
-void corio__jb_raw(struct corio__jbuf *jb, const char *s);
+void corio__jb_mem_slow(struct corio__jbuf *jb, const char *s, size_t n);
+/* Append @n bytes (inline: every piece of every event comes here). */
+static inline void corio__jb_mem(struct corio__jbuf *jb, const char *s,
+				 size_t n)
+{
+	if (corio__likely(jb->len + n <= jb->cap)) {
+		memcpy(jb->buf + jb->len, s, n);
+		jb->len += n;
+		return;
+	}
+	corio__jb_mem_slow(jb, s, n);
+}
+/* Append @s as it is: for a literal, the length is a constant. */
+static inline void corio__jb_raw(struct corio__jbuf *jb, const char *s)
+{
+	corio__jb_mem(jb, s, strlen(s));
+}
 void corio__jb_str(struct corio__jbuf *jb, const char *s, size_t max);
 void corio__jb_int(struct corio__jbuf *jb, int64_t v);
 /* Open an event: separator, '{', "ph", "pid", "tid", "ts" (tid < 0: none). */

@@ -45,10 +45,8 @@ static char *room(struct corio__jbuf *jb, size_t n)
 	return jb->buf + jb->len;
 }
 
-void corio__jb_raw(struct corio__jbuf *jb, const char *s)
+void corio__jb_mem_slow(struct corio__jbuf *jb, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	while (n) {
 		size_t k = n < jb->cap / 2 ? n : jb->cap / 2;
 
@@ -96,9 +94,19 @@ static void jb_esc(struct corio__jbuf *jb, const char *s, size_t max)
 	size_t i, n;
 
 	for (i = 0; i < max && p[i]; i += n) {
-		char *o = room(jb, 6);
+		char *o;
 		unsigned char c = p[i];
 
+		/* The common case: a run of plain ASCII, copied at once. */
+		for (n = 0; i + n < max && p[i + n] >= 0x20 &&
+		     p[i + n] < 0x80 && p[i + n] != '"' && p[i + n] != '\\';
+		     n++)
+			;
+		if (n) {
+			corio__jb_mem(jb, (const char *)p + i, n);
+			continue;
+		}
+		o = room(jb, 6);
 		n = 1;
 		if (c == '"' || c == '\\') {
 			o[0] = '\\';
@@ -136,19 +144,30 @@ void corio__jb_str(struct corio__jbuf *jb, const char *s, size_t max)
 
 void corio__jb_int(struct corio__jbuf *jb, int64_t v)
 {
-	char tmp[24], *o = room(jb, sizeof(tmp));
+	/* Two digits per division: timestamps have ten or more. */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
+	char tmp[24], *p = tmp + sizeof(tmp), *o = room(jb, sizeof(tmp));
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0;
 
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (v < 0)
-		tmp[n++] = '-';
-	while (n)
-		*o++ = tmp[--n];
-	jb->len = (size_t)(o - jb->buf);
+		*--p = '-';
+	memcpy(o, p, (size_t)(tmp + sizeof(tmp) - p));
+	jb->len += (size_t)(tmp + sizeof(tmp) - p);
 }
 
 /* Nanoseconds as the format's microseconds, to the nanosecond. */
@@ -176,11 +195,12 @@ static void jb_us(struct corio__jbuf *jb, int64_t ns)
 void corio__jb_event(struct corio__jbuf *jb, char ph, uint32_t pid,
 		     int64_t tid, int64_t ts)
 {
-	char ph_s[2] = { ph, 0 };
-
-	corio__jb_raw(jb, jb->first ? "\n{\"ph\":\"" : ",\n{\"ph\":\"");
+	if (jb->first)
+		corio__jb_raw(jb, "\n{\"ph\":\"");
+	else
+		corio__jb_raw(jb, ",\n{\"ph\":\"");
 	jb->first = false;
-	corio__jb_raw(jb, ph_s);
+	corio__jb_mem(jb, &ph, 1);
 	corio__jb_raw(jb, "\",\"pid\":");
 	corio__jb_int(jb, pid);
 	if (tid >= 0) {
