@@ -30,6 +30,15 @@ static void t_trace_path(char *path, size_t len)
 	close(fd);
 }
 
+/* A loop with @opts tracing to a fresh @path. */
+static struct corio_loop *t_traced_loop(struct corio_loop_opts *opts,
+					char *path, size_t len)
+{
+	t_trace_path(path, len);
+	opts->trace = path;
+	return t_loop_opts(opts);
+}
+
 /* Parse the trace at @path; its traceEvents array. */
 static struct tj *t_load(const char *path, const struct tj **events)
 {
@@ -79,6 +88,23 @@ static size_t t_count(const struct tj *ev, const char *ph, const char *name,
 		    (tid < 0 || t_tid(&ev->v[i]) == tid))
 			n++;
 	return n;
+}
+
+/* The first instant named @name (on task @tid, or any when < 0): its
+ * args, or NULL; *@at is its index. */
+static const struct tj *t_instant(const struct tj *ev, const char *name,
+				  int64_t tid, size_t *at)
+{
+	size_t i;
+
+	for (i = 0; i < ev->n; i++) {
+		if (t_is(&ev->v[i], "i", name) &&
+		    (tid < 0 || t_tid(&ev->v[i]) == tid)) {
+			*at = i;
+			return tj_get(&ev->v[i], "args");
+		}
+	}
+	return NULL;
 }
 
 /* The track of the task named @name in @pid, or -1; its name must give
@@ -243,9 +269,7 @@ Test(trace, tracks_steps_flows_operations_phases, .timeout = 10)
 	int fds[2], st;
 	size_t i;
 
-	t_trace_path(path, sizeof(path));
-	opts.trace = path;
-	loop = t_loop_opts(&opts);
+	loop = t_traced_loop(&opts, path, sizeof(path));
 	cr_assert_eq(pipe(fds), 0);
 	cr_assert_eq(corio_chan_init(&ch, sizeof(int), 0, "pings"), 0);
 	corio_spawn(loop, producer__start(NULL, fds[1], NULL), &p);
@@ -569,15 +593,13 @@ Test(trace, deadlock_is_an_instant_with_its_graph, .timeout = 10)
 {
 	struct corio_loop_opts opts = { 0 };
 	struct corio_task *a, *b;
-	const struct tj *ev, *args = NULL;
+	const struct tj *ev, *args;
 	struct corio_loop *loop;
 	char path[64];
 	struct tj *doc;
 	size_t i;
 
-	t_trace_path(path, sizeof(path));
-	opts.trace = path;
-	loop = t_loop_opts(&opts);
+	loop = t_traced_loop(&opts, path, sizeof(path));
 	cr_assert_eq(corio_chan_init(&never, sizeof(int), 0, "never"), 0);
 	corio_spawn(loop, waits_forever__start(NULL, NULL), &a);
 	corio_spawn(loop, waits_forever__start(NULL, NULL), &b);
@@ -591,10 +613,8 @@ Test(trace, deadlock_is_an_instant_with_its_graph, .timeout = 10)
 	t_loop_done(loop);
 
 	doc = t_load(path, &ev);
-	for (i = 0; i < ev->n; i++)
-		if (t_is(&ev->v[i], "i", "deadlock: nothing can wake the "
-			 "waiting tasks"))
-			args = tj_get(&ev->v[i], "args");
+	args = t_instant(ev, "deadlock: nothing can wake the waiting tasks",
+			 -1, &i);
 	cr_assert_not_null(args, "no deadlock instant");
 	cr_assert(strstr(tj_str(args, "report"), "waits_forever"),
 		  "report: %s", tj_str(args, "report"));
@@ -620,28 +640,24 @@ corio_finally:
 Test(trace, stall_is_an_instant_on_its_task, .timeout = 10)
 {
 	struct corio_loop_opts opts = { .stall_ms = 20 };
-	const struct tj *ev, *args = NULL;
+	const struct tj *ev, *args;
 	struct corio_loop *loop;
 	char path[64];
 	struct tj *doc;
 	size_t i;
 
-	t_trace_path(path, sizeof(path));
-	opts.trace = path;
-	loop = t_loop_opts(&opts);
+	loop = t_traced_loop(&opts, path, sizeof(path));
 	corio_spawn(loop, blocks_the_loop__start(NULL, NULL), NULL);
 	cr_assert_eq(corio_loop_run(loop), 0);
 	t_loop_done(loop);
 
 	doc = t_load(path, &ev);
-	for (i = 0; i < ev->n && !args; i++)
-		if (t_is(&ev->v[i], "i", "stall") && t_tid(&ev->v[i]) == 1)
-			args = tj_get(&ev->v[i], "args");
+	args = t_instant(ev, "stall", 1, &i);
 	cr_assert_not_null(args, "no stall instant");
 	cr_assert_geq(tj_num(args, "ran_ms", 0), 20);
 	cr_assert_str_eq(tj_str(args, "fn"), "blocks_the_loop");
 	/* Reported while the step ran. */
-	cr_assert(t_in_slice(ev, 1, 1, t_ns(&ev->v[i - 1], "ts")));
+	cr_assert(t_in_slice(ev, 1, 1, t_ns(&ev->v[i], "ts")));
 	tj_free(doc);
 	unlink(path);
 }
@@ -678,10 +694,9 @@ Test(trace, renamed_tasks_keep_valid_names, .timeout = 10)
 	struct tj *doc;
 	size_t i, seen = 0;
 
-	t_trace_path(path, sizeof(path));
-	opts.trace = path;
 	{
-		struct corio_loop *loop = t_loop_opts(&opts);
+		struct corio_loop *loop = t_traced_loop(&opts, path,
+							sizeof(path));
 
 		corio_spawn(loop, renames_itself__start(NULL, NULL), NULL);
 		cr_assert_eq(corio_loop_run(loop), 0);

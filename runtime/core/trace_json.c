@@ -463,21 +463,30 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	}
 }
 
-static void format_done(struct corio__tracer *tr, const struct corio__tev *e,
-			struct corio__jbuf *jb)
+/* "@key":@v[,"error":"E..."]}} closing the args and the event: a
+ * negative result is an errno, named. */
+static void jb_result(struct corio__jbuf *jb, const char *key, int32_t v)
 {
-	const char *err = e->u.step.detail ?
-			  strerrorname_np(-e->u.step.detail) : NULL;
+	const char *err = v < 0 ? strerrorname_np(-v) : NULL;
 
-	step_slice(tr, e, jb);
-	corio__jb_raw(jb, " returns\",\"args\":{\"status\":");
-	corio__jb_int(jb, e->u.step.detail);
+	corio__jb_raw(jb, "\"");
+	corio__jb_raw(jb, key);
+	corio__jb_raw(jb, "\":");
+	corio__jb_int(jb, v);
 	if (err) {
 		corio__jb_raw(jb, ",\"error\":\"");
 		corio__jb_raw(jb, err);
 		corio__jb_raw(jb, "\"");
 	}
 	corio__jb_raw(jb, "}}");
+}
+
+static void format_done(struct corio__tracer *tr, const struct corio__tev *e,
+			struct corio__jbuf *jb)
+{
+	step_slice(tr, e, jb);
+	corio__jb_raw(jb, " returns\",\"args\":{");
+	jb_result(jb, "status", e->u.step.detail);
 	flow_end(tr, e, jb);
 }
 
@@ -555,16 +564,8 @@ static void format_phase(struct corio__tracer *tr, const struct corio__tev *e,
 /* ,"args":{"res":@res[,"error":"E..."]} */
 static void jb_res(struct corio__jbuf *jb, int32_t res)
 {
-	const char *err = res < 0 ? strerrorname_np(-res) : NULL;
-
-	corio__jb_raw(jb, ",\"args\":{\"res\":");
-	corio__jb_int(jb, res);
-	if (err) {
-		corio__jb_raw(jb, ",\"error\":\"");
-		corio__jb_raw(jb, err);
-		corio__jb_raw(jb, "\"");
-	}
-	corio__jb_raw(jb, "}}");
+	corio__jb_raw(jb, ",\"args\":{");
+	jb_result(jb, "res", res);
 }
 
 static void format_io(struct corio__tracer *tr, const struct corio__tev *e,
