@@ -74,11 +74,11 @@ static struct corio__tev *event(struct corio__tracer *tr, uint8_t type,
 	return e;
 }
 
-void corio__trace_rec_spawn(struct corio_loop *loop,
-			    const struct corio_task *t)
+/* @t's track: its name (its root function's: static) and spawn site. */
+static void record_spawn(struct corio__tracer *tr, const struct corio_task *t,
+			 int64_t ts)
 {
-	struct corio__tracer *tr = loop->trace;
-	struct corio__tev *e = event(tr, CORIO__TEV_SPAWN, t->id, now(tr));
+	struct corio__tev *e = event(tr, CORIO__TEV_SPAWN, t->id, ts);
 
 	e->u.spawn.name = t->name;	/* the root's function: static */
 	e->u.spawn.file = t->file;
@@ -206,6 +206,13 @@ void corio__trace_rec_wake(struct corio_loop *loop,
 	int64_t ts = now(tr), flow = ts;
 	struct corio__tev *e;
 
+	/* A task that queues itself (a yield) is recorded at its step's
+	 * end (trace_json.c draws the arrow from there). */
+	if (w == t)
+		return;
+	/* Never run: this is its spawn. */
+	if (t->top && !t->top->state && !t->top->parent)
+		record_spawn(tr, t, ts);
 	if (w && w->state == CORIO__DONE) {
 		/* Its last step was recorded, and its end wakes its joiner:
 		 * the arrow starts inside that step all the same. */

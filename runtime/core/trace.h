@@ -46,8 +46,6 @@ int corio__trace_open(struct corio_loop *loop,
 void corio__trace_close(struct corio_loop *loop);
 
 /* The recording functions; call them through the hooks below. */
-void corio__trace_rec_spawn(struct corio_loop *loop,
-			    const struct corio_task *t);
 void corio__trace_rec_name(struct corio_loop *loop,
 			   const struct corio_task *t);
 void corio__trace_rec_step_end(struct corio_loop *loop,
@@ -73,14 +71,6 @@ void corio__trace_rec_deadlock(struct corio_loop *loop);
 void corio__trace_rec_stall(struct corio_loop *loop, uint64_t id,
 			    const char *name, const char *fn,
 			    const char *file, unsigned line, int64_t ran_ns);
-
-/* @t was spawned (its record is filled in, it is not queued yet). */
-static inline void corio__trace_spawn(struct corio_loop *loop,
-				      const struct corio_task *t)
-{
-	if (corio__unlikely(loop->trace))
-		corio__trace_rec_spawn(loop, t);
-}
 
 /* @t was renamed (corio_task_set_name). */
 static inline void corio__trace_name(struct corio_loop *loop,
@@ -114,9 +104,10 @@ static inline void corio__trace_step_done(struct corio_loop *loop,
 }
 
 /*
- * @t was queued to run.  Last in the wake-up, where nothing is live after
- * the call in the hottest callers (a yield): the test costs no register
- * saves there.
+ * @t was queued to run.  Last in the wake-up.  A running task queueing
+ * itself (a yield) has no hook: the step's end records it, as a step
+ * that ends ready.  The first wake-up of a task is its spawn, which it
+ * records too: a spawn costs one branch, not two.
  */
 static inline void corio__trace_wake(struct corio_loop *loop,
 				     const struct corio_task *t)

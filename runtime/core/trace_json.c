@@ -453,6 +453,16 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	}
 	corio__jb_raw(jb, "}}");
 	flow_end(tr, e, jb);
+	if (e->kind == CORIO_WAIT_NONE) {
+		/* It queued itself (a yield): the arrow to its next step
+		 * starts at the end of this one. */
+		corio__jb_event(jb, 's', tr->pid, e->task,
+				e->ts - 1 > e->u.step.begin ? e->ts - 1 :
+				e->u.step.begin);
+		jb_cat_id(jb, "wake", id_of(tr, 0, e->task));
+		jb_name(jb, "wake");
+		corio__jb_raw(jb, "}");
+	}
 	if (e->kind == CORIO_WAIT_SLEEP && sleeper_add(tr, e->task)) {
 		corio__jb_event(jb, 'b', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
