@@ -298,9 +298,13 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 	loop->sched.ready_count[q / 4]--;
 }
 
-/* Inlined into this file's callers (spawn, yield, a join's end): the
- * hottest wake-ups.  Other files call the out-of-line copy. */
-__attribute__((always_inline)) inline void corio__task_wake(
+/*
+ * Queue @t without a trace hook: for the wake-ups a trace records at the
+ * end of the step that makes them (the running task queueing itself, a
+ * task's end waking its joiner).  The hottest wake-ups then call nothing
+ * out and keep no registers for a call.
+ */
+static __attribute__((always_inline)) inline void wake_untraced(
 	struct corio_loop *loop, struct corio_task *t)
 {
 	assert(t->state != CORIO__READY && t->state != CORIO__DONE);
@@ -309,14 +313,18 @@ __attribute__((always_inline)) inline void corio__task_wake(
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
 	runq_push(loop, t);
+}
+
+/* Inlined into this file's callers (spawn, a join's end): the hottest
+ * wake-ups.  Other files call the out-of-line copy. */
+__attribute__((always_inline)) inline void corio__task_wake(
+	struct corio_loop *loop, struct corio_task *t)
+{
+	wake_untraced(loop, t);
 	corio__trace_wake(loop, t);
 }
 
-/*
- * The running task queues itself (a yield).  A trace records that at the
- * step's end, not here: the hottest wake-up calls nothing out, and keeps
- * no registers for a call.  A running task is never parked.
- */
+/* wake_untraced() of the running task, which is never parked (a yield). */
 static __attribute__((always_inline)) inline void wake_self(
 	struct corio_loop *loop, struct corio_task *t)
 {
@@ -447,7 +455,7 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 		 * join's end is among the hottest wake-ups. */
 		corio__timer_disarm(loop, joiner);
 		corio__task_deliver(joiner, status);
-		corio__task_wake(loop, joiner);
+		wake_untraced(loop, joiner);
 		release(loop, t);
 	} else if (t->flags & CORIO__T_DETACHED) {
 		release(loop, t);
@@ -596,9 +604,9 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 	loop->unfinished++;
 	loop->stats.tasks_live++;
 	loop->stats.tasks_spawned++;
-	corio__task_wake(loop, t);
 	if (taskp)
 		*taskp = t;
+	corio__task_wake(loop, t);
 	return 0;
 }
 

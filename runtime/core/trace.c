@@ -163,7 +163,8 @@ void corio__trace_rec_step_done(struct corio_loop *loop,
 	e->u.step.fn = root->info;
 	e->u.step.line = root->line;
 	e->u.step.detail = root->err;
-	e->u.step.timer = -1;
+	/* Its end wakes its joiner (untraced): the arrow starts here. */
+	e->u.step.timer = t->joiner ? (int64_t)t->joiner->id : -1;
 	tr->step_begin = e->ts;
 	commit(tr, 1);
 }

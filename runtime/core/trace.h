@@ -104,10 +104,11 @@ static inline void corio__trace_step_done(struct corio_loop *loop,
 }
 
 /*
- * @t was queued to run.  Last in the wake-up.  A running task queueing
- * itself (a yield) has no hook: the step's end records it, as a step
- * that ends ready.  The first wake-up of a task is its spawn, which it
- * records too: a spawn costs one branch, not two.
+ * @t was queued to run.  Last in the wake-up.  Two wake-ups have no hook
+ * (task.c: wake_untraced), as the end of the step that makes them records
+ * them: the running task queueing itself (a yield: a step that ends
+ * ready) and a task's end waking its joiner.  The first wake-up of a task
+ * is its spawn, which this records too: a spawn costs one branch, not two.
  */
 static inline void corio__trace_wake(struct corio_loop *loop,
 				     const struct corio_task *t)

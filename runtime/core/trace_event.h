@@ -65,7 +65,9 @@ struct corio__tev {
 			int64_t begin;
 			const struct corio_fninfo *fn;	/* the frame it
 					 * stopped in; DONE: the root */
-			int64_t timer;	/* its timer's deadline, or -1 */
+			int64_t timer;	/* STEP: its timer's deadline;
+					 * DONE: the id of the joiner its
+					 * end wakes; or -1 */
 			uint32_t line;	/* the await's line */
 			int32_t detail;	/* JOIN: the task joined;
 					 * DONE: the status */

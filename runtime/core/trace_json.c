@@ -394,6 +394,19 @@ void corio__trace_format_free(struct corio__tracer *tr)
 	tr->sleepers_cap = tr->sleepers_len = 0;
 }
 
+/* The arrow to the next step of task @woken starts at the end of the
+ * step @e, which queued it (untraced wake-ups: trace.h). */
+static void flow_start(struct corio__tracer *tr, const struct corio__tev *e,
+		       uint32_t woken, struct corio__jbuf *jb)
+{
+	corio__jb_event(jb, 's', tr->pid, e->task,
+			e->ts - 1 > e->u.step.begin ? e->ts - 1 :
+			e->u.step.begin);
+	jb_cat_id(jb, "wake", id_of(tr, 0, woken));
+	jb_name(jb, "wake");
+	corio__jb_raw(jb, "}");
+}
+
 /* The common part of a step's slice: its track, times, "name":"fn:line */
 static void step_slice(struct corio__tracer *tr, const struct corio__tev *e,
 		       struct corio__jbuf *jb)
@@ -453,16 +466,8 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	}
 	corio__jb_raw(jb, "}}");
 	flow_end(tr, e, jb);
-	if (e->kind == CORIO_WAIT_NONE) {
-		/* It queued itself (a yield): the arrow to its next step
-		 * starts at the end of this one. */
-		corio__jb_event(jb, 's', tr->pid, e->task,
-				e->ts - 1 > e->u.step.begin ? e->ts - 1 :
-				e->u.step.begin);
-		jb_cat_id(jb, "wake", id_of(tr, 0, e->task));
-		jb_name(jb, "wake");
-		corio__jb_raw(jb, "}");
-	}
+	if (e->kind == CORIO_WAIT_NONE)	/* it queued itself */
+		flow_start(tr, e, e->task, jb);
 	if (e->kind == CORIO_WAIT_SLEEP && sleeper_add(tr, e->task)) {
 		corio__jb_event(jb, 'b', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
@@ -498,6 +503,8 @@ static void format_done(struct corio__tracer *tr, const struct corio__tev *e,
 	corio__jb_raw(jb, " returns\",\"args\":{");
 	jb_result(jb, "status", e->u.step.detail);
 	flow_end(tr, e, jb);
+	if (e->u.step.timer >= 0)	/* its end wakes its joiner */
+		flow_start(tr, e, (uint32_t)e->u.step.timer, jb);
 }
 
 static void format_wake(struct corio__tracer *tr, const struct corio__tev *e,
