@@ -6,11 +6,13 @@ set -euo pipefail
 # dnsmasq-base: a real DNS server on 127.0.0.1 for tests/test_dns.c and
 # bench/dns_burst.sh; csmith: random C programs for the code generator's
 # differential test (those tests skip without them); libclang-rt-dev:
-# libFuzzer for tests/fuzz; graphviz: docs/*.svg from their .dot sources.
+# libFuzzer for tests/fuzz; graphviz: docs/*.svg from their .dot sources
+# and deadlock graphs; python3-matplotlib: tools/corio-trace-render draws
+# traces with it (its tests and docs/make-pictures.sh).
 pkgs=(build-essential cmake pkg-config clang libclang-rt-dev liburing-dev
       libcriterion-dev libhttp-parser-dev libc-ares-dev dnsmasq-base
-      python3 python3-clang-14 csmith libcsmith-dev graphviz
-      valgrind iproute2 procps util-linux)
+      python3 python3-clang-14 python3-matplotlib csmith libcsmith-dev
+      graphviz valgrind iproute2 procps util-linux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||

@@ -41,7 +41,34 @@ struct corio_loop_opts {
 	const char *faults;	/* fault injection for tests (see below);
 				 * NULL = as the CORIO_FAULTS environment
 				 * variable says; "off" = none */
+	const char *trace;	/* a trace file to write (see below); NULL =
+				 * as the CORIO_TRACE environment variable
+				 * says; "" = none */
 };
+
+/*
+ * trace: write what the loop does to the file at this path, as
+ * Chrome/Perfetto trace-event JSON (open it at ui.perfetto.dev or in
+ * chrome://tracing, or draw it with tools/corio-trace-render): one track
+ * per task, named with its spawn site; a slice per step, from resume to
+ * suspension, named after the function and line of the await it stopped
+ * at; a flow arrow from what woke the task (a task's step, or the loop's
+ * phase that reaped a completion or fired a timer); each I/O operation and
+ * each sleep as an async slice (opcode, fd, result); the loop's phases;
+ * counters (ready tasks, operations in flight, timers, completions per
+ * wait); deadlock and stall reports as instant events.
+ *
+ * Loops that name the same file share it, one process track each; the
+ * file is complete once the last of them is destroyed (or at exit), and a
+ * loop created later continues it.  Each loop records into a ring of
+ * fixed-size events (768 KiB) that a thread of corio's formats and writes
+ * in the background; when the ring is full the loop writes it out itself,
+ * so nothing is lost.  A file that cannot be opened makes
+ * corio_loop_create fail with its -errno (corio_loop_unavailable_reason()
+ * names the file); one that cannot be written (a full disk) gets a message
+ * on stderr, and the rest of the trace is dropped.  Untraced, each event
+ * costs one predictable branch.  docs/tracing.md says more.
+ */
 
 /*
  * faults: make the loop's I/O misbehave the way the kernel may, to test
@@ -148,8 +175,10 @@ struct corio_loop_opts {
  * names no backend; corio_loop_unavailable_reason() lists the valid ones),
  * -ENOSYS / -EPERM (io_uring was forced but is unavailable: not built into
  * the kernel, disabled by kernel.io_uring_disabled, or refused by a
- * seccomp filter; corio_loop_unavailable_reason() says which) or another
- * -errno from io_uring_setup or epoll_create1.
+ * seccomp filter; corio_loop_unavailable_reason() says which), -errno
+ * from opening the trace file (@opts->trace or CORIO_TRACE, e.g. -ENOENT,
+ * -EACCES, -EISDIR; corio_loop_unavailable_reason() names the file) or
+ * another -errno from io_uring_setup or epoll_create1.
  */
 CORIO_EXTERN int corio_loop_create(struct corio_loop **loopp,
 				   const struct corio_loop_opts *opts);

@@ -14,6 +14,7 @@
 
 #include "core/internal.h"
 #include "core/explore.h"
+#include "core/trace.h"
 #include "reactor/reactor.h"
 
 #define CORIO__TAG_SOURCE 2ull	/* or'ed into a source's address */
@@ -50,6 +51,7 @@ int corio__source_start(struct corio_loop *loop, struct corio__source *src,
 	}
 	if (!src->background)
 		loop->stats.ops_inflight++;
+	corio__trace_source(loop, src, io);
 	return 0;
 }
 
@@ -62,6 +64,7 @@ void corio__source_cancel(struct corio_loop *loop, struct corio__source *src)
 static void to_source(struct corio_loop *loop, struct corio__source *src,
 		      const struct corio__cqe *c)
 {
+	corio__trace_source_cqe(loop, src, c->res, c->flags);
 	if (!(c->flags & CORIO__CQE_MORE)) {
 		if (!src->background)
 			loop->stats.ops_inflight--;
@@ -89,6 +92,7 @@ static void to_task(struct corio_loop *loop, struct corio_task *t,
 		return;
 	}
 	loop->stats.ops_inflight--;
+	corio__trace_io_done(loop, t, c->res);
 	if (c->flags & CORIO__CQE_NOTIF)
 		corio__io_notified(loop, t);
 	else

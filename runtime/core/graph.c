@@ -18,6 +18,7 @@
 #include "core/deadlock.h"
 #include "core/internal.h"
 #include "core/proxy.h"
+#include "core/trace.h"
 #include "reactor/opdef.h"
 
 const char *corio_wait_kind_name(enum corio_wait_kind kind)
@@ -338,6 +339,7 @@ void corio__report_apply(struct corio_loop *loop,
 /* Apply the loop's policy to the report just made. */
 static void apply_policy(struct corio_loop *loop)
 {
+	corio__trace_deadlock(loop);
 	corio__report_apply(loop, loop->dl.report);
 }
 

@@ -163,6 +163,7 @@ static inline void *corio__task_elem(const struct corio_task *t)
 
 struct corio__reactor;
 struct corio__fault;
+struct corio__tracer;
 
 /*
  * The ready queues: two per priority level, ready[2 * prio] for tasks with
@@ -240,6 +241,7 @@ struct corio__source {
 	bool background;		/* not counted in ops_inflight: it alone
 					 * must not keep a stalled loop waiting
 					 * (the eventfd and signalfd reads) */
+	uint8_t trace_op;		/* its opcode, while traced (trace.c) */
 	struct corio__source *next, *prev; /* loop->sources while in flight */
 };
 
@@ -264,6 +266,8 @@ struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__sched sched;	/* the ready queues (task.c) */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
+	struct corio__tracer *trace;	/* the trace it writes (trace.c), or
+					 * NULL: every hook tests it */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
 	struct corio_task *parked;	/* waiting on I/O, a timer or a join:
 					 * linked through @next and, back,

@@ -13,6 +13,7 @@
 #include "core/lockgraph.h"
 #include "core/remote.h"
 #include "core/scope.h"
+#include "core/trace.h"
 #include "reactor/reactor.h"
 
 __thread struct corio_loop *corio__tls_loop
@@ -84,10 +85,16 @@ int corio_loop_create(struct corio_loop **loopp,
 	ret = corio__reactor_create(&loop->reactor, opts, loop->backend,
 				    sizeof(loop->backend), unavailable_reason,
 				    sizeof(unavailable_reason));
+	/* Traced from the start: the eventfd's read below is the first
+	 * operation a trace shows. */
+	if (ret == 0)
+		ret = corio__trace_open(loop, opts, unavailable_reason,
+					sizeof(unavailable_reason));
 	/* Other threads wake the loop through an eventfd. */
 	if (ret == 0)
 		ret = corio__remote_init(loop);
 	if (ret < 0) {
+		corio__trace_close(loop);	/* not traced: no-op */
 		corio__reactor_destroy(loop->reactor);	/* NULL is fine */
 		corio__free(loop);
 		return ret;
@@ -122,6 +129,7 @@ int corio_loop_create(struct corio_loop **loopp,
 
 err_free_scopes:
 	corio__scopes_destroy(loop);
+	corio__trace_close(loop);
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
 	corio__free(loop);
@@ -172,6 +180,8 @@ int corio_loop_destroy(struct corio_loop *loop)
 	/* A sender whose value was delivered may still be writing the
 	 * eventfd (completion.c); the pool's threads are gone by now. */
 	corio__remote_quiesce(loop);
+	/* After the sources' final completions, which it records. */
+	corio__trace_close(loop);
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
 	corio__timers_destroy(loop);
@@ -216,9 +226,11 @@ static int wait_phase(struct corio_loop *loop, int64_t budget)
 
 	if (budget == 0 && !loop->stats.ops_inflight)
 		return 0;
+	corio__trace_phase(loop, CORIO__TP_WAIT);
 	ret = corio__reactor_poll(loop->reactor, budget);
 	if (ret < 0)
 		return ret;
+	corio__trace_phase(loop, CORIO__TP_REAP);
 	corio__loop_reap(loop);
 	return 0;
 }
@@ -270,14 +282,17 @@ int corio_loop_run(struct corio_loop *loop)
 		int64_t budget;
 
 		loop->stats.iterations++;
+		corio__trace_phase(loop, CORIO__TP_RUN);
 		/* Bounded: tasks woken meanwhile wait for the next round. */
 		corio__run_ready(loop, loop->run_batch);
 		/* Messages from other threads: their eventfd read completes
 		 * only inside a wait, which may be skipped while tasks are
 		 * ready; run them now, before choosing how long to wait. */
 		if (atomic_load_explicit(&loop->wake_pending,
-					 memory_order_relaxed))
+					 memory_order_relaxed)) {
+			corio__trace_phase(loop, CORIO__TP_MESSAGES);
 			corio__remote_drain(loop);
+		}
 		if (!has_work(loop) || loop->stop)
 			break;
 		/* A task of a scope began to wait or ended: is its scope
@@ -308,9 +323,12 @@ int corio_loop_run(struct corio_loop *loop)
 				loop->vnow = next;
 		}
 		loop->now = corio__loop_now(loop);
-		if (loop->timers.len)
+		if (loop->timers.len) {
+			corio__trace_phase(loop, CORIO__TP_TIMERS);
 			corio__timers_fire(loop, loop->now);
+		}
 	}
+	corio__trace_phase(loop, CORIO__TP_NONE);
 	loop->running = false;
 	return ret;
 }

@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include "core/internal.h"
+#include "core/trace.h"
 #include "reactor/reactor.h"
 
 #if __has_include(<valgrind/memcheck.h>)
@@ -149,6 +150,7 @@ struct corio_frame *corio__io_await(const struct corio__io *io, void *result,
 		goto fail;
 	}
 	loop->stats.ops_inflight++;
+	corio__trace_io(loop, t, io);
 	t->on.fd_counted = 0;
 	if (uses_fd(io->opcode) && fd_ops_inc(loop, io->fd))
 		t->on.fd_counted = (intptr_t)io->fd + 1;

@@ -21,6 +21,7 @@
 #include "core/explore.h"
 #include "core/proxy.h"
 #include "core/scope.h"
+#include "core/trace.h"
 
 void corio__warn(const char *fmt, ...)
 {
@@ -298,14 +299,38 @@ static void runq_remove(struct corio_loop *loop, struct corio_task *t)
 	loop->sched.ready_count[q / 4]--;
 }
 
-/* Inlined into this file's callers (spawn, yield, a join's end): the
- * hottest wake-ups.  Other files call the out-of-line copy. */
-__attribute__((always_inline)) inline void corio__task_wake(
+/*
+ * Queue @t without a trace hook: for the wake-ups a trace records at the
+ * end of the step that makes them (the running task queueing itself, a
+ * task's end waking its joiner).  The hottest wake-ups then call nothing
+ * out and keep no registers for a call.
+ */
+static __attribute__((always_inline)) inline void wake_untraced(
 	struct corio_loop *loop, struct corio_task *t)
 {
 	assert(t->state != CORIO__READY && t->state != CORIO__DONE);
 	if (t->flags & CORIO__T_PARKED)
 		unpark(loop, t);
+	t->state = CORIO__READY;
+	t->wait = CORIO__WAIT_NONE;
+	runq_push(loop, t);
+}
+
+/* Inlined into this file's callers (spawn, a join's end): the hottest
+ * wake-ups.  Other files call the out-of-line copy. */
+__attribute__((always_inline)) inline void corio__task_wake(
+	struct corio_loop *loop, struct corio_task *t)
+{
+	wake_untraced(loop, t);
+	corio__trace_wake(loop, t);
+}
+
+/* wake_untraced() of the running task, which is never parked (a yield). */
+static __attribute__((always_inline)) inline void wake_self(
+	struct corio_loop *loop, struct corio_task *t)
+{
+	assert(t == loop->current && t->state == CORIO__RUNNING &&
+	       !(t->flags & CORIO__T_PARKED));
 	t->state = CORIO__READY;
 	t->wait = CORIO__WAIT_NONE;
 	runq_push(loop, t);
@@ -365,7 +390,7 @@ struct corio_frame *corio__op_cancelled(struct corio_loop *loop,
 	/* The cancellation takes effect at this await: suspend and come
 	 * straight back to unwind. */
 	t->flags |= CORIO__T_UNWIND;
-	corio__task_wake(loop, t);
+	wake_self(loop, t);
 	return CORIO_SUSPENDED;
 }
 
@@ -435,7 +460,7 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 		 * join's end is among the hottest wake-ups. */
 		corio__timer_disarm(loop, joiner);
 		corio__task_deliver(joiner, status);
-		corio__task_wake(loop, joiner);
+		wake_untraced(loop, joiner);
 		release(loop, t);
 	} else if (t->flags & CORIO__T_DETACHED) {
 		release(loop, t);
@@ -486,6 +511,7 @@ finished:
 		if (!next) {
 			int status = f->err;
 
+			corio__trace_step_done(loop, t, f);
 			corio__slab_free(&loop->slab, f, f->info->frame_size);
 			finish(loop, t, status);
 			loop->current = NULL;
@@ -498,6 +524,7 @@ finished:
 		corio__slab_free(&loop->slab, f, f->info->frame_size);
 		f = t->top = next;
 	}
+	corio__trace_step_end(loop, t);
 	loop->current = NULL;
 }
 
@@ -588,9 +615,9 @@ static int spawn(struct corio_loop *loop, struct corio_frame *root, int prio,
 	loop->unfinished++;
 	loop->stats.tasks_live++;
 	loop->stats.tasks_spawned++;
-	corio__task_wake(loop, t);
 	if (taskp)
 		*taskp = t;
+	corio__task_wake(loop, t);
 	return 0;
 }
 
@@ -736,7 +763,7 @@ struct corio_frame *corio_yield__start(struct corio_frame *parent)
 	early = corio__op_prologue(&t, NULL, CORIO__RES_NONE);
 	if (early)
 		return early;
-	corio__task_wake(corio__tls_loop, t);
+	wake_self(corio__tls_loop, t);
 	return CORIO_SUSPENDED;
 }
 
@@ -761,6 +788,8 @@ void corio_task_set_name(struct corio_task *t, const char *name)
 {
 	if (t && name)
 		t->name = name;
+	if (t && name && corio__tls_loop)
+		corio__trace_name(corio__tls_loop, t);
 }
 
 int corio_task_is_done(const struct corio_task *t)

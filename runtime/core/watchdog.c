@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/internal.h"
+#include "core/trace.h"
 
 void corio__watchdog_publish(struct corio_loop *loop, struct corio_task *t)
 {
@@ -101,6 +102,8 @@ static void *watch(void *arg)
 				(unsigned long long)id, name,
 				(long long)((now - since) / 1000000),
 				fn, file, line);
+			corio__trace_stall(loop, id, name, fn, file, line,
+					   now - since);
 		}
 	}
 	return NULL;
