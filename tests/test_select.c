@@ -660,6 +660,7 @@ Test(select, stress_no_value_lost_or_duplicated, .timeout = 120)
 		sent += S->sent[i];
 		seen += S->seen[i];
 	}
+	cr_assert_eq(seen, sent);
 	cr_log_info("%ld values, %ld send and %ld receive selects, %ld "
 		    "timeouts", sent, S->send_selects, S->recv_selects,
 		    S->timeouts);

@@ -100,7 +100,7 @@ static int arm(struct corio_loop *loop, struct corio__signals *sg)
 static void signal_arrived(struct corio__source *src, int32_t res,
 			   uint32_t flags, uint16_t bid)
 {
-	struct corio__signals *sg = (struct corio__signals *)
+	struct corio__signals *sg = (struct corio__signals *)(void *)
 		((char *)src - offsetof(struct corio__signals, src));
 	const struct signalfd_siginfo *si = (const void *)sg->buf;
 	int signo;
