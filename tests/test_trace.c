@@ -718,3 +718,52 @@ Test(trace, renamed_tasks_keep_valid_names, .timeout = 10)
 	tj_free(doc);
 	unlink(path);
 }
+
+/* ---- fork ------------------------------------------------------------- */
+
+Test(trace, a_forked_process_writes_its_own_file, .timeout = 20)
+{
+	struct corio_loop_opts opts = { 0 };
+	struct corio_loop *loop;
+	const struct tj *ev;
+	char path[64], child_path[96];
+	struct tj *doc;
+	int status;
+	pid_t pid;
+
+	/* The parent's loop is alive, with its writer thread, at the fork. */
+	loop = t_traced_loop(&opts, path, sizeof(path));
+	corio_spawn(loop, yielder__start(NULL, 5, NULL), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pthread_t thr;
+		int err = 1;
+
+		/* Its loop on a thread of its own: this one has the copy of
+		 * the parent's. */
+		shared_path = path;
+		if (pthread_create(&thr, NULL, loop_thread, &err))
+			_exit(2);
+		pthread_join(thr, NULL);
+		exit(err ? 3 : 0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status %d", status);
+	t_loop_done(loop);
+
+	doc = t_load(path, &ev);
+	cr_assert_eq(t_count(ev, "M", "process_name", 2, -1), 0,
+		     "the child wrote into the parent's file");
+	cr_assert_eq(t_count(ev, "X", NULL, 1, 1), 6);
+	tj_free(doc);
+	snprintf(child_path, sizeof(child_path), "%s.%d", path, (int)pid);
+	doc = t_load(child_path, &ev);
+	cr_assert_eq(t_count(ev, "X", NULL, 1, 1), 51);
+	tj_free(doc);
+	unlink(path);
+	unlink(child_path);
+}

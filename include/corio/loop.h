@@ -63,7 +63,8 @@ struct corio_loop_opts {
  * loop created later continues it.  Each loop records into a ring of
  * fixed-size events (768 KiB) that a thread of corio's formats and writes
  * in the background; when the ring is full the loop writes it out itself,
- * so nothing is lost.  A file that cannot be opened makes
+ * so nothing is lost.  A forked process writes PATH.PID, not its
+ * parent's file.  A file that cannot be opened makes
  * corio_loop_create fail with its -errno (corio_loop_unavailable_reason()
  * names the file); one that cannot be written (a full disk) gets a message
  * on stderr, and the rest of the trace is dropped.  Untraced, each event

@@ -11,7 +11,10 @@
  * loops one after another (each test, each variant of a benchmark) gets
  * them all in one file, and the file is complete whenever no loop traces.
  * A program that exits with loops alive still gets a complete file: an
- * atexit handler drains the rings and writes the tail.
+ * atexit handler drains the rings and writes the tail.  A forked process
+ * never writes into its parent's files: the copies of the parent's loops
+ * trace nothing, and a loop it traces to a path its parent traced to
+ * writes PATH.PID instead.
  *
  * Locking: files_lock guards the registry and each file's refs (opening,
  * the last close); a file's own lock guards its rings' consumer side, its
@@ -25,6 +28,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -58,8 +62,11 @@ struct corio__trace_file {
 	off_t end;			/* the file's size once complete */
 	bool complete;			/* it holds a whole document of ours
 					 * that ends at @end */
-	bool exited;			/* completed by the atexit handler:
-					 * write nothing more */
+	bool exited;			/* completed by the atexit handler, or
+					 * inherited: write nothing more */
+	bool inherited;			/* the parent process's, copied by
+					 * fork(): it has no writer thread
+					 * here, and is not ours to write */
 	bool quit;			/* the writer thread must end */
 	pthread_t thread;
 	int64_t epoch;			/* clock origin of its timestamps */
@@ -67,7 +74,7 @@ struct corio__trace_file {
 
 static pthread_mutex_t files_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct corio__trace_file *files;
-static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;	/* and atfork */
 
 /* Report the first write error, once; the trace stops there. */
 static void write_failed(struct corio__trace_file *f, int err)
@@ -185,9 +192,58 @@ static void complete_at_exit(void)
 	pthread_mutex_unlock(&files_lock);
 }
 
-static void register_atexit(void)
+/*
+ * fork() takes every lock first, so that the child finds the files in a
+ * consistent state; the child keeps them only as the parent's (see the
+ * top of the file).
+ */
+static void fork_prepare(void)
+{
+	struct corio__trace_file *f;
+
+	pthread_mutex_lock(&files_lock);
+	for (f = files; f; f = f->next)
+		pthread_mutex_lock(&f->lock);
+}
+
+static void fork_parent(void)
+{
+	struct corio__trace_file *f;
+
+	for (f = files; f; f = f->next)
+		pthread_mutex_unlock(&f->lock);
+	pthread_mutex_unlock(&files_lock);
+}
+
+static void fork_child(void)
+{
+	struct corio__trace_file *f;
+
+	for (f = files; f; f = f->next) {
+		f->inherited = true;
+		f->exited = true;
+		f->jb.len = 0;	/* the parent writes what it buffered */
+		if (f->fd >= 0)
+			close(f->fd);
+		f->fd = -1;
+		pthread_mutex_unlock(&f->lock);
+	}
+	pthread_mutex_unlock(&files_lock);
+}
+
+static void register_handlers(void)
 {
 	atexit(complete_at_exit);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static struct corio__trace_file *file_find(const char *path)
+{
+	struct corio__trace_file *f;
+
+	for (f = files; f && strcmp(f->path, path); f = f->next)
+		;
+	return f;
 }
 
 static struct corio__trace_file *file_new(const char *path)
@@ -280,7 +336,7 @@ static int file_open(struct corio__trace_file *f, char *why, size_t whylen)
 		f->fd = -1;
 		return ret;
 	}
-	pthread_once(&atexit_once, register_atexit);
+	pthread_once(&atexit_once, register_handlers);
 	return 0;
 }
 
@@ -288,11 +344,23 @@ int corio__trace_file_attach(struct corio__tracer *tr, const char *path,
 			     const char *desc, char *why, size_t whylen)
 {
 	struct corio__trace_file *f;
+	char own[PATH_MAX + 16];
 	int ret = 0;
 
 	pthread_mutex_lock(&files_lock);
-	for (f = files; f && strcmp(f->path, path); f = f->next)
-		;
+	f = file_find(path);
+	if (f && f->inherited) {
+		/* The parent's document: this process writes its own. */
+		if ((size_t)snprintf(own, sizeof(own), "%s.%d", path,
+				     (int)getpid()) >= sizeof(own)) {
+			snprintf(why, whylen, "trace file %s: name too long",
+				 path);
+			ret = -ENAMETOOLONG;
+			goto out;
+		}
+		path = own;
+		f = file_find(path);
+	}
 	if (!f)
 		f = file_new(path);
 	if (!f) {
@@ -335,7 +403,7 @@ void corio__trace_file_detach(struct corio__tracer *tr)
 	if (last)
 		f->quit = true;
 	pthread_mutex_unlock(&f->lock);
-	if (last) {
+	if (last && !f->inherited) {
 		pthread_cond_signal(&f->wake);
 		pthread_join(f->thread, NULL);
 		if (!f->exited)
