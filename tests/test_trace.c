@@ -15,6 +15,7 @@
 
 #include <corio/async.h>
 
+#include "core/trace_event.h"
 #include "tjson.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -766,4 +767,67 @@ Test(trace, a_forked_process_writes_its_own_file, .timeout = 20)
 	tj_free(doc);
 	unlink(path);
 	unlink(child_path);
+}
+
+/* ---- the loop waits for its writer ------------------------------------ */
+
+struct holder {
+	struct corio__trace_file *file;
+	atomic_int held;
+};
+
+/* Hold the file's lock for 150 ms: its writer thread cannot drain. */
+static void *hold_the_file(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec ts = { 0, 150 * 1000000 };
+
+	cr_assert_not_null(corio__trace_file_lock(h->file));
+	atomic_store(&h->held, 1);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	corio__trace_file_unlock(h->file);
+	return NULL;
+}
+
+/*
+ * A ring that fills while its writer is held up makes the loop wait: a
+ * slice on the loop's track says so, and the stall watchdog does not
+ * blame the task whose step was running (it did before).
+ */
+Test(trace, a_full_ring_is_not_a_stall_of_the_task, .timeout = 20)
+{
+	struct corio_loop_opts opts = { .stall_ms = 30 };
+	struct holder h = { 0 };
+	struct corio_loop_stats stats;
+	struct corio_loop *loop;
+	const struct tj *ev;
+	char path[64];
+	struct tj *doc;
+	pthread_t thr;
+	size_t i, waits = 0;
+
+	loop = t_traced_loop(&opts, path, sizeof(path));
+	h.file = loop->trace->file;
+	cr_assert_eq(pthread_create(&thr, NULL, hold_the_file, &h), 0);
+	while (!atomic_load(&h.held))
+		sched_yield();
+	/* Four times the ring, in far less than 150 ms. */
+	corio_spawn(loop, yielder__start(NULL, 4 * CORIO__TRACE_SLOTS, NULL),
+		    NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	pthread_join(thr, NULL);
+	corio_loop_stats(loop, &stats);
+	cr_assert_eq(stats.stalls, 0, "the task was blamed for the wait");
+	t_loop_done(loop);
+
+	doc = t_load(path, &ev);
+	for (i = 0; i < ev->n; i++)
+		if (t_is(&ev->v[i], "X", "trace: the loop writes its full ring"))
+			waits += t_ns(&ev->v[i], "dur") >= 50000000;
+	cr_assert_eq(waits, 1, "no slice for the wait");
+	cr_assert_eq(t_count(ev, "X", NULL, 1, 1),
+		     (size_t)4 * CORIO__TRACE_SLOTS + 1);
+	tj_free(doc);
+	unlink(path);
 }

@@ -26,6 +26,38 @@ static int64_t now(const struct corio__tracer *tr)
 	return corio__clock_now() - tr->epoch;
 }
 
+static struct corio__tev *slot(struct corio__tracer *tr, unsigned i)
+{
+	return &tr->ring[(tr->head_local + i) % CORIO__TRACE_SLOTS];
+}
+
+/*
+ * The ring is full: format it ourselves, and record that the loop waited
+ * for it (a slice on the loop's track).  The wait is tracing's, not the
+ * running task's: the stall watchdog must not blame the task for it.
+ */
+static __attribute__((noinline, cold)) void drain_full(
+	struct corio__tracer *tr)
+{
+	struct corio_loop *loop = tr->loop;
+	int64_t begin = now(tr);
+	struct corio__tev *e;
+
+	if (loop->watch.running)
+		corio__watchdog_idle(loop);
+	corio__trace_file_drain(tr);
+	if (loop->watch.running && loop->current)
+		corio__watchdog_publish(loop, loop->current);
+	tr->tail_seen = atomic_load_explicit(&tr->tail, memory_order_acquire);
+	e = slot(tr, 0);	/* room now: the ring is empty */
+	e->ts = now(tr);
+	e->task = 0;
+	e->type = CORIO__TEV_DRAIN;
+	e->u.phase.begin = begin;
+	tr->head_local++;
+	atomic_store_explicit(&tr->head, tr->head_local, memory_order_release);
+}
+
 /* Make room for @n slots: drain the ring ourselves when it is full. */
 static void reserve(struct corio__tracer *tr, unsigned n)
 {
@@ -34,15 +66,8 @@ static void reserve(struct corio__tracer *tr, unsigned n)
 		return;
 	/* acquire: the consumer is done with the slots it released */
 	tr->tail_seen = atomic_load_explicit(&tr->tail, memory_order_acquire);
-	if (tr->head_local + n - tr->tail_seen <= CORIO__TRACE_SLOTS)
-		return;
-	corio__trace_file_drain(tr);
-	tr->tail_seen = atomic_load_explicit(&tr->tail, memory_order_acquire);
-}
-
-static struct corio__tev *slot(struct corio__tracer *tr, unsigned i)
-{
-	return &tr->ring[(tr->head_local + i) % CORIO__TRACE_SLOTS];
+	if (tr->head_local + n - tr->tail_seen > CORIO__TRACE_SLOTS)
+		drain_full(tr);
 }
 
 /* Publish the @n slots written; wake the writer every half ring. */
@@ -432,6 +457,7 @@ int corio__trace_open(struct corio_loop *loop,
 		corio__free(tr);
 		return ret;
 	}
+	tr->loop = loop;
 	loop->trace = tr;
 	return 0;
 }

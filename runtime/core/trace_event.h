@@ -41,6 +41,7 @@ enum corio__tev_type {
 	CORIO__TEV_IO_DONE,	/* ... and completed */
 	CORIO__TEV_SOURCE,	/* a source's operation started */
 	CORIO__TEV_SOURCE_CQE,	/* ... one of its completions */
+	CORIO__TEV_DRAIN,	/* the loop drained its full ring itself */
 };
 
 /*
@@ -85,7 +86,7 @@ struct corio__tev {
 			uint32_t line;
 			uint32_t parent;	/* SPAWN: the spawning task */
 		} spawn;
-		struct {	/* PHASE */
+		struct {	/* PHASE; DRAIN: begin only */
 			int64_t begin;
 			uint64_t inflight;	/* ops in flight at its end */
 			uint32_t ready;		/* tasks ready at its end */
@@ -119,6 +120,7 @@ struct corio__tracer {
 					 * asked to drain */
 	int64_t epoch;			/* the file's clock origin */
 	struct corio__trace_file *file;
+	struct corio_loop *loop;	/* the loop traced */
 	uint32_t pid;			/* the loop's process track */
 	/* The loop as traced so far. */
 	uint8_t phase;			/* enum corio__trace_phase */

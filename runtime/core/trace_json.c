@@ -640,6 +640,14 @@ unsigned corio__trace_format(struct corio__tracer *tr, uint64_t at,
 	case CORIO__TEV_PHASE:
 		format_phase(tr, e, jb);
 		break;
+	case CORIO__TEV_DRAIN:
+		/* Inside the loop's phase slice, or a task's step. */
+		corio__jb_event(jb, 'X', tr->pid, 0, e->u.phase.begin);
+		corio__jb_raw(jb, ",\"dur\":");
+		jb_us(jb, e->ts - e->u.phase.begin);
+		corio__jb_raw(jb, ",\"cat\":\"trace\",\"name\":\"trace: the "
+			      "loop writes its full ring\"}");
+		break;
 	default:
 		format_io(tr, e, jb);
 		break;
