@@ -5,10 +5,18 @@
 # the same closed-loop load in one run, results as name=value lines.
 #
 # Usage: bench/echo_compare.sh [--conns "1 50 500 5000"] [--duration 5]
-#            [--runs 3] [--warmup 1] [--size 64] [--port BASE] [--bindir DIR]
+#            [--runs 3] [--warmup 1] [--size 64] [--rate RPS] [--port BASE]
+#            [--bindir DIR]
 #            [--servers "uring epoll threads"] [--extra NAME=COMMAND ...]
 #            [--corio ECHO_SERVER [--loops "1 2"]] [--table]
 #
+# --rate RPS    paced load instead of a closed loop (echo_load -R): the
+#               connections together send RPS requests per second.  Below
+#               every server's capacity, CPU per request then compares
+#               servers and connection counts at the same load, without the
+#               queueing of a saturated closed loop (with 10,000 connections
+#               a round trip waits ~75 ms and the kernel's delayed-ACK
+#               timers fire: more kernel work per request in every server).
 # --servers     which baselines to run (ratios need uring / epoll among them).
 # --bindir DIR  holds echo_uring, echo_epoll, echo_threads and echo_load;
 #               without it they are built from bench/ with ${CC:-cc} -O2
@@ -38,7 +46,8 @@
 # keep duration x CPU load well above a few ticks.
 #
 # Output (medians over the runs) per server NAME and connection count N:
-#   echo.NAME.cN.rps, .p50_us, .p99_us, .cpu_us_per_req,
+#   echo.NAME.cN.rps, .p50_us, .p99_us, .cpu_us_per_req, .user_us_per_req
+#   (the utime part of it: the server's own code, without the kernel),
 #   .cpu_ratio_vs_uring, .cpu_ratio_vs_epoll (ratios > 1: more CPU per
 #   request than that baseline), .errors (echo errors summed over the
 #   runs: short, wrong or dropped echoes, failed connects) and .failed_runs
@@ -52,6 +61,7 @@ duration=5
 runs=3
 warmup=1
 size=64
+rate=0
 port=21000
 bindir=
 baselines="uring epoll threads"
@@ -76,6 +86,7 @@ while (($#)); do
 	--runs) runs=$2; shift 2 ;;
 	--warmup) warmup=$2; shift 2 ;;
 	--size) size=$2; shift 2 ;;
+	--rate) rate=$2; shift 2 ;;
 	--port) port=$2; shift 2 ;;
 	--bindir) bindir=$2; shift 2 ;;
 	--servers) baselines=$2; shift 2 ;;
@@ -88,7 +99,7 @@ while (($#)); do
 	esac
 done
 
-for v in "$duration" "$runs" "$warmup" "$size" "$port" $conns_list \
+for v in "$duration" "$runs" "$warmup" "$size" "$rate" "$port" $conns_list \
 	$loops_list; do
 	[[ $v =~ ^[0-9]+$ ]] || die "bad number '$v'"
 done
@@ -164,13 +175,16 @@ any_failed=0
 run_once() {
 	local name=$1 c=$2 out=$tmpdir/load.out log=$tmpdir/server.log
 	local lrc=0 src=0 key val requests='' ticks='' rps='' p50='' p99=''
-	local errs=''
+	local errs='' uticks='' pace=()
+
+	((rate == 0)) || pace=(-R "$rate")
 
 	start_server "$name" "${cpus[$name]:-0}" "${cmd[$name]}" "$log" ||
 		return 1
 
 	taskset -c 1 "$bindir/echo_load" -c "$c" -d "$duration" -s "$size" \
-		-w "$warmup" -p "$port" -P "$server_pid" >"$out" 2>&1 &
+		-w "$warmup" -p "$port" -P "$server_pid" "${pace[@]}" \
+		>"$out" 2>&1 &
 	load_pid=$!
 	wait "$load_pid" || lrc=$?
 	load_pid=
@@ -185,12 +199,14 @@ run_once() {
 		p50_us) p50=$val ;;
 		p99_us) p99=$val ;;
 		server_cpu_ticks) ticks=$val ;;
+		server_user_ticks) uticks=$val ;;
 		errors) errs=$val ;;
 		esac
 	done <"$out"
 	# Counted whether or not the run succeeded; no line: it never ran.
 	errors[$name.c$c]=$((${errors[$name.c$c]:-0} + ${errs:-0}))
-	if ((lrc != 0 || src != 0)) || [[ -z $ticks || -z $requests ]] ||
+	if ((lrc != 0 || src != 0)) || [[ -z $ticks || -z $uticks ]] ||
+	   [[ -z $requests ]] ||
 	   ((requests == 0)); then
 		echo "echo_compare: $name c$c failed" \
 		     "(load status $lrc, server status $src):" >&2
@@ -202,6 +218,9 @@ run_once() {
 	res[$name.c$c.p99_us]+=" $p99"
 	res[$name.c$c.cpu_us_per_req]+=" $(awk -v t="$ticks" -v hz="$clk_tck" \
 		-v n="$requests" 'BEGIN { printf "%.4f", t * 1e6 / hz / n }')"
+	res[$name.c$c.user_us_per_req]+=" $(awk -v t="$uticks" \
+		-v hz="$clk_tck" -v n="$requests" \
+		'BEGIN { printf "%.4f", t * 1e6 / hz / n }')"
 	echo "echo_compare: $name c$c: rps=$rps p50_us=$p50 p99_us=$p99" \
 	     "server_cpu_ticks=$ticks" >&2
 }
@@ -230,6 +249,8 @@ for name in "${servers[@]}"; do
 		done
 		cpu=$(median "${res[$k.cpu_us_per_req]}")
 		printf 'echo.%s.cpu_us_per_req=%.3f\n' "$k" "$cpu"
+		printf 'echo.%s.user_us_per_req=%.3f\n' "$k" \
+			"$(median "${res[$k.user_us_per_req]}")"
 		for base in uring epoll; do
 			b=${res[$base.c$c.cpu_us_per_req]:-}
 			[[ $name != "$base" && -n $b ]] || continue
@@ -244,22 +265,25 @@ if ((table)); then
 	echo
 	printf '%s-byte messages, median of %s runs of %s s; server CPU µs per\n' \
 		"$size" "$runs" "$duration"
-	echo "request = server utime+stime over the measured window / requests."
+	echo "request = server utime+stime over the measured window / requests"
+	echo "(user: utime alone)."
+	((rate == 0)) || echo "Paced load: $rate requests/s over all connections."
 	echo
-	echo "| server | conns | req/s | p50 µs | p99 µs | CPU µs/req | errors |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "| server | conns | req/s | p50 µs | p99 µs | CPU µs/req | user µs/req | errors |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 	for name in "${servers[@]}"; do
 		for c in $conns_list; do
 			k=$name.c$c
 			if [[ -z ${res[$k.rps]:-} ]]; then
-				echo "| $name | $c | failed | | | | ${errors[$k]:-0} |"
+				echo "| $name | $c | failed | | | | | ${errors[$k]:-0} |"
 				continue
 			fi
-			printf '| %s | %s | %.0f | %.1f | %.1f | %.2f | %s |\n' \
+			printf '| %s | %s | %.0f | %.1f | %.1f | %.2f | %.3f | %s |\n' \
 				"$name" "$c" "$(median "${res[$k.rps]}")" \
 				"$(median "${res[$k.p50_us]}")" \
 				"$(median "${res[$k.p99_us]}")" \
 				"$(median "${res[$k.cpu_us_per_req]}")" \
+				"$(median "${res[$k.user_us_per_req]}")" \
 				"${errors[$k]:-0}"
 		done
 	done

@@ -19,6 +19,15 @@
  * opens and closes and printed as server_cpu_ticks, so that its CPU time
  * per request excludes connection set-up, warm-up and teardown.
  *
+ * Pacing (-R RPS): instead of sending its next message as soon as the
+ * echo is back, each connection sends on a schedule, so that all of them
+ * together offer RPS requests per second, spread evenly over the
+ * connections and over time (a connection late on its schedule sends at
+ * once).  Below the server's capacity the queue stays short, so the CPU
+ * time per request can be compared across connection counts at the same
+ * load, without the delayed-ACK timers and queueing that a saturating
+ * closed loop over thousands of connections adds.
+ *
  * Churn (-r TRIPS): once set up, each connection closes after TRIPS round
  * trips and a new one takes its place, so that the server keeps accepting
  * and closing while the load runs. Closes alternate between graceful
@@ -26,8 +35,9 @@
  * (SO_LINGER 0: a reset). A failed reconnection counts as an error.
  *
  * Prints name=value lines: conns, requests, rps, p50_us, p99_us, errors
- * (and server_cpu_ticks; with -r also opened, closed_graceful and
- * closed_reset, counted over the whole run). Exit status: 0 on success, 1
+ * (with -P also server_cpu_ticks and, of those, server_user_ticks; with -r
+ * also opened, closed_graceful and closed_reset, counted over the whole
+ * run). Exit status: 0 on success, 1
  * if any error was seen (short or wrong echo, dropped connection, data
  * after a graceful close), 2 on bad usage or when the connections could
  * not be established.
@@ -88,13 +98,15 @@ struct conn {
 	size_t sent;
 	size_t recvd;
 	uint64_t t_start;
+	uint64_t due;		/* -R: when its next message is due */
 };
 
 static struct {
 	long conns, duration, size, port, warmup;
 	pid_t server_pid;
 	long churn;		/* -r: round trips per connection, 0 = off */
-} opt = { 50, 5, 64, 7000, 1, 0, 0 };
+	long rate;		/* -R: requests per second, 0 = closed loop */
+} opt = { 50, 5, 64, 7000, 1, 0, 0, 0 };
 
 static struct conn *conns;
 static int ep;
@@ -105,6 +117,9 @@ static long launched, ready, alive;
 static uint64_t requests, errors;
 static uint64_t opened, closed_graceful, closed_reset;
 static uint64_t hist[HIST_BUCKETS], hist_count;
+/* -R: connections waiting for their next send, a min-heap on due. */
+static struct conn **paced;
+static long npaced;
 
 static uint64_t now_ns(void)
 {
@@ -219,6 +234,47 @@ static int send_some(struct conn *c)
 	return 0;
 }
 
+static bool due_before(long a, long b)
+{
+	return paced[a]->due < paced[b]->due;
+}
+
+static void paced_swap(long a, long b)
+{
+	struct conn *t = paced[a];
+
+	paced[a] = paced[b];
+	paced[b] = t;
+}
+
+static void paced_push(struct conn *c)
+{
+	long i = npaced++;
+
+	paced[i] = c;
+	while (i > 0 && due_before(i, (i - 1) / 2)) {
+		paced_swap(i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static struct conn *paced_pop(void)
+{
+	struct conn *top = paced[0];
+	long i = 0, l;
+
+	paced[0] = paced[--npaced];
+	while ((l = 2 * i + 1) < npaced) {
+		if (l + 1 < npaced && due_before(l + 1, l))
+			l++;
+		if (!due_before(l, i))
+			break;
+		paced_swap(i, l);
+		i = l;
+	}
+	return top;
+}
+
 static void begin_request(struct conn *c)
 {
 	c->seq++;
@@ -252,7 +308,28 @@ static void finish_request(struct conn *c)
 		conn_recycle(c);
 		return;
 	}
+	if (opt.rate) {
+		/* Its next turn: every connection sends once per
+		 * conns / rate seconds. */
+		c->due += (uint64_t)opt.conns * NS_PER_S / opt.rate;
+		if (c->due > t) {
+			paced_push(c);
+			return;
+		}
+	}
 	begin_request(c);
+}
+
+/* -R: sends what is due by @now; returns the next due time, or 0. */
+static uint64_t send_due(uint64_t now)
+{
+	while (npaced && paced[0]->due <= now) {
+		struct conn *c = paced_pop();
+
+		if (c->fd >= 0)
+			begin_request(c);
+	}
+	return npaced ? paced[0]->due : 0;
 }
 
 /*
@@ -263,9 +340,19 @@ static void finish_request(struct conn *c)
  */
 static void start_load(void)
 {
-	for (long i = 0; i < opt.conns; i++)
-		if (conns[i].fd >= 0)
+	uint64_t t0 = now_ns();
+
+	for (long i = 0; i < opt.conns; i++) {
+		if (conns[i].fd < 0)
+			continue;
+		if (!opt.rate) {
 			begin_request(&conns[i]);
+			continue;
+		}
+		/* Spread the first sends evenly over one period. */
+		conns[i].due = t0 + (uint64_t)i * NS_PER_S / opt.rate;
+		paced_push(&conns[i]);
+	}
 }
 
 static int conn_open(struct conn *c);
@@ -414,8 +501,11 @@ static void launch_batch(void)
 	}
 }
 
-/* utime + stime of a process in clock ticks, -1 if it cannot be read */
-static long long read_cpu_ticks(pid_t pid)
+/*
+ * utime + stime of a process in clock ticks, -1 if it cannot be read;
+ * *@user gets utime alone.
+ */
+static long long read_cpu_ticks(pid_t pid, long long *user)
 {
 	unsigned long long utime, stime;
 	char path[64], buf[1024];
@@ -437,6 +527,7 @@ static long long read_cpu_ticks(pid_t pid)
 	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u"
 			 " %llu %llu", &utime, &stime) != 2)
 		return -1;
+	*user = (long long)utime;
 	return utime + stime;
 }
 
@@ -459,7 +550,7 @@ static void parse_args(int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:s:p:w:P:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:s:p:w:P:r:R:")) != -1) {
 		switch (ch) {
 		case 'c':
 			opt.conns = parse_num(optarg, 1, 1000000, ch);
@@ -482,11 +573,14 @@ static void parse_args(int argc, char **argv)
 		case 'r':
 			opt.churn = parse_num(optarg, 1, INT32_MAX, ch);
 			break;
+		case 'R':
+			opt.rate = parse_num(optarg, 1, 100000000, ch);
+			break;
 		default:
 			fprintf(stderr, "usage: echo_load [-c CONNS] "
 				"[-d SECONDS] [-s MSGSIZE] [-p PORT] "
 				"[-w WARMUP_SECONDS] [-P SERVER_PID] "
-				"[-r TRIPS]\n");
+				"[-r TRIPS] [-R RPS]\n");
 			exit(2);
 		}
 	}
@@ -516,8 +610,9 @@ static void setup(void)
 		}
 	}
 	conns = calloc(opt.conns, sizeof(*conns));
+	paced = calloc(opt.conns, sizeof(*paced));
 	pattern = malloc(opt.size + PATTERN_SLACK);
-	if (!conns || !pattern) {
+	if (!conns || !paced || !pattern) {
 		fprintf(stderr, "echo_load: out of memory\n");
 		exit(2);
 	}
@@ -538,7 +633,8 @@ int main(int argc, char **argv)
 {
 	struct epoll_event evs[MAX_EVENTS];
 	uint64_t now, deadline, t_begin = 0, t_end = 0;
-	long long cpu_begin = 0, cpu_end = 0;
+	long long cpu_begin = 0, cpu_end = 0, user_begin = 0, user_end = 0;
+	uint64_t wake, due;
 	int n, timeout_ms;
 
 	parse_args(argc, argv);
@@ -548,8 +644,11 @@ int main(int argc, char **argv)
 	deadline = now_ns() + BATCH_TIMEOUT_NS;
 	while (phase != DONE) {
 		now = now_ns();
-		timeout_ms = deadline > now ?
-			     (int)((deadline - now + 999999) / 1000000) : 0;
+		wake = deadline;
+		if (npaced && (due = send_due(now)) && due < wake)
+			wake = due;
+		timeout_ms = wake > now ?
+			     (int)((wake - now + 999999) / 1000000) : 0;
 		n = epoll_wait(ep, evs, MAX_EVENTS, timeout_ms);
 		if (n < 0 && errno != EINTR) {
 			perror("echo_load: epoll_wait");
@@ -585,7 +684,8 @@ int main(int argc, char **argv)
 		case WARMUP:
 			/* Completions are counted from here on */
 			if (opt.server_pid)
-				cpu_begin = read_cpu_ticks(opt.server_pid);
+				cpu_begin = read_cpu_ticks(opt.server_pid,
+							   &user_begin);
 			t_begin = now_ns();
 			phase = MEASURING;
 			deadline = t_begin + opt.duration * NS_PER_S;
@@ -593,7 +693,8 @@ int main(int argc, char **argv)
 		case MEASURING:
 			t_end = now_ns();
 			if (opt.server_pid)
-				cpu_end = read_cpu_ticks(opt.server_pid);
+				cpu_end = read_cpu_ticks(opt.server_pid,
+							 &user_end);
 			phase = DONE;
 			break;
 		case DONE:
@@ -603,7 +704,7 @@ int main(int argc, char **argv)
 	if (phase != DONE) {
 		t_end = now_ns();
 		if (opt.server_pid)
-			cpu_end = read_cpu_ticks(opt.server_pid);
+			cpu_end = read_cpu_ticks(opt.server_pid, &user_end);
 	}
 	if (opt.server_pid && (cpu_begin < 0 || cpu_end < 0)) {
 		fprintf(stderr, "echo_load: cannot read /proc/%d/stat\n",
@@ -618,8 +719,10 @@ int main(int argc, char **argv)
 	printf("p50_us=%.1f\n", hist_percentile(5000) / 1000);
 	printf("p99_us=%.1f\n", hist_percentile(9900) / 1000);
 	printf("errors=%llu\n", (unsigned long long)errors);
-	if (opt.server_pid)
+	if (opt.server_pid) {
 		printf("server_cpu_ticks=%lld\n", cpu_end - cpu_begin);
+		printf("server_user_ticks=%lld\n", user_end - user_begin);
+	}
 	if (opt.churn) {
 		printf("opened=%llu\n", (unsigned long long)opened);
 		printf("closed_graceful=%llu\n",
