@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Build corio and run every test: gcc with -Werror, clang with -Werror,
 # gcc with ThreadSanitizer (the stress programs), a 60 s soak of the
-# echo server, a short libFuzzer run (clang) over the HTTP sample's
-# request reader and path opening, then gcc with AddressSanitizer and
-# UndefinedBehaviorSanitizer.  Ends with ctest's summary of that last
+# echo server, a minute of tracing it, a short libFuzzer run (clang) over
+# the HTTP sample's request reader and path opening, then gcc with
+# AddressSanitizer and UndefinedBehaviorSanitizer.  Ends with ctest's summary of that last
 # run.  Usage: tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,12 @@ TSAN_OPTIONS="halt_on_error=1:exitcode=66:suppressions=$PWD/tests/stress/tsan.su
 # no echo error, descriptors back to the start, bounded RSS growth.
 echo "== soak: echo_server --loops 2, 60 s"
 ./tests/soak.sh 60 --bindir build
+
+# ---- A minute traced -------------------------------------------------------
+# The echo server traced for 60 s under load with CORIO_TRACE_LIMIT=32M:
+# it keeps the last part, and the file is a valid trace a viewer opens.
+echo "== a minute traced: echo_server with CORIO_TRACE_LIMIT=32M, 60 s"
+./tests/check_trace_long.sh 60 --bindir build
 
 # ---- libFuzzer: http_server's request reader and path opening ----------
 # clang only; 20 s per harness on the committed corpus, after replaying

@@ -831,3 +831,166 @@ Test(trace, a_full_ring_is_not_a_stall_of_the_task, .timeout = 20)
 	tj_free(doc);
 	unlink(path);
 }
+
+/* ---- size limits (CORIO_TRACE_LIMIT, corio_loop_opts.trace_limit) ------ */
+
+/* Spawn yielder(@n) on @loop named @name. */
+static void t_spawn_named(struct corio_loop *loop, const char *name, long n)
+{
+	struct corio_task *t;
+
+	cr_assert_eq(corio_spawn(loop, yielder__start(NULL, n, NULL), &t), 0);
+	corio_task_set_name(t, name);
+	corio_task_detach(t);
+}
+
+/*
+ * A traced loop with @limit runs "early" (3 steps) and "long" (@n steps),
+ * then "late" (3 steps) once they are done.
+ */
+static void t_run_limited(const char *path, const char *limit, long n)
+{
+	struct corio_loop_opts opts = { .trace = path, .trace_limit = limit };
+	struct corio_loop *loop = t_loop_opts(&opts);
+
+	t_spawn_named(loop, "early", 3);
+	t_spawn_named(loop, "long", n);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	t_spawn_named(loop, "late", 3);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	t_loop_done(loop);
+}
+
+static off_t t_size(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+	return st.st_size;
+}
+
+/* Every task track with a slice on loop 1 is named. */
+static void t_check_tracks_named(const struct tj *ev)
+{
+	size_t i, j;
+
+	for (i = 0; i < ev->n; i++) {
+		const struct tj *e = &ev->v[i];
+		bool named = false;
+
+		if (!t_is(e, "X", NULL) || t_pid(e) != 1 || t_tid(e) == 0)
+			continue;
+		for (j = 0; j < ev->n && !named; j++)
+			named = t_is(&ev->v[j], "M", "thread_name") &&
+				t_pid(&ev->v[j]) == 1 &&
+				t_tid(&ev->v[j]) == t_tid(e);
+		cr_assert(named, "track %lld has slices and no name",
+			  (long long)t_tid(e));
+	}
+}
+
+Test(trace, a_limit_keeps_the_last_part_with_its_tracks_named,
+     .timeout = 30)
+{
+	const struct tj *ev;
+	int64_t long_tid;
+	char path[64];
+	struct tj *doc;
+
+	t_trace_path(path, sizeof(path));
+	t_run_limited(path, "64K", 30000);
+	cr_assert_leq(t_size(path), 64 * 1024 + 4096);
+	doc = t_load(path, &ev);
+	cr_assert(t_is(&ev->v[0], "i", "trace: the events before are dropped"),
+		  "first event: %s", tj_str(&ev->v[0], "name"));
+	/* "early" ended long before the window; "long" was spawned before
+	 * it and is named all the same; "late" is in it. */
+	cr_assert_lt(t_track(ev, 1, "early"), 0);
+	long_tid = t_track(ev, 1, "long");
+	cr_assert_geq(long_tid, 0);
+	cr_assert_geq(t_track(ev, 1, "late"), 0);
+	cr_assert_gt(t_count(ev, "X", NULL, 1, long_tid), 100);
+	cr_assert_lt(t_count(ev, "X", NULL, 1, long_tid), 30000);
+	/* The loop's own track and process are named too. */
+	cr_assert_gt(t_count(ev, "M", "process_name", 1, -1), 0);
+	t_check_tracks_named(ev);
+	tj_free(doc);
+	unlink(path);
+}
+
+Test(trace, a_window_goes_on_in_the_next_loop, .timeout = 30)
+{
+	const struct tj *ev;
+	char path[64];
+	struct tj *doc;
+
+	t_trace_path(path, sizeof(path));
+	t_run_limited(path, "64K", 30000);
+	/* A second loop on the same file continues the window: the file
+	 * is whole again once it is destroyed. */
+	t_run_limited(path, "64K", 10);
+	cr_assert_leq(t_size(path), 64 * 1024 + 4096);
+	doc = t_load(path, &ev);
+	cr_assert_geq(t_track(ev, 2, "early"), 0);
+	cr_assert_geq(t_track(ev, 2, "late"), 0);
+	cr_assert_gt(t_count(ev, "M", "process_name", 2, -1), 0);
+	tj_free(doc);
+	unlink(path);
+}
+
+Test(trace, a_first_limit_stops_the_trace_there, .timeout = 30)
+{
+	const struct tj *ev;
+	char path[64];
+	struct tj *doc;
+	size_t at;
+
+	t_trace_path(path, sizeof(path));
+	t_run_limited(path, "64K,first", 30000);
+	cr_assert_leq(t_size(path), 64 * 1024);
+	doc = t_load(path, &ev);
+	cr_assert_not_null(t_instant(ev, "trace: the limit is reached, the "
+				     "rest is not traced", -1, &at));
+	cr_assert_eq(at, ev->n - 1, "the instant is the last event");
+	cr_assert_geq(t_track(ev, 1, "early"), 0);
+	cr_assert_lt(t_track(ev, 1, "late"), 0);
+	tj_free(doc);
+	unlink(path);
+}
+
+Test(trace, a_limit_that_is_not_a_size_is_an_error, .timeout = 10)
+{
+	static const char *const bad[] = {
+		"12x", "1K", "K", "-5", "64K,last", "64KB", " 64K",
+		"99999999999999999999G",
+	};
+	struct corio_loop_opts opts = { 0 };
+	struct corio_loop *loop = NULL;
+	char path[64];
+	size_t i;
+
+	t_trace_path(path, sizeof(path));
+	opts.trace = path;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		opts.trace_limit = bad[i];
+		cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL,
+			     "limit '%s'", bad[i]);
+		cr_assert_null(loop);
+		cr_assert(strstr(corio_loop_unavailable_reason(),
+				 "size limit"), "reason: %s",
+			  corio_loop_unavailable_reason());
+	}
+	/* The environment's limit is read the same way. */
+	opts.trace_limit = NULL;
+	setenv("CORIO_TRACE_LIMIT", "lots", 1);
+	cr_assert_eq(corio_loop_create(&loop, &opts), -EINVAL);
+	setenv("CORIO_TRACE_LIMIT", "1M", 1);
+	loop = t_loop_opts(&opts);
+	t_loop_done(loop);
+	unsetenv("CORIO_TRACE_LIMIT");
+	/* "" and "0": no limit. */
+	opts.trace_limit = "0";
+	loop = t_loop_opts(&opts);
+	t_loop_done(loop);
+	unlink(path);
+}

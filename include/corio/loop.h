@@ -44,6 +44,9 @@ struct corio_loop_opts {
 	const char *trace;	/* a trace file to write (see below); NULL =
 				 * as the CORIO_TRACE environment variable
 				 * says; "" = none */
+	const char *trace_limit; /* the trace file's size limit (see below);
+				 * NULL = as CORIO_TRACE_LIMIT says; "" =
+				 * none */
 };
 
 /*
@@ -64,7 +67,17 @@ struct corio_loop_opts {
  * fixed-size events (768 KiB) that a thread of corio's formats and writes
  * in the background; when the ring is full the loop writes it out itself,
  * so nothing is lost.  A forked process writes PATH.PID, not its
- * parent's file.  A file that cannot be opened makes
+ * parent's file.
+ *
+ * trace_limit: a busy server writes tens of MB of trace per second.  "256M"
+ * (a size in bytes, K, M or G; at least 64K) keeps only the last 256 MiB or
+ * so, like a flight recorder: the events go to two unnamed files in the
+ * trace's directory, written in turn, and the trace file is written when
+ * complete, starting with an instant that says from when events are kept.
+ * "256M,first" instead stops tracing when the file reaches the limit (an
+ * instant says when).  The first loop that names a file sets its limit.
+ * A limit that is not a size makes corio_loop_create fail with -EINVAL.
+ * Without a limit, a trace that passes 1 GiB gets a hint on stderr.  A file that cannot be opened makes
  * corio_loop_create fail with its -errno (corio_loop_unavailable_reason()
  * names the file); one that cannot be written (a full disk) gets a message
  * on stderr, and the rest of the trace is dropped.  Untraced, each event

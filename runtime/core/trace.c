@@ -432,8 +432,9 @@ int corio__trace_open(struct corio_loop *loop,
 {
 	const char *path = opts && opts->trace ? opts->trace :
 			   getenv("CORIO_TRACE");
+	const char *limit = opts && opts->trace_limit ? opts->trace_limit :
+			    getenv("CORIO_TRACE_LIMIT");
 	struct corio__tracer *tr;
-	char desc[sizeof(loop->backend) + 32];
 	int ret;
 
 	if (!path || !*path)
@@ -449,9 +450,9 @@ int corio__trace_open(struct corio_loop *loop,
 	}
 	tr->last_ready = tr->last_inflight = UINT64_MAX;
 	tr->last_timers = tr->last_reaped = UINT64_MAX;
-	snprintf(desc, sizeof(desc), "thread %d, %s", (int)gettid(),
+	snprintf(tr->desc, sizeof(tr->desc), "thread %d, %s", (int)gettid(),
 		 loop->backend);
-	ret = corio__trace_file_attach(tr, path, desc, why, whylen);
+	ret = corio__trace_file_attach(tr, path, limit, why, whylen);
 	if (ret < 0) {
 		corio__free(tr->ring);
 		corio__free(tr);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/trace.h"
+#include "support/htab.h"
 
 /* Events per ring (48 bytes each: 768 KiB per loop); a power of two. */
 #define CORIO__TRACE_SLOTS 16384u
@@ -137,10 +138,16 @@ struct corio__tracer {
 	uint64_t last_ready, last_inflight, last_timers, last_reaped;
 					/* counters as last written: only
 					 * changes are */
-	uint32_t *sleepers;		/* tasks whose sleep slice is open (a
-					 * set: open addressing, 0 = empty),
-					 * closed by their next wake-up */
-	uint32_t sleepers_cap, sleepers_len;
+	struct corio__htab tasks;	/* the live tasks as traced so far
+					 * (trace_json.c: struct
+					 * trace_task), to name their tracks
+					 * again at the start of a window
+					 * segment (trace_file.c) */
+	uint32_t sleeping;		/* of them, those whose sleep slice
+					 * is open, closed by their next
+					 * wake-up */
+	char desc[sizeof(((struct corio_loop *)0)->backend) + 32];
+					/* what the process track says */
 };
 
 /*
@@ -189,18 +196,24 @@ unsigned corio__trace_format(struct corio__tracer *tr, uint64_t at,
 			     uint64_t end, struct corio__jbuf *jb);
 /* Free what formatting @tr allocated. */
 void corio__trace_format_free(struct corio__tracer *tr);
-/* The metadata events naming the process track of @tr: @desc. */
-void corio__trace_format_process(struct corio__tracer *tr, const char *desc,
+/* The metadata events naming the process track of @tr (@tr->desc). */
+void corio__trace_format_process(struct corio__tracer *tr,
 				 struct corio__jbuf *jb);
+/* The process track of @tr and the tracks of its live tasks, named again:
+ * the first events of a window segment. */
+void corio__trace_format_tracks(struct corio__tracer *tr,
+				struct corio__jbuf *jb);
 
 /* trace_file.c */
 /*
  * Attach @tr to the file at @path, opening it when no loop has it open:
  * sets @tr's file, pid and epoch and writes the process track's names
- * (@desc).  0 or -errno, with @why filled in.
+ * (@tr->desc).  @limit is the file's size limit as CORIO_TRACE_LIMIT
+ * spells it (NULL or "": none), taken from the first loop that names the
+ * path.  0 or -errno (-EINVAL: @limit is not a size), with @why filled in.
  */
 int corio__trace_file_attach(struct corio__tracer *tr, const char *path,
-			     const char *desc, char *why, size_t whylen);
+			     const char *limit, char *why, size_t whylen);
 /* Drain @tr and detach it; the last one out completes the file. */
 void corio__trace_file_detach(struct corio__tracer *tr);
 /* Ask the writer thread to drain the rings now (any thread, no lock). */

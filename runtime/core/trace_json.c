@@ -246,6 +246,92 @@ static void meta_begin(struct corio__jbuf *jb, uint32_t pid, int64_t tid,
 	corio__jb_raw(jb, ",\"args\":{");
 }
 
+/*
+ * The live tasks, as the events formatted so far tell: what names a
+ * task's track (written again at the start of each window segment, whose
+ * readers may never see the spawn), and whether its sleep slice is open.
+ * Out of memory a task is left out: its track is not named again and its
+ * sleeps are not drawn.
+ */
+struct trace_task {
+	struct corio__hnode node;	/* key: the task's id */
+	const char *name;		/* static, or @own */
+	const char *file;		/* the spawn site */
+	char *own;			/* a renamed task's copy of its name */
+	uint32_t line;
+	uint16_t name_max;		/* bytes of @name to use at most */
+	bool sleeping;			/* its sleep slice is open */
+};
+
+static struct trace_task *task_find(const struct corio__tracer *tr,
+				    uint32_t id)
+{
+	return (struct trace_task *)corio__htab_find(&tr->tasks, id);
+}
+
+static void task_add(struct corio__tracer *tr, uint32_t id, const char *name,
+		     const char *file, uint32_t line)
+{
+	struct trace_task *t = corio__malloc(sizeof(*t));
+
+	if (!t)
+		return;
+	*t = (struct trace_task){ .node.key = id, .name = name, .file = file,
+				  .line = line, .name_max = 256 };
+	if (corio__htab_insert(&tr->tasks, &t->node) < 0)
+		corio__free(t);
+}
+
+static void task_free(struct corio__tracer *tr, struct trace_task *t)
+{
+	if (t->sleeping)
+		tr->sleeping--;
+	corio__free(t->own);
+	corio__free(t);
+}
+
+/* A renamed task keeps a copy of its new name (@len bytes of @text). */
+static void task_rename(struct corio__tracer *tr, uint32_t id,
+			const char *text, size_t len)
+{
+	struct trace_task *t = task_find(tr, id);
+	char *own;
+
+	if (!t || !(own = corio__malloc(len + 1)))
+		return;
+	memcpy(own, text, len);
+	own[len] = '\0';
+	corio__free(t->own);
+	t->own = own;
+	t->name = own;
+	t->name_max = (uint16_t)len;
+}
+
+static void task_drop(struct corio__tracer *tr, uint32_t id)
+{
+	struct trace_task *t = task_find(tr, id);
+
+	if (t) {
+		corio__htab_remove(&tr->tasks, &t->node);
+		task_free(tr, t);
+	}
+}
+
+void corio__trace_format_free(struct corio__tracer *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->tasks.n; i++) {
+		struct corio__hnode *e = tr->tasks.b[i], *next;
+
+		for (; e; e = next) {
+			next = e->next;
+			task_free(tr, (struct trace_task *)e);
+		}
+	}
+	corio__htab_free(&tr->tasks);
+}
+
 /* A task's track: "name #id (file:line)" (@text: @len bytes of name). */
 static void track_name(struct corio__tracer *tr, uint32_t task,
 		       const char *text, size_t len, const char *file,
@@ -263,15 +349,25 @@ static void track_name(struct corio__tracer *tr, uint32_t task,
 	corio__jb_raw(jb, ")\"}}");
 }
 
+/* The metadata naming task @task's track and placing it. */
+static void task_track(struct corio__tracer *tr, uint32_t task,
+		       const char *text, size_t len, const char *file,
+		       uint32_t line, struct corio__jbuf *jb)
+{
+	track_name(tr, task, text, len, file, line, jb);
+	meta_begin(jb, tr->pid, task, "thread_sort_index");
+	corio__jb_raw(jb, "\"sort_index\":");
+	corio__jb_int(jb, task);
+	corio__jb_raw(jb, "}}");
+}
+
 static void format_spawn(struct corio__tracer *tr, const struct corio__tev *e,
 			 struct corio__jbuf *jb)
 {
-	track_name(tr, e->task, e->u.spawn.name, 256, e->u.spawn.file,
+	task_track(tr, e->task, e->u.spawn.name, 256, e->u.spawn.file,
 		   e->u.spawn.line, jb);
-	meta_begin(jb, tr->pid, e->task, "thread_sort_index");
-	corio__jb_raw(jb, "\"sort_index\":");
-	corio__jb_int(jb, e->task);
-	corio__jb_raw(jb, "}}");
+	task_add(tr, e->task, e->u.spawn.name, e->u.spawn.file,
+		 e->u.spawn.line);
 	/* Who spawned it: an instant at the start of its track. */
 	corio__jb_event(jb, 'i', tr->pid, e->task, e->ts);
 	corio__jb_raw(jb, ",\"s\":\"t\",\"cat\":\"task\"");
@@ -302,6 +398,7 @@ static unsigned format_name(struct corio__tracer *tr, uint64_t at,
 	}
 	track_name(tr, e->task, text, len, e->u.spawn.file, e->u.spawn.line,
 		   jb);
+	task_rename(tr, e->task, text, len);
 	return 1 + slots;
 }
 
@@ -318,80 +415,6 @@ static void flow_end(struct corio__tracer *tr, const struct corio__tev *e,
 	jb_cat_id(jb, "wake", id_of(tr, 0, e->task));
 	jb_name(jb, "wake");
 	corio__jb_raw(jb, "}");
-}
-
-/*
- * The tasks whose sleep slice is open: a set of task ids with open
- * addressing (0, never an id, marks a free slot), kept at most half full,
- * removal by backward shift.  O(1) expected; it grows with the tasks
- * asleep at once.  Out of memory a sleep is left out, begin and end.
- */
-static uint32_t sleeper_slot(uint32_t id, uint32_t cap)
-{
-	return (id * 2654435761u) & (cap - 1);
-}
-
-static void sleeper_put(uint32_t *v, uint32_t cap, uint32_t id)
-{
-	uint32_t i = sleeper_slot(id, cap);
-
-	while (v[i] && v[i] != id)
-		i = (i + 1) & (cap - 1);
-	v[i] = id;
-}
-
-static bool sleeper_add(struct corio__tracer *tr, uint32_t id)
-{
-	if (2 * (tr->sleepers_len + 1) > tr->sleepers_cap) {
-		uint32_t cap = tr->sleepers_cap ? 2 * tr->sleepers_cap : 64;
-		uint32_t *v = corio__malloc(cap * sizeof(*v)), i;
-
-		if (!v)
-			return false;
-		memset(v, 0, cap * sizeof(*v));
-		for (i = 0; i < tr->sleepers_cap; i++)
-			if (tr->sleepers[i])
-				sleeper_put(v, cap, tr->sleepers[i]);
-		corio__free(tr->sleepers);
-		tr->sleepers = v;
-		tr->sleepers_cap = cap;
-	}
-	sleeper_put(tr->sleepers, tr->sleepers_cap, id);
-	tr->sleepers_len++;
-	return true;
-}
-
-/* Take @id out of the set; false if it was not there. */
-static bool sleeper_remove(struct corio__tracer *tr, uint32_t id)
-{
-	uint32_t *v = tr->sleepers, mask = tr->sleepers_cap - 1, i, j;
-
-	if (!v)
-		return false;
-	for (i = sleeper_slot(id, tr->sleepers_cap); v[i] != id;
-	     i = (i + 1) & mask)
-		if (!v[i])
-			return false;
-	/* Move back each later entry of the run that may not stay behind
-	 * the hole: one whose home slot is not between the hole and it. */
-	for (j = (i + 1) & mask; v[j]; j = (j + 1) & mask) {
-		uint32_t home = sleeper_slot(v[j], tr->sleepers_cap);
-
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			v[i] = v[j];
-			i = j;
-		}
-	}
-	v[i] = 0;
-	tr->sleepers_len--;
-	return true;
-}
-
-void corio__trace_format_free(struct corio__tracer *tr)
-{
-	corio__free(tr->sleepers);
-	tr->sleepers = NULL;
-	tr->sleepers_cap = tr->sleepers_len = 0;
 }
 
 /* The arrow to the next step of task @woken starts at the end of the
@@ -444,6 +467,7 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 			struct corio__jbuf *jb)
 {
 	const struct corio_fninfo *fn = e->u.step.fn;
+	struct trace_task *t;
 
 	step_slice(tr, e, jb);
 	corio__jb_raw(jb, ":");
@@ -468,7 +492,10 @@ static void format_step(struct corio__tracer *tr, const struct corio__tev *e,
 	flow_end(tr, e, jb);
 	if (e->kind == CORIO_WAIT_NONE)	/* it queued itself */
 		flow_start(tr, e, e->task, jb);
-	if (e->kind == CORIO_WAIT_SLEEP && sleeper_add(tr, e->task)) {
+	if (e->kind == CORIO_WAIT_SLEEP && (t = task_find(tr, e->task)) &&
+	    !t->sleeping) {
+		t->sleeping = true;
+		tr->sleeping++;
 		corio__jb_event(jb, 'b', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
 		jb_name(jb, "sleep");
@@ -505,16 +532,21 @@ static void format_done(struct corio__tracer *tr, const struct corio__tev *e,
 	flow_end(tr, e, jb);
 	if (e->u.step.timer >= 0)	/* its end wakes its joiner */
 		flow_start(tr, e, (uint32_t)e->u.step.timer, jb);
+	task_drop(tr, e->task);
 }
 
 static void format_wake(struct corio__tracer *tr, const struct corio__tev *e,
 			struct corio__jbuf *jb)
 {
+	struct trace_task *t;
+
 	corio__jb_event(jb, 's', tr->pid, e->u.wake.waker, e->u.wake.flow_ts);
 	jb_cat_id(jb, "wake", id_of(tr, 0, e->task));
 	jb_name(jb, "wake");
 	corio__jb_raw(jb, "}");
-	if (tr->sleepers_len && sleeper_remove(tr, e->task)) {
+	if (tr->sleeping && (t = task_find(tr, e->task)) && t->sleeping) {
+		t->sleeping = false;
+		tr->sleeping--;
 		corio__jb_event(jb, 'e', tr->pid, e->task, e->ts);
 		jb_cat_id(jb, "timer", id_of(tr, ID_SLEEP, e->task));
 		jb_name(jb, "sleep");
@@ -655,14 +687,14 @@ unsigned corio__trace_format(struct corio__tracer *tr, uint64_t at,
 	return 1;
 }
 
-void corio__trace_format_process(struct corio__tracer *tr, const char *desc,
+void corio__trace_format_process(struct corio__tracer *tr,
 				 struct corio__jbuf *jb)
 {
 	meta_begin(jb, tr->pid, -1, "process_name");
 	corio__jb_raw(jb, "\"name\":\"loop ");
 	corio__jb_int(jb, tr->pid);
 	corio__jb_raw(jb, " (");
-	jb_esc(jb, desc, 512);
+	jb_esc(jb, tr->desc, sizeof(tr->desc));
 	corio__jb_raw(jb, ")\"}}");
 	meta_begin(jb, tr->pid, -1, "process_sort_index");
 	corio__jb_raw(jb, "\"sort_index\":");
@@ -672,4 +704,22 @@ void corio__trace_format_process(struct corio__tracer *tr, const char *desc,
 	corio__jb_raw(jb, "\"name\":\"loop\"}}");
 	meta_begin(jb, tr->pid, 0, "thread_sort_index");
 	corio__jb_raw(jb, "\"sort_index\":0}}");
+}
+
+void corio__trace_format_tracks(struct corio__tracer *tr,
+				struct corio__jbuf *jb)
+{
+	size_t i;
+
+	corio__trace_format_process(tr, jb);
+	for (i = 0; i < tr->tasks.n; i++) {
+		const struct corio__hnode *e;
+
+		for (e = tr->tasks.b[i]; e; e = e->next) {
+			const struct trace_task *t = (const void *)e;
+
+			task_track(tr, (uint32_t)e->key, t->name, t->name_max,
+				   t->file, t->line, jb);
+		}
+	}
 }
