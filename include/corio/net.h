@@ -219,7 +219,10 @@ CORIO_EXTERN int corio_acceptor_close(struct corio_acceptor *acc);
  * A pool of @nbufs buffers of @buf_size bytes that the kernel fills as
  * data arrives on any reader using the pool (a provided buffer ring).
  * Share one pool between many connections: memory then follows the data
- * in flight, not the number of connections.
+ * in flight, not the number of connections.  Without buffer rings (the
+ * epoll backend, CORIO_LOOP_NO_MULTISHOT) a borrow waits for data with no
+ * buffer, then receives into one of @buf_size bytes allocated for it, and
+ * freed at its release: memory follows the data there too.
  */
 struct corio_bufpool;
 

@@ -22,10 +22,11 @@
  * and the pool after its last reader and last borrowed buffer.
  *
  * Without the capability (another backend, CORIO_LOOP_NO_MULTISHOT) reads
- * are plain recvs into the caller's buffer, and a borrow receives into a
- * buffer allocated for it.
+ * are plain recvs into the caller's buffer, and a borrow waits for the
+ * socket to be readable, then receives into a buffer allocated for it.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,6 +49,10 @@ struct corio_bufpool {
 	uint32_t borrowed;		/* buffers lent out, borrows pending */
 	uint32_t avail;			/* buffers the kernel may pick */
 	struct corio_reader *starved;	/* readers waiting for buffers */
+	void *spare;			/* fallback: released buffers kept
+					 * for the next borrow (a list
+					 * through their first bytes) */
+	uint32_t nspare;		/* ... at most br.nbufs of them */
 	bool ring;			/* multishot mode (not the fallback) */
 	bool destroyed;			/* free once readers and borrowed
 					 * reach 0 */
@@ -92,8 +97,40 @@ static void pool_free(struct corio_bufpool *pool)
 
 	if (pool->ring)
 		corio__reactor_bufring_destroy(loop->reactor, &pool->br);
+	while (pool->spare) {
+		void *next = *(void **)pool->spare;
+
+		corio__free(pool->spare);
+		pool->spare = next;
+	}
 	corio__free(pool->br.bufs);
 	corio__free(pool);
+}
+
+/* The fallback's buffer for one borrow: a spare one, or a new one. */
+static char *plain_buf_get(struct corio_bufpool *pool)
+{
+	void *b = pool->spare;
+
+	if (!b)
+		return corio__malloc(pool->br.buf_size);
+	pool->spare = *(void **)b;
+	pool->nspare--;
+	return b;
+}
+
+/* Keep up to nbufs released buffers: a buffer per message would cost a
+ * fresh allocation, and its page faults, every time. */
+static void plain_buf_put(struct corio_bufpool *pool, void *b)
+{
+	if (pool->nspare >= pool->br.nbufs ||
+	    pool->br.buf_size < sizeof(void *)) {
+		corio__free(b);
+		return;
+	}
+	*(void **)b = pool->spare;
+	pool->spare = b;
+	pool->nspare++;
 }
 
 static void pool_maybe_free(struct corio_bufpool *pool)
@@ -464,21 +501,44 @@ struct corio_frame *corio_reader_read__start(struct corio_frame *parent,
 	return wait_data(rd, result);
 }
 
-/* The fallback's borrow: a recv into a buffer allocated for it. */
+/*
+ * The fallback's borrow: wait until the socket is readable, then receive
+ * into a buffer allocated for this chunk.  A reader waiting for data holds
+ * no buffer, so an idle connection costs none on this path either.
+ */
 corio_async_static(ssize_t, borrow_plain, ((struct corio_reader *, rd),
 					   (struct corio_bufpool *, pool),
 					   (struct corio_buf *, out)), (
 	char *mem;
 	ssize_t n;
+	int ready;
 ))
 {
 	corio_begin();
 	self->rd->plain_busy = true;
-	self->mem = corio__malloc(self->pool->br.buf_size);
-	if (!self->mem)
-		corio_return(-ENOMEM);
-	corio_await(self->n, corio_recv_retry, self->rd->fd, self->mem,
-		    self->pool->br.buf_size, 0);
+	for (;;) {
+		corio_await(self->ready, corio_poll, self->rd->fd, POLLIN);
+		if (self->ready < 0 && corio_retry_delay(self->ready, 0, 0) < 0)
+			corio_return(self->ready);
+		if (self->ready < 0)
+			continue;	/* transient: wait again */
+		self->mem = plain_buf_get(self->pool);
+		if (!self->mem)
+			corio_return(-ENOMEM);
+		/* In this step, not awaited: once the task is woken, a
+		 * cancel must find the data taken (cancel-safety) rather than
+		 * cut the borrow between readiness and receive. */
+		self->n = recv(self->rd->fd, self->mem, self->pool->br.buf_size,
+			       MSG_DONTWAIT);
+		if (self->n >= 0)
+			break;
+		self->n = -errno;
+		if (self->n != -EAGAIN && self->n != -EINTR)
+			break;
+		/* Readable, then not (another reader took it): wait again. */
+		plain_buf_put(self->pool, self->mem);
+		self->mem = NULL;
+	}
 	if (self->n > 0) {
 		*self->out = (struct corio_buf){ .data = self->mem,
 			.len = (size_t)self->n, .pool = self->pool,
@@ -489,7 +549,8 @@ corio_async_static(ssize_t, borrow_plain, ((struct corio_reader *, rd),
 	corio_return(self->n);
 corio_finally:
 	self->rd->plain_busy = false;
-	corio__free(self->mem);
+	if (self->mem)
+		plain_buf_put(self->pool, self->mem);
 	/* The pending borrow kept the pool alive (see the start). */
 	self->pool->borrowed--;
 	pool_maybe_free(self->pool);
@@ -533,7 +594,7 @@ void corio_buf_release(struct corio_buf *buf)
 		return;
 	pool = buf->pool;
 	if (buf->mem)
-		corio__free(buf->mem);
+		plain_buf_put(pool, buf->mem);
 	else if (buf->bid >= 0)
 		put_buffer(pool, (uint16_t)buf->bid);
 	*buf = (struct corio_buf){ .bid = -1 };

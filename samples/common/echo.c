@@ -8,8 +8,8 @@
  * of them (one multishot recv each): the kernel picks a buffer as data
  * arrives, the connection sends straight from it and gives it back.  On a
  * backend without multishot operations both fall back to one accept or
- * recv per message, into a buffer of the connection's own that exists
- * only on that path (echo_plain).
+ * recv per message, the recv into a buffer allocated once data is there:
+ * an idle connection holds no buffer on either path.
  *
  * A cancelled connection only runs its cleanup section, where nothing can
  * be awaited, so it closes its socket with close(2) there.
@@ -29,35 +29,6 @@
  * buffers in turn, and fewer of them stay in the cache. */
 #define POOL_BUFS 256
 #define POOL_BUF_SIZE ECHO_BUF
-
-/*
- * The fallback: one recv per message into a buffer of this frame.  A
- * frame of its own, called only on that path, so that a connection served
- * from the pool holds no buffer at all (see docs/design.md, "Memory per
- * connection").  Returns when the peer closes or an error ends the echo.
- */
-corio_async_static(int, echo_plain, ((int, fd)), (
-	ssize_t n;
-	char buf[ECHO_BUF];
-))
-{
-	corio_begin();
-	for (;;) {
-		/* The peer sends its next message only after our echo:
-		 * wait for data rather than try first and fail. */
-		corio_await(self->n, corio_recv_retry, self->fd, self->buf,
-			    sizeof(self->buf), CORIO_RECV_POLL_FIRST);
-		if (self->n <= 0)
-			break;
-		corio_await(self->n, corio_send_all, self->fd, self->buf,
-			    (size_t)self->n, 0);
-		if (self->n < 0)
-			break;
-	}
-	corio_return(0);
-corio_finally:
-	corio_end();
-}
 
 /* Every idle connection holds this frame: @closing first fills the hole
  * after @fd (docs/design.md, "Memory per connection"). */
@@ -79,8 +50,8 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 		   sizeof(int));
 	if (corio_reader_open(&self->rd, self->fd, self->srv->pool) < 0)
 		goto out;
-	while (corio_reader_is_multishot(self->rd)) {
-		/* Echo straight from the kernel's buffer, then return it. */
+	for (;;) {
+		/* Echo straight from the received buffer, then return it. */
 		corio_await(self->n, corio_reader_borrow, self->rd, &self->b);
 		if (self->n <= 0)	/* the peer closed, or reset */
 			break;
@@ -90,8 +61,6 @@ corio_async_static(int, echo_conn, ((struct echo_server *, srv),
 		if (self->n < 0)
 			break;
 	}
-	if (!corio_reader_is_multishot(self->rd))
-		corio_await_discard(echo_plain, self->fd);
 	/* Before the close: the reader's receive holds the socket. */
 	corio_reader_close(self->rd);
 	self->rd = NULL;
