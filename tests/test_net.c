@@ -1316,3 +1316,116 @@ Test(net, multishot_waits_honour_deadlines_fallback, .timeout = 10)
 {
 	multishot_deadlines(true);
 }
+
+/* ---- idle readers hold no buffer --------------------------------------- */
+
+/*
+ * Bytes allocated through corio and not yet freed.  The hook is installed
+ * before the test's loop and never removed: each test is a process.
+ */
+static _Atomic size_t live_bytes;
+
+static void *counting_alloc(size_t n)
+{
+	size_t *p = malloc(n + 16);
+
+	if (!p)
+		return NULL;
+	*p = n;
+	live_bytes += n;
+	return (char *)p + 16;
+}
+
+static void counting_free(void *q)
+{
+	size_t *p;
+
+	if (!q)
+		return;
+	p = (size_t *)((char *)q - 16);
+	live_bytes -= *p;
+	free(p);
+}
+
+#define IDLE_READERS 256
+
+corio_async(int, idle_borrower, ((struct corio_reader *, rd)), (
+	struct corio_buf b;
+	ssize_t n;
+))
+{
+	corio_begin();
+	corio_await(self->n, corio_reader_borrow, self->rd, &self->b);
+	corio_buf_release(&self->b);
+	corio_return(self->n == 0 ? 0 : -EPROTO);	/* the peer's EOF */
+corio_finally:
+	corio_end();
+}
+
+/* Once every borrower waits: the bytes they hold; then their EOFs. */
+corio_async(int, measure_idle, ((size_t, base), (size_t *, per_reader),
+				(int *, peers)), (
+	int i;
+))
+{
+	corio_begin();
+	for (self->i = 0; self->i < 10; self->i++)
+		corio_yield();
+	*self->per_reader = (live_bytes - self->base) / IDLE_READERS;
+	for (self->i = 0; self->i < IDLE_READERS; self->i++)
+		shutdown(self->peers[self->i], SHUT_WR);
+	corio_return(0);
+corio_finally:
+	corio_end();
+}
+
+static void idle_readers_hold_no_buffer(bool fallback)
+{
+	struct corio_reader *rd[IDLE_READERS];
+	int peers[IDLE_READERS], mine[IDLE_READERS], i, r = 1;
+	struct corio_bufpool *pool;
+	struct corio_loop *loop;
+	size_t base, per_reader = SIZE_MAX;
+
+	corio_set_allocator(counting_alloc, counting_free);
+	loop = net_loop(fallback);
+	cr_assert_eq(corio_bufpool_create(&pool, 16, 4096), 0);
+	base = live_bytes;
+	for (i = 0; i < IDLE_READERS; i++) {
+		int sv[2];
+
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+					sv), 0, "socketpair: %s",
+			     strerror(errno));
+		peers[i] = sv[0];
+		mine[i] = sv[1];
+		cr_assert_eq(corio_reader_open(&rd[i], mine[i], pool), 0);
+		cr_assert_eq(corio_spawn(loop, idle_borrower__start(NULL,
+					 rd[i], NULL), NULL), 0);
+	}
+	corio_spawn(loop, measure_idle__start(NULL, base, &per_reader, peers,
+					      &r), NULL);
+	cr_assert_eq(corio_loop_run(loop), 0);
+	cr_assert_eq(r, 0);
+	/* The reader (about 200 bytes), the task and its frames: a 4 KiB
+	 * buffer per waiting reader is the bug. */
+	cr_assert_lt(per_reader, 2048, "%zu bytes per idle reader",
+		     per_reader);
+	for (i = 0; i < IDLE_READERS; i++) {
+		cr_assert_eq(corio_reader_close(rd[i]), 0);
+		close(peers[i]);
+		close(mine[i]);
+	}
+	cr_assert_eq(corio_bufpool_destroy(pool), 0);
+	t_loop_done(loop);
+}
+
+Test(net, idle_readers_hold_no_buffer, .timeout = 20)
+{
+	idle_readers_hold_no_buffer(false);
+}
+
+Test(net, idle_readers_hold_no_buffer_fallback, .timeout = 20)
+{
+	idle_readers_hold_no_buffer(true);
+}
