@@ -16,6 +16,12 @@
 #                         (bench/echo_compare.sh; ECHO_ARGS adds options,
 #                         e.g. ECHO_ARGS='--runs 5 --duration 5', or
 #                         --loops 1 for one loop only)
+#   conn_scale            CPU per request at 1,000 and 10,000 connections:
+#                         echo_server on one loop against the raw liburing
+#                         loop, at a paced 60,000 requests/s (the same load
+#                         whatever the connection count) and saturated
+#                         (bench/echo_compare.sh --rate; SCALE_ARGS adds
+#                         options, e.g. SCALE_ARGS='--runs 9')
 #   http                  samples/http_server, on one loop and on two
 #                         (corio_2loops), against nginx with one worker,
 #                         under wrk (bench/http_compare.sh; HTTP_ARGS adds
@@ -70,6 +76,7 @@ for n in "${names[@]}"; do
 	yield|await|spawn_join|chan|mutex|idle|timers|detect_cost|scope)
 		micro+=("$n") ;;
 	echo) ;;
+	conn_scale) ;;
 	http) ;;
 	conn_mem) ;;
 	net_send) ;;
@@ -97,6 +104,13 @@ run_asked() {
 }
 run_asked echo ECHO_ARGS bench/echo_compare.sh --bindir "$build/bench" \
 	--corio "$build/samples/echo_server" --loops "1 2"
+# The same load at both counts, then each server at its own capacity.
+for rate in 60000 0; do
+	run_asked conn_scale SCALE_ARGS bench/echo_compare.sh \
+		--bindir "$build/bench" --corio "$build/samples/echo_server" \
+		--loops 1 --servers uring --conns "1000 10000" --duration 4 \
+		--runs 5 --rate "$rate" --table
+done
 run_asked http HTTP_ARGS bench/http_compare.sh \
 	--server "$build/samples/http_server/http_server" --loops "1 2"
 # http_server is built only where http_parser is installed.
