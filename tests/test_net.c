@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1327,23 +1328,25 @@ static _Atomic size_t live_bytes;
 
 static void *counting_alloc(size_t n)
 {
-	size_t *p = malloc(n + 16);
+	max_align_t *p = malloc(sizeof(*p) + n);
 
 	if (!p)
 		return NULL;
-	*p = n;
+	memcpy(p, &n, sizeof(n));
 	live_bytes += n;
-	return (char *)p + 16;
+	return p + 1;
 }
 
 static void counting_free(void *q)
 {
-	size_t *p;
+	max_align_t *p;
+	size_t n;
 
 	if (!q)
 		return;
-	p = (size_t *)((char *)q - 16);
-	live_bytes -= *p;
+	p = (max_align_t *)q - 1;
+	memcpy(&n, p, sizeof(n));
+	live_bytes -= n;
 	free(p);
 }
 
