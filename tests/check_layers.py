@@ -26,7 +26,7 @@ import sys
 
 # Lowest first: the one table of the layers (runtime/README.md explains).
 LAYERS = [
-    ("support", 0, "allocation, slab, hash table"),
+    ("support", 0, "allocation, slab, hash table, list"),
     ("reactor", 1, "backend contract, io_uring, epoll, fault filter"),
     ("core", 2, "tasks, scheduler, loop, timers, wait queues, "
                 "completions, deadlock graph"),

@@ -42,13 +42,8 @@ int corio__source_start(struct corio_loop *loop, struct corio__source *src,
 	if (err)
 		return err;
 	src->loop = loop;
-	if (src->inflight++ == 0) {
-		src->prev = NULL;
-		src->next = loop->sources;
-		if (loop->sources)
-			loop->sources->prev = src;
-		loop->sources = src;
-	}
+	if (src->inflight++ == 0)
+		corio__list_push_front(&loop->sources, &src->link);
 	if (!src->background)
 		loop->stats.ops_inflight++;
 	corio__trace_source(loop, src, io);
@@ -68,15 +63,8 @@ static void to_source(struct corio_loop *loop, struct corio__source *src,
 	if (!(c->flags & CORIO__CQE_MORE)) {
 		if (!src->background)
 			loop->stats.ops_inflight--;
-		if (--src->inflight == 0) {
-			if (src->prev)
-				src->prev->next = src->next;
-			else
-				loop->sources = src->next;
-			if (src->next)
-				src->next->prev = src->prev;
-			src->next = src->prev = NULL;
-		}
+		if (--src->inflight == 0)
+			corio__list_remove(&loop->sources, &src->link);
 	}
 	/* Last: the callback may release the source. */
 	src->on_cqe(src, c->res, c->flags, c->bid);
@@ -129,14 +117,15 @@ void corio__sources_drain(struct corio_loop *loop)
 	struct corio__source *src;
 	int tries;
 
-	if (!loop->sources)
+	if (corio__list_empty(&loop->sources))
 		return;
 	loop->closing = true;
-	for (src = loop->sources; src; src = src->next)
+	corio__list_for_each(src, &loop->sources, struct corio__source, link)
 		corio__source_cancel(loop, src);
 	/* Bounded: a source whose cancel never completes is given up
 	 * after about a second (its memory is then the owner's leak). */
-	for (tries = 0; loop->sources && tries < 100; tries++) {
+	for (tries = 0; !corio__list_empty(&loop->sources) && tries < 100;
+	     tries++) {
 		if (corio__reactor_poll(loop->reactor, 10000000) < 0)
 			break;
 		corio__loop_reap(loop);

@@ -20,6 +20,7 @@
 #include "corio/pool.h"
 #include "corio/sync.h"
 #include "support/htab.h"
+#include "support/list.h"
 #include "support/slab.h"
 #include "core/timer_wheel.h"
 
@@ -242,7 +243,7 @@ struct corio__source {
 					 * must not keep a stalled loop waiting
 					 * (the eventfd and signalfd reads) */
 	uint8_t trace_op;		/* its opcode, while traced (trace.c) */
-	struct corio__source *next, *prev; /* loop->sources while in flight */
+	struct corio__link link;	/* in loop->sources while in flight */
 };
 
 /*
@@ -300,7 +301,8 @@ struct corio_loop {
 	bool (*frame_end)(struct corio_loop *loop, struct corio_task *t,
 			  struct corio_frame *f);
 	struct corio__groups *groups;	/* prims/group.c's, or NULL */
-	struct corio__source *sources;	/* sources in flight (drained at
+	struct corio__list sources;	/* struct corio__source in flight,
+					 * newest first (drained at
 					 * destroy) */
 	bool closing;			/* corio_loop_destroy is draining them:
 					 * sources do not re-arm */

@@ -46,7 +46,8 @@ struct corio_scope {
 	const char *name;
 	uint32_t id;			/* in the primitives' queues */
 	size_t ntasks;			/* unfinished tasks in @members */
-	struct scope_member *members;	/* doubly linked, newest first */
+	struct corio__list members;	/* struct scope_member, newest
+					 * first */
 	struct corio_deadlock_report *report;	/* the last deadlock */
 };
 
@@ -55,7 +56,7 @@ struct scope_member {
 	struct corio__hnode h;		/* key: the task's address */
 	struct corio_task *task;
 	struct corio_scope *scope;
-	struct scope_member *next, *prev;
+	struct corio__link link;	/* in its scope's @members */
 	bool flagged;			/* the shadow check found it stuck */
 };
 
@@ -242,15 +243,12 @@ int corio__scope_spawned(struct corio_loop *loop, struct corio_task *t)
 		.h.key = key_of(t),
 		.task = t,
 		.scope = s,
-		.next = s->members,
 	};
 	if (corio__htab_insert(&loop->scopes->members, &m->h)) {
 		corio__slab_free(&loop->slab, m, sizeof(*m));
 		return -ENOMEM;
 	}
-	if (s->members)
-		s->members->prev = m;
-	s->members = m;
+	corio__list_push_front(&s->members, &m->link);
 	s->ntasks++;
 	t->scoped = 1;
 	return 0;
@@ -264,12 +262,7 @@ void corio__scope_ended(struct corio_loop *loop, struct corio_task *t)
 	if (corio__unlikely(m->flagged))
 		corio__scope_shadow_ran(loop, t);
 	corio__htab_remove(&loop->scopes->members, &m->h);
-	if (m->prev)
-		m->prev->next = m->next;
-	else
-		s->members = m->next;
-	if (m->next)
-		m->next->prev = m->prev;
+	corio__list_remove(&s->members, &m->link);
 	s->ntasks--;
 	t->scoped = 0;
 	if (loop->scopes->last_task == t)
@@ -363,8 +356,10 @@ static bool deadlocked(struct corio_loop *loop, struct corio_scope *s)
 	bool stop = true;
 
 	v = corio__malloc(sizeof(*v) * s->ntasks);
-	for (m = s->members; v && m; m = m->next)
-		v[n++] = m->task;
+	if (v)
+		corio__list_for_each(m, &s->members, struct scope_member,
+				      link)
+			v[n++] = m->task;
 	corio__report_free(s->report);
 	s->report = corio__report_make(loop, CORIO_DEADLOCK_SCOPE, NULL, 0, v,
 				       n);
@@ -398,7 +393,7 @@ static void shadow_found(struct corio_loop *loop, struct corio_scope *s)
 
 	if (loop->dl.external_refs || atomic_load(&loop->posts_pending))
 		return;
-	for (m = s->members; m; m = m->next) {
+	corio__list_for_each(m, &s->members, struct scope_member, link) {
 		if (m->flagged)
 			continue;
 		m->flagged = true;
@@ -440,7 +435,7 @@ bool corio__scopes_check(struct corio_loop *loop)
 	for (s = loop->scopes->list; s; s = s->next) {
 		if (!s->ntasks)
 			continue;
-		for (m = s->members; m; m = m->next)
+		corio__list_for_each(m, &s->members, struct scope_member, link)
 			if (!durably_blocked(loop, s, m->task))
 				break;
 		if (m)
@@ -463,7 +458,8 @@ void corio__scopes_run(struct corio_loop *loop)
 	/* Between runs, code outside tasks may wake anything: what the
 	 * shadow check found speaks of one run. */
 	if (loop->scopes->implicit)
-		for (m = loop->scopes->implicit->members; m; m = m->next)
+		corio__list_for_each(m, &loop->scopes->implicit->members,
+				      struct scope_member, link)
 			m->flagged = false;
 }
 

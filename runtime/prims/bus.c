@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "support/htab.h"
+#include "support/list.h"
 #include "prims/internal.h"
 
 #include "corio/async.h"
@@ -31,14 +32,15 @@
 
 struct topic {
 	struct corio__hnode h;			/* key: the topic number */
-	struct sub *head, *tail;	/* subscriptions, oldest first; dead
-					 * ones stay until the sweep */
+	struct corio__list subs;	/* struct sub by tlink, oldest
+					 * first; dead ones stay until the
+					 * sweep */
 };
 
 struct sub {
 	struct corio__hnode h;		/* key: the id; unhashed when dead */
-	struct sub *tnext, *tprev;	/* the topic's list */
-	struct sub *onext, *oprev;	/* the owner token's list */
+	struct corio__link tlink;	/* in the topic's list */
+	struct corio__link olink;	/* in the owner token's list */
 	struct sub *grave;		/* graveyard link while dead */
 	struct corio_bus *bus;
 	struct topic *topic;
@@ -71,7 +73,8 @@ struct corio_bus {
 
 struct corio_bus_owner {
 	unsigned refs;
-	struct sub *subs;		/* live subscriptions it owns */
+	struct corio__list subs;	/* live subscriptions it owns, by
+					 * olink */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -81,15 +84,8 @@ static void topic_unlink(struct corio_bus *bus, struct sub *s)
 {
 	struct topic *tp = s->topic;
 
-	if (s->tprev)
-		s->tprev->tnext = s->tnext;
-	else
-		tp->head = s->tnext;
-	if (s->tnext)
-		s->tnext->tprev = s->tprev;
-	else
-		tp->tail = s->tprev;
-	if (!tp->head) {
+	corio__list_remove(&tp->subs, &s->tlink);
+	if (corio__list_empty(&tp->subs)) {
 		corio__htab_remove(&bus->topics, &tp->h);
 		corio__free(tp);
 		bus->stats.topics--;
@@ -102,12 +98,7 @@ static void owner_unlink(struct sub *s)
 	struct corio_bus_owner *o = s->owner;
 
 	if (o) {
-		if (s->oprev)
-			s->oprev->onext = s->onext;
-		else
-			o->subs = s->onext;
-		if (s->onext)
-			s->onext->oprev = s->oprev;
+		corio__list_remove(&o->subs, &s->olink);
 		s->owner = NULL;
 	} else {
 		corio__task_unwatch(corio__tls_loop, &s->watch);
@@ -258,7 +249,8 @@ int corio_bus_owner_release(struct corio_bus_owner *owner)
 		return -EINVAL;
 	if (--owner->refs)
 		return (int)owner->refs;
-	while ((s = owner->subs)) {
+	while ((s = corio__list_first_entry(&owner->subs, struct sub,
+					    olink))) {
 		s->bus->stats.lapsed++;
 		drop(s->bus, s);	/* unlinks it from owner->subs */
 	}
@@ -355,19 +347,11 @@ int64_t corio_bus_subscribe(struct corio_bus *bus, uint64_t topic,
 		s->watch.ended = task_ended;
 	} else {
 		s->owner = opts->owner;
-		s->onext = opts->owner->subs;
-		if (s->onext)
-			s->onext->oprev = s;
-		opts->owner->subs = s;
+		corio__list_push_front(&opts->owner->subs, &s->olink);
 	}
 	/* Append: delivery order is subscription order. */
 	s->topic = tp;
-	s->tprev = tp->tail;
-	if (tp->tail)
-		tp->tail->tnext = s;
-	else
-		tp->head = s;
-	tp->tail = s;
+	corio__list_push_back(&tp->subs, &s->tlink);
 	bus->next_id++;
 	if (++bus->stats.subscribers > bus->stats.peak_subscribers)
 		bus->stats.peak_subscribers = bus->stats.subscribers;
@@ -376,7 +360,7 @@ int64_t corio_bus_subscribe(struct corio_bus *bus, uint64_t topic,
 err_unhash:
 	corio__htab_remove(&bus->subs, &s->h);
 err_topic:
-	if (!tp->head) {
+	if (corio__list_empty(&tp->subs)) {
 		corio__htab_remove(&bus->topics, &tp->h);
 		corio__free(tp);
 		bus->stats.topics--;
@@ -429,7 +413,9 @@ static struct sub *full_queue(struct topic *tp)
 {
 	struct sub *s;
 
-	for (s = tp ? tp->head : NULL; s; s = s->tnext)
+	if (!tp)
+		return NULL;
+	corio__list_for_each(s, &tp->subs, struct sub, tlink)
 		if (!s->dead && !s->fn && s->policy == CORIO_BUS_BACKPRESSURE &&
 		    s->len == s->cap)
 			return s;
@@ -489,11 +475,11 @@ int corio_bus_try_publish(struct corio_bus *bus, uint64_t topic,
 	seq = ++bus->seq;
 	/*
 	 * Handlers may drop any subscription, this topic included: dead
-	 * ones stay linked until the sweep, so s->tnext stays valid.
+	 * ones stay linked until the sweep, so s->tlink.next stays valid.
 	 * Subscriptions born during this delivery have born >= seq.
 	 */
 	bus->depth++;
-	for (s = tp->head; s; s = s->tnext) {
+	corio__list_for_each(s, &tp->subs, struct sub, tlink) {
 		if (s->dead || s->born >= seq)
 			continue;
 		if (!s->fn) {

@@ -47,8 +47,9 @@
 
 #include "corio/io.h"
 #include "support/htab.h"
-#include "reactor/reactor.h"
+#include "support/list.h"
 #include "support/slab.h"
+#include "reactor/reactor.h"
 
 #define MAX_EVENTS 256		/* events taken per epoll_wait */
 #define MAX_RW 0x7ffff000u	/* longest transfer, as io_uring clamps */
@@ -86,9 +87,9 @@ enum ep_state {
 struct ep_op {
 	struct corio__hnode h;		/* first: key = the tag (cancel
 					 * finds the op of a tag) */
-	struct ep_op *next, *prev;	/* WAITING: in the fd's list (prev
-					 * unused in the done queue and the
-					 * free list) */
+	struct corio__link link;	/* WAITING: in its fd's waiters;
+					 * DONE: in the done queue; FREE: in
+					 * the free list */
 	struct corio__io io;		/* a copy: start's is a temporary */
 	uint64_t progress;		/* bytes moved so far (MSG_WAITALL) */
 	int64_t res;			/* DONE: the result */
@@ -102,7 +103,7 @@ struct ep_op {
 
 /* A descriptor with waiters, or still registered in epoll. */
 struct ep_fd {
-	struct ep_op *head, *tail;	/* waiters, FIFO */
+	struct corio__list waiters;	/* struct ep_op, FIFO */
 	uint32_t registered;		/* interest epoll has (a superset of
 					 * the waiters' while it shrinks) */
 	bool in_epoll;
@@ -118,8 +119,8 @@ struct ep_reactor {
 	uint32_t nfds;
 	uint32_t nwaiting;		/* ops on some fd list ... */
 	uint32_t nwaiting_fg;		/* ... not background ones */
-	struct ep_op *done_head, *done_tail;	/* FIFO, linked by next */
-	struct ep_op *free_ops;		/* recycled records, by next */
+	struct corio__list done;	/* struct ep_op with results, FIFO */
+	struct corio__list free_ops;	/* recycled records, newest first */
 	struct corio__htab ops;		/* tag -> op in flight */
 	struct epoll_event events[MAX_EVENTS];
 };
@@ -171,10 +172,11 @@ static struct ep_op *hash_find(const struct ep_reactor *r, uint64_t tag)
 /* A record, recycled when possible: the hot path does not allocate. */
 static struct ep_op *op_get(struct ep_reactor *r)
 {
-	struct ep_op *op = r->free_ops;
+	struct corio__link *l = corio__list_pop_front(&r->free_ops);
+	struct ep_op *op;
 
-	if (op)
-		r->free_ops = op->next;
+	if (l)
+		op = corio__list_entry(l, struct ep_op, link);
 	else
 		op = corio__malloc(sizeof(*op));
 	if (op)
@@ -185,8 +187,7 @@ static struct ep_op *op_get(struct ep_reactor *r)
 static void op_put(struct ep_reactor *r, struct ep_op *op)
 {
 	op->state = EP_FREE;
-	op->next = r->free_ops;
-	r->free_ops = op;
+	corio__list_push_front(&r->free_ops, &op->link);
 }
 
 /* @fd's record, growing the table; NULL on ENOMEM. */
@@ -240,26 +241,13 @@ static void finish(struct ep_reactor *r, struct ep_op *op, int64_t res)
 		res = (int64_t)op->progress;
 	op->res = res;
 	op->state = EP_DONE;
-	op->next = NULL;
-	if (r->done_tail)
-		r->done_tail->next = op;
-	else
-		r->done_head = op;
-	r->done_tail = op;
+	corio__list_push_back(&r->done, &op->link);
 }
 
 static void waiter_unlink(struct ep_reactor *r, struct ep_fd *f,
 			  struct ep_op *op)
 {
-	if (op->prev)
-		op->prev->next = op->next;
-	else
-		f->head = op->next;
-	if (op->next)
-		op->next->prev = op->prev;
-	else
-		f->tail = op->prev;
-	op->next = op->prev = NULL;
+	corio__list_remove(&f->waiters, &op->link);
 	r->nwaiting--;
 	r->nwaiting_fg -= !op->io.background;
 }
@@ -279,7 +267,7 @@ static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
 	/* The first waiter always tells epoll: the fd may have been closed
 	 * and reopened behind our back since the last one, which silently
 	 * drops a registration (MOD then fails with ENOENT and we ADD). */
-	if (!f->head) {
+	if (corio__list_empty(&f->waiters)) {
 		err = fd_register(r, fd, f, op->events);
 		if (err)
 			return err;
@@ -289,13 +277,7 @@ static int wait_on_fd(struct ep_reactor *r, struct ep_op *op)
 			return err;
 	}
 	op->state = EP_WAITING;
-	op->next = NULL;
-	op->prev = f->tail;
-	if (f->tail)
-		f->tail->next = op;
-	else
-		f->head = op;
-	f->tail = op;
+	corio__list_push_back(&f->waiters, &op->link);
 	r->nwaiting++;
 	r->nwaiting_fg += !op->io.background;
 	return 0;
@@ -306,7 +288,8 @@ static void cancel_waiters(struct ep_reactor *r, struct ep_fd *f)
 {
 	struct ep_op *op;
 
-	while ((op = f->head)) {
+	while ((op = corio__list_first_entry(&f->waiters, struct ep_op,
+					     link))) {
 		waiter_unlink(r, f, op);
 		finish(r, op, -ECANCELED);
 	}
@@ -849,8 +832,9 @@ static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
 	if (fd < 0 || (uint32_t)fd >= r->nfds || !r->fds[fd].in_epoll)
 		return;
 	f = &r->fds[fd];
-	for (op = f->head; op; op = next) {
-		next = op->next;
+	for (op = corio__list_first_entry(&f->waiters, struct ep_op, link); op;
+	     op = next) {
+		next = corio__list_next_entry(op, struct ep_op, link);
 		if (revents & (op->events | EPOLLERR | EPOLLHUP)) {
 			res = opdefs[op->io.opcode].run(r, op, revents);
 			if (res == -EAGAIN && op->wfd != fd) {
@@ -877,7 +861,7 @@ static void fd_ready(struct ep_reactor *r, int fd, uint32_t revents)
 	 * and hang-ups whatever the mask), else narrow it to the waiters'. */
 	if (finished)
 		return;
-	if (!f->head)
+	if (corio__list_empty(&f->waiters))
 		fd_unregister(r, fd, f);
 	else if (revents & ~want & WAITABLE)
 		(void)fd_register(r, fd, f, want);
@@ -927,7 +911,7 @@ static int ep_poll(struct corio__reactor *base, int64_t timeout_ns)
 	 * skips in a row: a task that always has results (file I/O in a
 	 * loop) cannot starve the descriptors.
 	 */
-	if (r->done_head) {
+	if (!corio__list_empty(&r->done)) {
 		timeout_ns = 0;
 		skip = r->waited;
 	}
@@ -952,13 +936,12 @@ static unsigned ep_reap(struct corio__reactor *base, struct corio__cqe *out,
 			unsigned max)
 {
 	struct ep_reactor *r = (struct ep_reactor *)base;
+	struct corio__link *l;
 	struct ep_op *op;
 	unsigned n = 0;
 
-	while (n < max && (op = r->done_head)) {
-		r->done_head = op->next;
-		if (!r->done_head)
-			r->done_tail = NULL;
+	while (n < max && (l = corio__list_pop_front(&r->done))) {
+		op = corio__list_entry(l, struct ep_op, link);
 		out[n++] = (struct corio__cqe){ .tag = op->h.key,
 						.res = (int32_t)op->res };
 		corio__htab_remove(&r->ops, &op->h);
@@ -982,8 +965,9 @@ static void ep_destroy(struct corio__reactor *base)
 			corio__free(op);
 		}
 	}
-	while ((op = r->free_ops)) {
-		r->free_ops = op->next;
+	while ((op = corio__list_first_entry(&r->free_ops, struct ep_op,
+					     link))) {
+		corio__list_remove(&r->free_ops, &op->link);
 		corio__free(op);
 	}
 	corio__htab_free(&r->ops);
