@@ -438,8 +438,10 @@ static void release(struct corio_loop *loop, struct corio_task *t)
 	corio__slab_free(&loop->slab, t, sizeof(*t));
 }
 
-/* The root frame finished with @status. */
-static void finish(struct corio_loop *loop, struct corio_task *t, int status)
+/* The root frame finished with @status.  Inlined into both copies of
+ * run_task(): a task's end is on the path of every spawn and join. */
+static __attribute__((always_inline)) inline void finish(
+	struct corio_loop *loop, struct corio_task *t, int status)
 {
 	struct corio_task *joiner = t->joiner;
 

@@ -314,6 +314,16 @@ int corio_mutex_trylock(struct corio_mutex *m)
 	return take_abandoned(m);
 }
 
+/* @t took @m at once with lock-order checking or exploration on: tell
+ * them.  Out of line: straight code for them, none in the common path. */
+static __attribute__((noinline)) struct corio_frame *locked_noted(
+	struct corio_loop *loop, struct corio_mutex *m, struct corio_task *t)
+{
+	if (loop->slow & CORIO__SLOW_LOCKGRAPH)
+		corio__lock_taken(loop, m, t, false);
+	return corio__op_done(t, take_abandoned(m));
+}
+
 struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 					    struct corio_mutex *m, int *result)
 {
@@ -330,10 +340,8 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		/* Lock-order checking and exploration, both rare: one test. */
 		assert(corio__loop_slow_ok(loop));
 		if (corio__unlikely(loop->slow & (CORIO__SLOW_LOCKGRAPH |
-						  CORIO__SLOW_EXPLORE))) {
-			note_taken(m, t, false);
-			return corio__op_done(t, take_abandoned(m));
-		}
+						  CORIO__SLOW_EXPLORE)))
+			return locked_noted(loop, m, t);
 		/* corio__op_done, whose exploration test was made above. */
 		corio__task_deliver(t, take_abandoned(m));
 		return CORIO_READY;
