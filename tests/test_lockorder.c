@@ -257,6 +257,37 @@ Test(lockorder, a_mutex_handed_over_is_no_longer_held, .timeout = 10)
 	t_loop_done(loop);
 }
 
+/* Create @m's two mutexes, so the loop's graph with them, from inside a
+ * running task, and take them in that same step: a, then b. */
+corio_async(void, init_and_lock_pair, ((struct corio_mutex *, m)), ())
+{
+	corio_begin();
+	cr_assert_eq(corio_mutex_init(&self->m[0], "a"), 0);
+	cr_assert_eq(corio_mutex_init(&self->m[1], "b"), 0);
+	corio_await_void(lock_pair, &self->m[0], &self->m[1], false);
+corio_finally:
+	corio_end();
+}
+
+Test(lockorder, checking_that_starts_mid_run_sees_the_next_lock,
+     .timeout = 10)
+{
+	struct corio_loop *loop = t_loop_opts(&lock_order);
+	struct corio_mutex m[2];
+
+	/* The mutex path tests one byte of "rare features on" flags, not
+	 * the graph itself: the graph coming mid-step must set it. */
+	cr_assert_eq(corio_spawn(loop, init_and_lock_pair__start(NULL, m),
+				 NULL), 0);
+	corio_assert_finished(loop);
+	spawn_pair(loop, "ba", &m[1], &m[0], false);
+	corio_assert_finished(loop);
+	cr_assert_eq(corio_lock_order_cycles(loop), 1);
+	cr_assert_eq(corio_mutex_destroy(&m[0]), 0);
+	cr_assert_eq(corio_mutex_destroy(&m[1]), 0);
+	t_loop_done(loop);
+}
+
 Test(lockorder, out_of_memory_for_the_graph_fails_mutex_init,
      .timeout = 10)
 {

@@ -253,6 +253,7 @@ static int run_schedule(struct plan *p)
 	 * instant in every schedule, so timers fall into the same wheel
 	 * slots and fire in the same order. */
 	loop->explore = x;
+	corio__loop_slow_sync(loop);
 	if (p->graph)
 		corio__lockgraph_attach(p->graph, loop,
 					(uint32_t)p->res->schedules + 1);
@@ -282,6 +283,7 @@ static int run_schedule(struct plan *p)
 	/* Both outlive this loop no longer than corio_explore. */
 	loop->explore = NULL;
 	loop->lockgraph = NULL;
+	corio__loop_slow_sync(loop);
 	if (err) {
 		/* The loop cannot be destroyed with tasks alive: it stays,
 		 * and so does the thread's loop. */

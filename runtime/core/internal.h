@@ -267,6 +267,10 @@ struct corio_loop {
 	struct corio__reactor *reactor;
 	struct corio__sched sched;	/* the ready queues (task.c) */
 	struct corio_task *current;	/* the RUNNING task, or NULL */
+	uint8_t slow;			/* CORIO__SLOW_*: which rare features
+					 * are on, so that a hot path tests
+					 * them all at once; kept by
+					 * corio__loop_slow_sync() */
 	struct corio__tracer *trace;	/* the trace it writes (trace.c), or
 					 * NULL: every hook tests it */
 	struct corio_task *zombies;	/* DONE, not yet joined or detached */
@@ -348,6 +352,44 @@ struct corio_loop {
 	struct corio__lockgraph *lockgraph;
 	bool lock_order;		/* CORIO_LOOP_LOCK_ORDER */
 };
+
+/*
+ * Rare features the hot paths must notice, as bits of loop->slow: a path
+ * that would test several of them one after another tests the byte once
+ * (it shares a cache line with @current and @trace) and goes to a slow
+ * path that looks at each.  The bits only mirror the features' own state
+ * (the pointers and the flag named); that state stays the truth.
+ */
+enum corio__slow {
+	CORIO__SLOW_EXPLORE	= 1u << 0,	/* loop->explore */
+	CORIO__SLOW_LOCKGRAPH	= 1u << 1,	/* loop->lockgraph */
+	CORIO__SLOW_TRACE	= 1u << 2,	/* loop->trace */
+	CORIO__SLOW_WATCH	= 1u << 3,	/* loop->watch.running */
+};
+
+/* The CORIO__SLOW_* bits @loop's features call for. */
+static inline uint8_t corio__loop_slow_of(const struct corio_loop *loop)
+{
+	return (uint8_t)((loop->explore ? CORIO__SLOW_EXPLORE : 0) |
+			 (loop->lockgraph ? CORIO__SLOW_LOCKGRAPH : 0) |
+			 (loop->trace ? CORIO__SLOW_TRACE : 0) |
+			 (loop->watch.running ? CORIO__SLOW_WATCH : 0));
+}
+
+/*
+ * Bring loop->slow up to date.  Call it wherever one of the features above
+ * is turned on or off; assert(corio__loop_slow_ok(loop)) checks it was.
+ */
+static inline void corio__loop_slow_sync(struct corio_loop *loop)
+{
+	loop->slow = corio__loop_slow_of(loop);
+}
+
+/* Does loop->slow match the features?  For assert() and tests. */
+static inline bool corio__loop_slow_ok(const struct corio_loop *loop)
+{
+	return loop->slow == corio__loop_slow_of(loop);
+}
 
 /* The calling thread's loop (one per thread). */
 extern __thread struct corio_loop *corio__tls_loop
@@ -560,9 +602,12 @@ struct corio_frame *corio__explore_done(struct corio_loop *loop,
 static inline struct corio_frame *corio__op_done(struct corio_task *t,
 						 int64_t res)
 {
+	struct corio_loop *loop = corio__tls_loop;
+
 	corio__task_deliver(t, res);
-	if (corio__unlikely(corio__tls_loop->explore))
-		return corio__explore_done(corio__tls_loop, t);
+	assert(corio__loop_slow_ok(loop));
+	if (corio__unlikely(loop->slow & CORIO__SLOW_EXPLORE))
+		return corio__explore_done(loop, t);
 	return CORIO_READY;
 }
 

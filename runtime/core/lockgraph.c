@@ -115,6 +115,7 @@ void corio__lockgraph_attach(struct corio__lockgraph *g,
 	g->schedule = schedule;
 	g->explored = true;
 	loop->lockgraph = g;
+	corio__loop_slow_sync(loop);
 }
 
 size_t corio__lockgraph_cycles(const struct corio__lockgraph *g)

@@ -123,6 +123,8 @@ int corio_loop_create(struct corio_loop **loopp,
 		if (ret < 0)
 			goto err_free_scopes;
 	}
+	/* Tracing and the watchdog are on, or not, from here on. */
+	corio__loop_slow_sync(loop);
 	corio__tls_loop = loop;
 	*loopp = loop;
 	return 0;
@@ -163,6 +165,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	}
 	corio__zombies_report(loop);
 	corio__watchdog_stop(loop);
+	corio__loop_slow_sync(loop);
 	corio__zombies_release(loop);
 	corio__deadlock_free(loop);
 	/* Values on their way to waiters that left must arrive first: their
@@ -182,6 +185,7 @@ int corio_loop_destroy(struct corio_loop *loop)
 	corio__remote_quiesce(loop);
 	/* After the sources' final completions, which it records. */
 	corio__trace_close(loop);
+	corio__loop_slow_sync(loop);
 	corio__reactor_destroy(loop->reactor);
 	close(loop->wake_fd);
 	corio__timers_destroy(loop);

@@ -438,8 +438,10 @@ static void release(struct corio_loop *loop, struct corio_task *t)
 	corio__slab_free(&loop->slab, t, sizeof(*t));
 }
 
-/* The root frame finished with @status. */
-static void finish(struct corio_loop *loop, struct corio_task *t, int status)
+/* The root frame finished with @status.  Inlined into both copies of
+ * run_task(): a task's end is on the path of every spawn and join. */
+static __attribute__((always_inline)) inline void finish(
+	struct corio_loop *loop, struct corio_task *t, int status)
 {
 	struct corio_task *joiner = t->joiner;
 
@@ -469,15 +471,21 @@ static void finish(struct corio_loop *loop, struct corio_task *t, int status)
 	}
 }
 
-/* The trampoline: run @t's frames until the task suspends or finishes. */
-static void run_task(struct corio_loop *loop, struct corio_task *t)
+/*
+ * The trampoline: run @t's frames until the task suspends or finishes.
+ * @hooks: tell the watchdog and the trace, if on; false where the caller
+ * saw both off (loop->slow), and they cannot come on during a step.
+ * Inlined twice, so that the common loop tests neither per step.
+ */
+static __attribute__((always_inline)) inline void run_task(
+	struct corio_loop *loop, struct corio_task *t, bool hooks)
 {
 	struct corio_frame *f = t->top, *next;
 
 	assert(t->state == CORIO__READY && f && !loop->current);
 	loop->current = t;
 	t->state = CORIO__RUNNING;
-	if (corio__unlikely(loop->watch.running))
+	if (hooks && corio__unlikely(loop->watch.running))
 		corio__watchdog_publish(loop, t);
 	if (corio__unlikely(t->flags & CORIO__T_UNWIND)) {
 		/* Inject the cancellation at the suspension point; a frame
@@ -511,7 +519,8 @@ finished:
 		if (!next) {
 			int status = f->err;
 
-			corio__trace_step_done(loop, t, f);
+			if (hooks)
+				corio__trace_step_done(loop, t, f);
 			corio__slab_free(&loop->slab, f, f->info->frame_size);
 			finish(loop, t, status);
 			loop->current = NULL;
@@ -524,8 +533,29 @@ finished:
 		corio__slab_free(&loop->slab, f, f->info->frame_size);
 		f = t->top = next;
 	}
-	corio__trace_step_end(loop, t);
+	if (hooks)
+		corio__trace_step_end(loop, t);
 	loop->current = NULL;
+}
+
+/* run_task() with the watchdog's and the trace's hooks. */
+static void run_task_hooked(struct corio_loop *loop, struct corio_task *t)
+{
+	run_task(loop, t, true);
+}
+
+/* corio__run_ready() with exploration, the watchdog or the trace on. */
+static void run_ready_hooked(struct corio_loop *loop, uint32_t n,
+			     unsigned budget)
+{
+	if (loop->explore) {
+		corio__explore_run_ready(loop, budget);	/* its own order */
+		return;
+	}
+	while (n-- > 0 && corio__ready_any(loop))
+		run_task_hooked(loop, runq_pop(loop));
+	if (loop->watch.running)
+		corio__watchdog_idle(loop);
 }
 
 void corio__run_ready(struct corio_loop *loop, unsigned budget)
@@ -542,20 +572,21 @@ void corio__run_ready(struct corio_loop *loop, unsigned budget)
 	uint32_t urgent = loop->sched.ready_count[0];
 	uint32_t n = urgent > budget ? urgent : budget;
 
-	if (corio__unlikely(loop->explore)) {
-		corio__explore_run_ready(loop, budget);	/* its own order */
+	assert(corio__loop_slow_ok(loop));
+	if (corio__unlikely(loop->slow & (CORIO__SLOW_EXPLORE |
+					  CORIO__SLOW_TRACE |
+					  CORIO__SLOW_WATCH))) {
+		run_ready_hooked(loop, n, budget);
 		return;
 	}
 	while (n-- > 0 && corio__ready_any(loop))
-		run_task(loop, runq_pop(loop));
-	if (corio__unlikely(loop->watch.running))
-		corio__watchdog_idle(loop);
+		run_task(loop, runq_pop(loop), false);
 }
 
 void corio__task_run_picked(struct corio_loop *loop, struct corio_task *t)
 {
 	runq_remove(loop, t);
-	run_task(loop, t);
+	run_task_hooked(loop, t);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -260,6 +260,7 @@ int corio_mutex_init(struct corio_mutex *m, const char *name)
 			corio__sync_unregister(&m->sync);
 			err = -ENOMEM;
 		}
+		corio__loop_slow_sync(corio__tls_loop);
 	}
 	return err;
 }
@@ -287,7 +288,7 @@ static void note_taken(struct corio_mutex *m, struct corio_task *t, bool try)
 {
 	struct corio_loop *loop = corio__tls_loop;
 
-	if (corio__unlikely(loop->lockgraph))
+	if (corio__unlikely(loop->slow & CORIO__SLOW_LOCKGRAPH))
 		corio__lock_taken(loop, m, t, try);
 }
 
@@ -313,6 +314,16 @@ int corio_mutex_trylock(struct corio_mutex *m)
 	return take_abandoned(m);
 }
 
+/* @t took @m at once with lock-order checking or exploration on: tell
+ * them.  Out of line: straight code for them, none in the common path. */
+static __attribute__((noinline)) struct corio_frame *locked_noted(
+	struct corio_loop *loop, struct corio_mutex *m, struct corio_task *t)
+{
+	if (loop->slow & CORIO__SLOW_LOCKGRAPH)
+		corio__lock_taken(loop, m, t, false);
+	return corio__op_done(t, take_abandoned(m));
+}
+
 struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 					    struct corio_mutex *m, int *result)
 {
@@ -326,8 +337,14 @@ struct corio_frame *corio_mutex_lock__start(struct corio_frame *parent,
 		return early;
 	if (!m->owner) {
 		own(m, t);
-		note_taken(m, t, false);
-		return corio__op_done(t, take_abandoned(m));
+		/* Lock-order checking and exploration, both rare: one test. */
+		assert(corio__loop_slow_ok(loop));
+		if (corio__unlikely(loop->slow & (CORIO__SLOW_LOCKGRAPH |
+						  CORIO__SLOW_EXPLORE)))
+			return locked_noted(loop, m, t);
+		/* corio__op_done, whose exploration test was made above. */
+		corio__task_deliver(t, take_abandoned(m));
+		return CORIO_READY;
 	}
 	/* Relocking (a cycle of one, which the check reports), or an owner
 	 * that (through joins and other mutexes) waits for us: waiting
@@ -347,7 +364,7 @@ static void hand_over(struct corio_mutex *m, int res)
 {
 	struct corio_task *next = corio__sync_pop(&m->sync);
 
-	if (corio__unlikely(corio__tls_loop->lockgraph))
+	if (corio__unlikely(corio__tls_loop->slow & CORIO__SLOW_LOCKGRAPH))
 		corio__lock_released(corio__tls_loop, m, m->owner);
 	/* Saturated: the true count is unknown, and the end searches. */
 	if (m->owner->mutexes != CORIO__MUTEXES_MANY)
