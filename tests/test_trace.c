@@ -934,7 +934,9 @@ Test(trace, a_limit_keeps_the_last_part_with_its_tracks_named,
 	long_tid = t_track(ev, 1, "long");
 	cr_assert_geq(long_tid, 0);
 	cr_assert_geq(t_track(ev, 1, "late"), 0);
-	cr_assert_gt(t_count(ev, "X", NULL, 1, long_tid), 100);
+	/* Some of its steps, not all: how many fit depends on the loop's
+	 * phases and counters around them, which depend on timing. */
+	cr_assert_gt(t_count(ev, "X", NULL, 1, long_tid), 10);
 	cr_assert_lt(t_count(ev, "X", NULL, 1, long_tid), 30000);
 	/* The loop's own track and process are named too. */
 	cr_assert_gt(t_count(ev, "M", "process_name", 1, -1), 0);
