@@ -395,6 +395,15 @@ static inline bool corio__loop_slow_ok(const struct corio_loop *loop)
 extern __thread struct corio_loop *corio__tls_loop
 	__attribute__((tls_model("initial-exec")));
 
+/* corio_current_task(), inline for the runtime's own hot paths (a mutex's
+ * unlock asks on every call). */
+static inline struct corio_task *corio__current_task(void)
+{
+	struct corio_loop *loop = corio__tls_loop;
+
+	return loop ? loop->current : NULL;
+}
+
 /* task.c */
 void corio__task_wake(struct corio_loop *loop, struct corio_task *t);
 /*

@@ -800,9 +800,7 @@ struct corio_frame *corio_yield__start(struct corio_frame *parent)
 
 struct corio_task *corio_current_task(void)
 {
-	struct corio_loop *loop = corio__tls_loop;
-
-	return loop ? loop->current : NULL;
+	return corio__current_task();
 }
 
 uint64_t corio_task_id(const struct corio_task *t)
@@ -830,7 +828,7 @@ int corio_task_is_done(const struct corio_task *t)
 
 int64_t corio_deadline_set(int64_t deadline)
 {
-	struct corio_task *t = corio_current_task();
+	struct corio_task *t = corio__current_task();
 	int64_t prev;
 
 	if (!t)

@@ -303,7 +303,7 @@ static int take_abandoned(struct corio_mutex *m)
 
 int corio_mutex_trylock(struct corio_mutex *m)
 {
-	struct corio_task *t = corio_current_task();
+	struct corio_task *t = corio__current_task();
 
 	if (!t)
 		return -EPERM;
@@ -380,7 +380,7 @@ static void hand_over(struct corio_mutex *m, int res)
 
 int corio_mutex_unlock(struct corio_mutex *m)
 {
-	if (!m->owner || m->owner != corio_current_task())
+	if (!m->owner || m->owner != corio__current_task())
 		return -EPERM;
 	hand_over(m, 0);
 	return 0;
