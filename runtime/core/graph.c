@@ -10,7 +10,6 @@
  * when nothing at all can wake the loop's tasks any more.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "core/proxy.h"
 #include "core/trace.h"
 #include "reactor/opdef.h"
+#include "support/text.h"
 
 const char *corio_wait_kind_name(enum corio_wait_kind kind)
 {
@@ -621,22 +621,6 @@ int corio_loop_external_ref(struct corio_loop *loop, int delta)
 /* ---------------------------------------------------------------------- */
 /* Text and DOT.                                                          */
 
-/* snprintf into @buf at *@off, advancing *@off past the full length. */
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(*off < len ? buf + *off : NULL,
-		      *off < len ? len - *off : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n;
-}
-
 /* The chain of frames: innermost ("at"), then its callers. */
 static void put_frames(char *buf, size_t len, size_t *off,
 		       const struct corio_task_info *i)
@@ -645,7 +629,7 @@ static void put_frames(char *buf, size_t len, size_t *off,
 
 	if (!i->nframes) {
 		if (i->await_file)
-			put(buf, len, off, "\n     at %s:%u in %s()",
+			corio__put(buf, len, off, "\n     at %s:%u in %s()",
 			    i->await_file, i->await_line, i->await_fn);
 		return;
 	}
@@ -653,9 +637,10 @@ static void put_frames(char *buf, size_t len, size_t *off,
 		const struct corio_frame_site *f = &i->frames[k];
 
 		if (k && k == i->nframes - 1 && i->depth > i->nframes)
-			put(buf, len, off, "\n     ... %zu frames left out",
+			corio__put(buf, len, off,
+			    "\n     ... %zu frames left out",
 			    i->depth - i->nframes);
-		put(buf, len, off, "\n     %s %s:%u in %s()",
+		corio__put(buf, len, off, "\n     %s %s:%u in %s()",
 		    k ? "called from" : "at", f->file, f->line, f->fn);
 	}
 }
@@ -665,40 +650,40 @@ static void put_task(char *buf, size_t len, size_t *off,
 {
 	bool ended = !strcmp(i->state, "done");
 
-	put(buf, len, off, "  #%llu \"%s\" %s", (unsigned long long)i->id,
-	    i->name, i->state);
+	corio__put(buf, len, off, "  #%llu \"%s\" %s",
+	    (unsigned long long)i->id, i->name, i->state);
 	if (ended && i->wait != CORIO_WAIT_NONE) {
 		/* An owner-ended report's task: what it left held. */
-		put(buf, len, off, ", ended holding %s \"%s\"",
+		corio__put(buf, len, off, ", ended holding %s \"%s\"",
 		    corio_wait_kind_name(i->wait),
 		    i->object ? i->object : "?");
 		if (i->holder_file)
-			put(buf, len, off, " (locked at %s:%u)",
+			corio__put(buf, len, off, " (locked at %s:%u)",
 			    i->holder_file, i->holder_line);
 	} else if (i->wait != CORIO_WAIT_NONE) {
-		put(buf, len, off, " %.3fs on %s", (double)i->wait_ns / 1e9,
-		    corio_wait_kind_name(i->wait));
+		corio__put(buf, len, off, " %.3fs on %s",
+		    (double)i->wait_ns / 1e9, corio_wait_kind_name(i->wait));
 		if (i->object)
-			put(buf, len, off, " \"%s\"", i->object);
+			corio__put(buf, len, off, " \"%s\"", i->object);
 		if (i->object_state[0])
-			put(buf, len, off, " (%s)", i->object_state);
+			corio__put(buf, len, off, " (%s)", i->object_state);
 		if (i->object_task)
-			put(buf, len, off, " %s #%llu",
+			corio__put(buf, len, off, " %s #%llu",
 			    i->wait == CORIO_WAIT_JOIN ? "=" : "held by",
 			    (unsigned long long)i->object_task);
 		if (i->holder_file)
-			put(buf, len, off, " (locked at %s:%u)",
+			corio__put(buf, len, off, " (locked at %s:%u)",
 			    i->holder_file, i->holder_line);
 	}
 	put_frames(buf, len, off, i);
-	put(buf, len, off, "%s spawned at %s:%u",
+	corio__put(buf, len, off, "%s spawned at %s:%u",
 	    i->nframes > 1 ? "\n    " : ",",
 	    i->spawn_file ? i->spawn_file : "?", i->spawn_line);
 	if (i->parent)
-		put(buf, len, off, " by #%llu\n",
+		corio__put(buf, len, off, " by #%llu\n",
 		    (unsigned long long)i->parent);
 	else
-		put(buf, len, off, " outside any task\n");
+		corio__put(buf, len, off, " outside any task\n");
 }
 
 static size_t format_task(const struct corio_task_info *i, char *buf,
@@ -720,47 +705,48 @@ size_t corio_deadlock_format(const struct corio_deadlock_report *r,
 	if (len)
 		buf[0] = '\0';
 	if (!r || r->kind == CORIO_DEADLOCK_NONE) {
-		put(buf, len, &off, "corio: no deadlock\n");
+		corio__put(buf, len, &off, "corio: no deadlock\n");
 		return off;
 	}
 	switch (r->kind) {
 	case CORIO_DEADLOCK_AWAIT_CYCLE:
 		if (r->ncycle == 1)
-			put(buf, len, &off, "corio: DEADLOCK (await cycle): a "
-			    "task waits for itself\n");
+			corio__put(buf, len, &off, "corio: DEADLOCK (await "
+			    "cycle): a task waits for itself\n");
 		else
-			put(buf, len, &off, "corio: DEADLOCK (await cycle): "
-			    "%zu tasks wait for each other\n", r->ncycle);
+			corio__put(buf, len, &off, "corio: DEADLOCK (await "
+			    "cycle): %zu tasks wait for each other\n",
+			    r->ncycle);
 		break;
 	case CORIO_DEADLOCK_OWNER_DEAD:
-		put(buf, len, &off, "corio: DEADLOCK (owner ended): a task "
-		    "ended holding a mutex; its next owner gets "
+		corio__put(buf, len, &off, "corio: DEADLOCK (owner ended): a "
+		    "task ended holding a mutex; its next owner gets "
 		    "-EOWNERDEAD\n");
 		break;
 	case CORIO_DEADLOCK_SCOPE:
-		put(buf, len, &off, "corio: DEADLOCK (scope \"%s\"): %zu "
-		    "task%s of the scope wait%s, and only %s could wake "
+		corio__put(buf, len, &off, "corio: DEADLOCK (scope \"%s\"): "
+		    "%zu task%s of the scope wait%s, and only %s could wake "
 		    "%s\n", r->scope ? r->scope : "?", r->nblocked,
 		    r->nblocked == 1 ? "" : "s", r->nblocked == 1 ? "s" : "",
 		    r->nblocked == 1 ? "itself" : "they",
 		    r->nblocked == 1 ? "it" : "them");
 		break;
 	default:
-		put(buf, len, &off, "corio: DEADLOCK (global): %zu task%s "
-		    "wait and nothing can wake them\n", r->nblocked,
+		corio__put(buf, len, &off, "corio: DEADLOCK (global): %zu "
+		    "task%s wait and nothing can wake them\n", r->nblocked,
 		    r->nblocked == 1 ? "" : "s");
 		break;
 	}
 	for (i = 0; i < r->ncycle; i++)
 		put_task(buf, len, &off, &r->cycle[i]);
 	if (r->ncycle && r->nblocked)
-		put(buf, len, &off, "  %s:\n",
+		corio__put(buf, len, &off, "  %s:\n",
 		    r->kind == CORIO_DEADLOCK_OWNER_DEAD ?
 		    "tasks that waited for it" : "other blocked tasks");
 	for (i = 0; i < r->nblocked; i++)
 		put_task(buf, len, &off, &r->blocked[i]);
 	if (r->kind == CORIO_DEADLOCK_GLOBAL)
-		put(buf, len, &off, "  outside wakers: %u\n",
+		corio__put(buf, len, &off, "  outside wakers: %u\n",
 		    r->external_refs);
 	return off;
 }

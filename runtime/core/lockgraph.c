@@ -15,13 +15,13 @@
  * never freed before the graph: it remembers every order it saw.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/internal.h"
 #include "core/lockgraph.h"
 #include "corio/lockorder.h"
+#include "support/text.h"
 
 #define NAME_MAX_LEN 48
 #define TASK_MAX_LEN 32
@@ -126,40 +126,26 @@ size_t corio__lockgraph_cycles(const struct corio__lockgraph *g)
 /* ---------------------------------------------------------------------- */
 /* Text.                                                                  */
 
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void put(char *buf, size_t len, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(*off < len ? buf + *off : NULL,
-		      *off < len ? len - *off : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off += (size_t)n;
-}
-
 static void put_cycle(const struct corio__lockgraph *g, const struct cycle *c,
 		      char *buf, size_t len, size_t *off)
 {
 	size_t i;
 
-	put(buf, len, off, "corio: POTENTIAL DEADLOCK (lock order): %zu "
+	corio__put(buf, len, off, "corio: POTENTIAL DEADLOCK (lock order): %zu "
 	    "mutexes taken in a cycle\n", c->n);
 	for (i = 0; i < c->n; i++) {
 		const struct corio__lock_edge *e = c->edges[i];
 
-		put(buf, len, off, "  \"%s\" -> \"%s\": task #%u \"%s\" "
+		corio__put(buf, len, off, "  \"%s\" -> \"%s\": task #%u \"%s\" "
 		    "locked \"%s\" at %s:%u while holding \"%s\" (locked at "
 		    "%s:%u)", e->from->name, e->to->name, e->task_id, e->task,
 		    e->to->name, e->taken_file ? e->taken_file : "?",
 		    e->taken_line, e->from->name,
 		    e->held_file ? e->held_file : "?", e->held_line);
 		if (g->explored)
-			put(buf, len, off, " in schedule %u", e->schedule);
-		put(buf, len, off, "\n");
+			corio__put(buf, len, off, " in schedule %u",
+			    e->schedule);
+		corio__put(buf, len, off, "\n");
 	}
 }
 
